@@ -1,0 +1,44 @@
+from django.urls import path
+
+from . import views
+
+SECTIONS = {
+    "tickets": ("Tickets", "Submit IT tickets, get instant AI triage and suggested answers."),
+    "knowledge": ("Knowledge base", "Articles your team and experts wrote, used for answers."),
+    "experts": ("Experts", "Paid experts answer the tickets the model can't solve."),
+    "billing": ("Billing", "Your plan, this period's usage and invoices."),
+    "model": ("Model", "Versions, metrics and training of your triage model."),
+    "settings": ("Settings", "Taxonomy, auto-answer threshold and other preferences."),
+    "api-keys": ("API keys", "Keys for integrations calling the Expertdesk REST API."),
+}
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
+    path("orgs/new/", views.OrganizationCreateView.as_view(), name="organization_create"),
+    path("orgs/switch/", views.organization_switch, name="organization_switch"),
+    path("members/", views.MembersView.as_view(), name="members"),
+    path("members/<int:pk>/role/", views.MemberRoleView.as_view(), name="member_role"),
+    path("members/<int:pk>/remove/", views.MemberRemoveView.as_view(), name="member_remove"),
+    path(
+        "invitations/<int:pk>/revoke/",
+        views.InvitationRevokeView.as_view(),
+        name="invitation_revoke",
+    ),
+    path(
+        "invitations/accept/<str:token>/",
+        views.InvitationAcceptView.as_view(),
+        name="invitation_accept",
+    ),
+    path("audit/", views.AuditLogView.as_view(), name="audit_log"),
+    path("account/security/", views.AccountSecurityView.as_view(), name="account_security"),
+]
+
+urlpatterns += [
+    path(
+        f"{slug}/",
+        views.SectionPlaceholderView.as_view(section=title, blurb=blurb),
+        name=f"section_{slug.replace('-', '_')}",
+    )
+    for slug, (title, blurb) in SECTIONS.items()
+]

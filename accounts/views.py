@@ -1,0 +1,278 @@
+"""Browser pages of the accounts app: thin — parse, check permission, call a service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views import View
+from django.views.decorators.http import require_POST
+from django.views.generic import TemplateView
+
+from . import services
+from .forms import InvitationForm, OrganizationForm, RoleForm
+from .models import AuditLogEntry, Invitation, Membership, Organization
+from .tenancy import (
+    ManagerRequiredMixin,
+    OrganizationRequiredMixin,
+    activate_organization,
+    get_scoped_or_404,
+    request_user,
+)
+
+
+def _errors(exc: ValidationError) -> list[str]:
+    return [str(m) for m in exc.messages]
+
+
+def landing(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    return render(request, "accounts/landing.html")
+
+
+class DashboardView(LoginRequiredMixin, TemplateView):
+    template_name = "accounts/dashboard.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        org = getattr(self.request, "organization", None)
+        if org is not None:
+            ctx["member_count"] = Membership.objects.filter(organization=org).count()
+            ctx["recent_activity"] = AuditLogEntry.objects.filter(organization=org)[:5]
+        return ctx
+
+
+class OrganizationCreateView(LoginRequiredMixin, View):
+    template_name = "accounts/organization_create.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(request, self.template_name, {"form": OrganizationForm()})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = OrganizationForm(request.POST)
+        if form.is_valid():
+            try:
+                org = services.organization_create(
+                    creator=request_user(request),
+                    name=form.cleaned_data["name"],
+                    slug=form.cleaned_data["slug"],
+                )
+            except ValidationError as exc:
+                for field, errs in exc.message_dict.items():
+                    for err in errs:
+                        form.add_error(field if field in form.fields else None, err)
+            else:
+                activate_organization(request, org)
+                messages.success(request, f"{org.name} is ready. You are its owner.")
+                return redirect("dashboard")
+        return render(request, self.template_name, {"form": form}, status=400)
+
+
+@login_required
+@require_POST
+def organization_switch(request: HttpRequest) -> HttpResponse:
+    org_id = request.POST.get("org", "")
+    membership = (
+        Membership.objects.filter(user=request_user(request), organization_id=int(org_id))
+        .select_related("organization")
+        .first()
+        if org_id.isdigit()
+        else None
+    )
+    if membership is None:
+        messages.error(request, "You are not a member of that organization.")
+    else:
+        activate_organization(request, membership.organization)
+        messages.info(request, f"Switched to {membership.organization.name}.")
+    return redirect("dashboard")
+
+
+class MembersView(OrganizationRequiredMixin, View):
+    template_name = "accounts/members.html"
+
+    def context(self, form: InvitationForm | None = None) -> dict[str, Any]:
+        org = self.organization
+        return {
+            "memberships": Membership.objects.filter(organization=org)
+            .select_related("user")
+            .order_by("user__email"),
+            "invitations": Invitation.objects.filter(
+                organization=org, accepted_at__isnull=True, revoked_at__isnull=True
+            ),
+            "form": form or InvitationForm(),
+            "role_form": RoleForm(),
+        }
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(request, self.template_name, self.context())
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        """Invite a member (owners and admins; the service checks the role)."""
+        form = InvitationForm(request.POST)
+        if form.is_valid():
+            try:
+                issued = services.invitation_create(
+                    actor=request_user(request),
+                    organization=self.organization,
+                    email=form.cleaned_data["email"],
+                    role=form.cleaned_data["role"],
+                )
+            except ValidationError as exc:
+                for err in _errors(exc):
+                    form.add_error("email", err)
+            else:
+                messages.success(
+                    request,
+                    f"Invitation sent to {issued.invitation.email}. "
+                    f"Link: {request.build_absolute_uri(issued.accept_path)}",
+                )
+                return redirect("members")
+        return render(request, self.template_name, self.context(form), status=400)
+
+
+class MemberRoleView(ManagerRequiredMixin, View):
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        membership = get_scoped_or_404(
+            Membership.objects.select_related("user"), self.organization, pk=pk
+        )
+        form = RoleForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Choose a valid role.")
+            return redirect("members")
+        try:
+            services.membership_change_role(
+                actor=request_user(request),
+                membership=membership,
+                role=form.cleaned_data["role"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(_errors(exc)))
+        else:
+            messages.success(request, f"{membership.user.email} is now {membership.role}.")
+        return redirect("members")
+
+
+class MemberRemoveView(OrganizationRequiredMixin, View):
+    """GET shows a confirmation page; POST removes. Members may remove themselves (leave);
+    removing someone else needs a manager role, which the service checks."""
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        membership = get_scoped_or_404(
+            Membership.objects.select_related("user"), self.organization, pk=pk
+        )
+        return render(request, "accounts/member_remove.html", {"membership": membership})
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        membership = get_scoped_or_404(
+            Membership.objects.select_related("user"), self.organization, pk=pk
+        )
+        try:
+            services.membership_remove(actor=request_user(request), membership=membership)
+        except ValidationError as exc:
+            messages.error(request, " ".join(_errors(exc)))
+            return redirect("members")
+        if membership.user_id == request.user.pk:
+            messages.success(request, f"You left {self.organization.name}.")
+            return redirect("dashboard")
+        messages.success(request, f"{membership.user.email} was removed.")
+        return redirect("members")
+
+
+class InvitationRevokeView(ManagerRequiredMixin, View):
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        invitation = get_scoped_or_404(Invitation.objects.all(), self.organization, pk=pk)
+        services.invitation_revoke(actor=request_user(request), invitation=invitation)
+        messages.success(request, f"The invitation to {invitation.email} was withdrawn.")
+        return redirect("members")
+
+
+class InvitationAcceptView(View):
+    """Anyone holding the link may see it; accepting needs a signed-in user with the invited
+    address (sign up or log in first — both come back here through ?next=)."""
+
+    template_name = "accounts/invitation_accept.html"
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        invitation = services.invitation_get_by_token(token)
+        status = 200 if invitation is not None and invitation.is_pending else 410
+        if invitation is None:
+            status = 404
+        here = reverse("invitation_accept", args=[token])
+        return render(
+            request,
+            self.template_name,
+            {
+                "invitation": invitation,
+                "token": token,
+                "signup_url": f"{reverse('account_signup')}?next={here}",
+                "login_url": f"{reverse('account_login')}?next={here}",
+                "email_matches": bool(
+                    invitation
+                    and request.user.is_authenticated
+                    and invitation.email.lower() == request.user.email.lower()
+                ),
+            },
+            status=status,
+        )
+
+    def post(self, request: HttpRequest, token: str) -> HttpResponseBase:
+        if not request.user.is_authenticated:
+            return redirect(f"{reverse('account_login')}?next={request.path}")
+        user = request_user(request)
+        try:
+            membership = services.invitation_accept(token=token, user=user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(_errors(exc)))
+            return redirect("invitation_accept", token=token)
+        activate_organization(request, membership.organization)
+        messages.success(request, f"Welcome to {membership.organization.name}.")
+        return redirect("dashboard")
+
+
+class AuditLogView(ManagerRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        entries = self.scoped(AuditLogEntry.objects.select_related("actor"))
+        action = request.GET.get("action", "").strip()
+        if action:
+            entries = entries.filter(action__startswith=action)
+        page = Paginator(entries, 50).get_page(request.GET.get("page"))
+        return render(request, "accounts/audit_log.html", {"page": page, "action": action})
+
+
+class AccountSecurityView(LoginRequiredMixin, TemplateView):
+    template_name = "accounts/security.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        from allauth.mfa.models import Authenticator
+
+        ctx = super().get_context_data(**kwargs)
+        types = set(
+            Authenticator.objects.filter(user=self.request.user).values_list("type", flat=True)
+        )
+        ctx["totp_enabled"] = Authenticator.Type.TOTP in types
+        ctx["recovery_enabled"] = Authenticator.Type.RECOVERY_CODES in types
+        ctx["organizations"] = Organization.objects.filter(
+            memberships__user=request_user(self.request)
+        )
+        return ctx
+
+
+class SectionPlaceholderView(OrganizationRequiredMixin, TemplateView):
+    """Navigation targets whose features arrive with later issues: an honest empty state."""
+
+    template_name = "accounts/section_placeholder.html"
+    section: str = ""
+    blurb: str = ""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        ctx.update(section=self.section, blurb=self.blurb)
+        return ctx

@@ -1,0 +1,34 @@
+"""Tests: PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set, SQLite otherwise."""
+
+import os
+import tempfile
+from pathlib import Path
+
+# The serverless broker's folder must be private to this test run (a `make run` worker on the
+# same checkout must not steal test tasks) and shared with workers that tests start.
+os.environ.setdefault("EXPERTDESK_CELERY_DIR", tempfile.mkdtemp(prefix="expertdesk-celery-"))
+
+from .base import *  # noqa: E402, F403
+from .base import DATABASES, VAR_DIR, env  # noqa: E402
+
+DEBUG = False
+SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+ALLOWED_HOSTS = ["*"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+ML_ARTIFACT_DIR = Path(tempfile.mkdtemp(prefix="expertdesk-models-"))
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="expertdesk-media-"))
+
+# Services schedule tasks with on_commit + delay(); in tests they run in-process unless a
+# test starts a real worker (tests/test_celery_roundtrip.py flips this off for its producer).
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
+CELERY_TASK_EAGER_PROPAGATES = True
+STATIC_ROOT = Path(tempfile.mkdtemp(prefix="expertdesk-static-"))
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not :memory:, so that a Celery worker process started by a test sees the data.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
