@@ -6,8 +6,8 @@ if [ -x /usr/bin/chromium ]; then exit 0; fi
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
   echo "Installing Chromium for the browser tests (apt-get install chromium)…"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends chromium fonts-liberation fonts-noto-core >/dev/null
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends chromium fonts-liberation fonts-noto-core >/dev/null
 else
   echo "Browser tests need /usr/bin/chromium: run 'sudo apt-get install chromium' (Debian/Ubuntu)." >&2
   exit 1
