@@ -72,7 +72,7 @@ def new_page(browser, live_server, artifacts) -> Iterator[Callable[[], object]]:
 def shot(artifacts: Path) -> Callable[[object, str], Path]:
     counter = {"n": 0}
 
-    def take(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+    def take(page, name: str) -> Path:
         counter["n"] += 1
         path = artifacts / f"{counter['n']:02d}-{name}.png"
         page.screenshot(path=str(path), full_page=True)
