@@ -11,5 +11,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("healthz", healthz, name="healthz"),
+    path("model/", include("ml.urls")),
     path("", include("accounts.urls")),
 ]

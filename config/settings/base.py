@@ -10,6 +10,8 @@ import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("EXPERTDESK_VAR_DIR", default=str(BASE_DIR / "var")))
+# SQLite, the serverless broker and model artifacts live here; a fresh clone has no var/ yet.
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 env = environ.Env()
 
@@ -213,3 +215,19 @@ LOGGING = {
 # Absolute links in emails (invitations, notifications).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 MFA_TOTP_TOLERANCE = 1  # accept one 30 s step of clock drift between phone and server
+
+# Triage model: training, promotion and serving.
+ML_DEVICE = env.str("ML_DEVICE", default="auto")  # auto | cpu | cuda
+ML_TIME_BUDGET_S = env.int("ML_TIME_BUDGET_S", default=600)
+ML_PROMOTION_MARGIN = env.float("ML_PROMOTION_MARGIN", default=0.0)
+ML_RETRAIN_MIN_NEW_LABELS = env.int("ML_RETRAIN_MIN_NEW_LABELS", default=50)
+ML_SERVING_CACHE_SIZE = env.int("ML_SERVING_CACHE_SIZE", default=4)
+# How the CPU serves the encoder: onnx_int8 (fastest, see docs/benchmarks.md) | onnx |
+# dynamic_int8 | none (torch fp32). CUDA always serves torch.
+ML_SERVE_QUANTIZATION = env.str("ML_SERVE_QUANTIZATION", default="onnx_int8")
+ML_NUM_THREADS = env.int("ML_NUM_THREADS", default=2)
+CELERY_BEAT_SCHEDULE["ml-retrain-nightly"] = {
+    "task": "ml.tasks.retrain_due_models_task",
+    "schedule": 24 * 60 * 60,
+    "kwargs": {"nightly": True},
+}

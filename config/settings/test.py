@@ -21,6 +21,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 ML_ARTIFACT_DIR = Path(tempfile.mkdtemp(prefix="expertdesk-models-"))
+# The ONNX export + int8 quantization costs seconds per model load; the engine's own tests
+# cover that path, the Django-side tests serve torch fp32 to stay fast.
+ML_SERVE_QUANTIZATION = "none"
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="expertdesk-media-"))
 
 # Services schedule tasks with on_commit + delay(); in tests they run in-process unless a

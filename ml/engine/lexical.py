@@ -1,0 +1,204 @@
+"""The sparse lexical component: TF-IDF word 1–2-grams (+ character 2–5-grams) with a
+class-balanced LinearSVC. Saved as JSON + .npz (no pickle), so loading an artifact never
+executes code from it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.svm import LinearSVC
+
+# Margins of classes the SVC never saw (a fold without them) sit far below any real margin.
+_ABSENT_MARGIN = -10.0
+# Up to this many texts per call, features are computed without sklearn's transform().
+_FAST_PATH_MAX_TEXTS = 8
+
+
+def _vectorizer_params(kind: str, min_df: int) -> dict[str, Any]:
+    if kind == "word":
+        return {"ngram_range": (1, 2), "sublinear_tf": True, "min_df": 1, "dtype": np.float32}
+    return {
+        "analyzer": "char_wb",
+        "ngram_range": (2, 5),
+        "sublinear_tf": True,
+        "min_df": min_df,
+        "dtype": np.float32,
+    }
+
+
+def _vocabulary(vectorizer: TfidfVectorizer) -> dict[str, int]:
+    # A vectorizer rebuilt from a saved vocabulary only sets vocabulary_ on first use.
+    return getattr(vectorizer, "vocabulary_", None) or vectorizer.vocabulary
+
+
+class LexicalClassifier:
+    def __init__(self, n_classes: int, *, char_ngrams: bool = True, c: float = 1.0) -> None:
+        self.n_classes = n_classes
+        self.char_ngrams = char_ngrams
+        self.c = c
+        self.vectorizers: dict[str, TfidfVectorizer] = {}
+        self.coef = np.zeros((n_classes, 0), dtype=np.float32)
+        self.intercept = np.full(n_classes, _ABSENT_MARGIN, dtype=np.float32)
+        self._coef_t: np.ndarray | None = None
+        self._analyzers: dict[str, Any] = {}
+
+    def fit(self, texts: Sequence[str], y: np.ndarray) -> LexicalClassifier:
+        kinds = ["word", "char"] if self.char_ngrams else ["word"]
+        # Tiny cold-start sets would lose most character n-grams to min_df=2.
+        min_df = 2 if len(texts) >= 200 else 1
+        self.vectorizers = {}
+        self._analyzers = {}
+        blocks = []
+        for kind in kinds:
+            vectorizer = TfidfVectorizer(**_vectorizer_params(kind, min_df))
+            try:
+                blocks.append(vectorizer.fit_transform(texts))
+            except ValueError:  # empty vocabulary: texts without any usable token
+                continue
+            self.vectorizers[kind] = vectorizer
+        n_features = sum(b.shape[1] for b in blocks)
+        self.coef = np.zeros((self.n_classes, n_features), dtype=np.float32)
+        self.intercept = np.full(self.n_classes, _ABSENT_MARGIN, dtype=np.float32)
+        self._coef_t = None
+        present = np.unique(y)
+        if len(present) == 1:
+            self.intercept[present[0]] = 0.0
+            return self
+        if not blocks:
+            self.intercept[present] = 0.0
+            return self
+        svc = LinearSVC(C=self.c, class_weight="balanced", random_state=0)
+        svc.fit(sp.hstack(blocks).tocsr(), y)
+        coef, intercept = svc.coef_, svc.intercept_
+        if len(present) == 2:  # sklearn keeps one row for two classes: margin of the second
+            coef = np.vstack([-coef / 2, coef / 2])
+            intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+        self.coef[present] = coef.astype(np.float32)
+        self.intercept[present] = intercept.astype(np.float32)
+        return self
+
+    def features(self, texts: Sequence[str]) -> sp.csr_matrix:
+        if len(texts) <= _FAST_PATH_MAX_TEXTS:
+            return self._features_small_batch(texts)
+        return self._features_sklearn(texts)
+
+    def _features_small_batch(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """sklearn's TF-IDF (counts -> 1 + log tf -> x idf -> l2 per vectorizer) without its
+        per-call validation, which costs more than the arithmetic for a single ticket."""
+        indptr, indices, values = [0], [], []
+        for text in texts:
+            offset, row_nnz = 0, 0
+            for kind in ("word", "char"):
+                vectorizer = self.vectorizers.get(kind)
+                if vectorizer is None:
+                    continue
+                vocabulary = _vocabulary(vectorizer)
+                analyze = self._analyzers.get(kind)
+                if analyze is None:
+                    analyze = self._analyzers[kind] = vectorizer.build_analyzer()
+                counts: dict[int, int] = {}
+                for term in analyze(text):
+                    index = vocabulary.get(term)
+                    if index is not None:
+                        counts[index] = counts.get(index, 0) + 1
+                if counts:
+                    cols = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+                    tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+                    weights = (np.log(tf) + 1.0) * vectorizer.idf_[cols]
+                    weights /= max(float(np.sqrt(np.dot(weights, weights))), 1e-12)
+                    indices.append(cols + offset)
+                    values.append(weights.astype(np.float32))
+                    row_nnz += len(cols)
+                offset += len(vocabulary)
+            indptr.append(indptr[-1] + row_nnz)
+        n_features = sum(len(_vocabulary(v)) for v in self.vectorizers.values())
+        return sp.csr_matrix(
+            (
+                np.concatenate(values) if values else np.zeros(0, np.float32),
+                np.concatenate(indices) if indices else np.zeros(0, np.int64),
+                np.asarray(indptr),
+            ),
+            shape=(len(texts), n_features),
+        )
+
+    def _features_sklearn(self, texts: Sequence[str]) -> sp.csr_matrix:
+        blocks = [
+            self.vectorizers[k].transform(texts) for k in ("word", "char") if k in self.vectorizers
+        ]
+        if not blocks:
+            return sp.csr_matrix((len(texts), 0), dtype=np.float32)
+        return sp.hstack(blocks).tocsr()
+
+    def logits(self, texts: Sequence[str]) -> np.ndarray:
+        """SVC margins per class, (n, n_classes); calibrated later by temperature scaling."""
+        if len(texts) == 0:
+            return np.zeros((0, self.n_classes))
+        return self.logits_from_features(self.features(texts))
+
+    def logits_from_features(self, features: sp.csr_matrix) -> np.ndarray:
+        if self._coef_t is None or self._coef_t.shape[::-1] != self.coef.shape:
+            # sparse @ coef.T would copy the transposed (features x classes) matrix on every
+            # call: over a millisecond per ticket at a few hundred thousand features.
+            self._coef_t = np.ascontiguousarray(self.coef.T)
+        scores = features @ self._coef_t
+        return np.asarray(scores, dtype=np.float64) + self.intercept
+
+    def same_features_as(self, other: LexicalClassifier) -> bool:
+        """True when both map text to the same feature space (same vocabularies and idf), so
+        one TF-IDF pass can serve both (category and priority fitted on the same rows)."""
+        if self.vectorizers.keys() != other.vectorizers.keys():
+            return False
+        for kind, mine in self.vectorizers.items():
+            theirs = other.vectorizers[kind]
+            if _vocabulary(mine) != _vocabulary(theirs) or not np.array_equal(
+                mine.idf_, theirs.idf_
+            ):
+                return False
+        return True
+
+    def save(self, directory: Path, name: str) -> None:
+        meta: dict[str, Any] = {
+            "n_classes": self.n_classes,
+            "char_ngrams": self.char_ngrams,
+            "c": self.c,
+            "vectorizers": {},
+        }
+        arrays: dict[str, np.ndarray] = {"coef": self.coef, "intercept": self.intercept}
+        for kind, vectorizer in self.vectorizers.items():
+            vocabulary = vectorizer.vocabulary_
+            terms = [""] * len(vocabulary)
+            for term, index in vocabulary.items():
+                terms[index] = term
+            meta["vectorizers"][kind] = {"min_df": vectorizer.min_df, "terms": terms}
+            arrays[f"idf_{kind}"] = vectorizer.idf_.astype(np.float32)
+        (directory / f"{name}.json").write_text(json.dumps(meta, ensure_ascii=False))
+        np.savez(directory / f"{name}.npz", **arrays)  # type: ignore[arg-type]
+
+    @classmethod
+    def load(cls, directory: Path, name: str) -> LexicalClassifier:
+        meta = json.loads((directory / f"{name}.json").read_text())
+        with np.load(directory / f"{name}.npz", allow_pickle=False) as arrays:
+            model = cls(
+                int(meta["n_classes"]), char_ngrams=bool(meta["char_ngrams"]), c=float(meta["c"])
+            )
+            model.coef = arrays["coef"]
+            model.intercept = arrays["intercept"]
+            for kind, spec in meta["vectorizers"].items():
+                vocabulary = {term: i for i, term in enumerate(spec["terms"])}
+                vectorizer = TfidfVectorizer(
+                    vocabulary=vocabulary, **_vectorizer_params(kind, int(spec["min_df"]))
+                )
+                vectorizer.idf_ = arrays[f"idf_{kind}"]
+                model.vectorizers[kind] = vectorizer
+        if model.coef.shape != (
+            model.n_classes,
+            sum(len(v.vocabulary) for v in model.vectorizers.values()),
+        ):
+            raise ValueError(f"lexical model {name}: coefficient shape does not match vocabulary")
+        return model

@@ -1,0 +1,100 @@
+"""Classification metrics in plain JSON-ready types (they end up in the model registry)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+from sklearn.metrics import precision_recall_fscore_support as prfs
+
+
+def macro_f1(y_true: Sequence[str], y_pred: Sequence[str]) -> float:
+    """Macro-F1 over the classes present in the truth, so a label set that a split happens
+    to lack does not drag the score down with undefined zeros."""
+    labels = sorted(set(y_true))
+    if not labels:
+        return 0.0
+    return float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0))
+
+
+def reliability_bins(
+    confidences: Sequence[float] | np.ndarray,
+    correct: Sequence[bool] | np.ndarray,
+    n_bins: int = 10,
+) -> list[dict[str, float | int]]:
+    """Equal-width confidence bins (empty bins kept, count 0) for a reliability diagram."""
+    conf = np.asarray(confidences, dtype=np.float64)
+    hit = np.asarray(correct, dtype=np.float64)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    # Bin i holds (lower, upper]; the first bin also takes exactly 0.
+    index = np.clip(np.searchsorted(edges, conf, side="left") - 1, 0, n_bins - 1)
+    bins: list[dict[str, float | int]] = []
+    for i in range(n_bins):
+        mask = index == i
+        count = int(mask.sum())
+        bins.append(
+            {
+                "lower": float(edges[i]),
+                "upper": float(edges[i + 1]),
+                "confidence": float(conf[mask].mean()) if count else 0.0,
+                "accuracy": float(hit[mask].mean()) if count else 0.0,
+                "count": count,
+            }
+        )
+    return bins
+
+
+def expected_calibration_error(
+    confidences: Sequence[float] | np.ndarray,
+    correct: Sequence[bool] | np.ndarray,
+    n_bins: int = 10,
+) -> float:
+    total = len(np.asarray(confidences))
+    if total == 0:
+        return 0.0
+    return float(
+        sum(
+            int(b["count"]) / total * abs(float(b["confidence"]) - float(b["accuracy"]))
+            for b in reliability_bins(confidences, correct, n_bins)
+        )
+    )
+
+
+def classification_report(
+    y_true: Sequence[str],
+    y_pred: Sequence[str],
+    confidences: Sequence[float] | np.ndarray | None = None,
+    *,
+    labels: Sequence[str] | None = None,
+    n_bins: int = 10,
+) -> dict[str, Any]:
+    """macro_f1, accuracy, per_class {precision, recall, f1, support}, confusion (rows = truth,
+    columns = prediction, in `labels` order) and, given confidences, ece + reliability bins."""
+    if len(y_true) != len(y_pred):
+        raise ValueError("y_true and y_pred differ in length")
+    if labels is None:
+        labels = sorted(set(y_true) | set(y_pred))
+    label_list = list(labels)
+    report: dict[str, Any] = {
+        "count": len(y_true),
+        "macro_f1": macro_f1(y_true, y_pred),
+        "accuracy": float(accuracy_score(y_true, y_pred)) if len(y_true) else 0.0,
+        "labels": label_list,
+    }
+    if len(y_true):
+        precision, recall, f1, support = prfs(y_true, y_pred, labels=label_list, zero_division=0)
+        report["per_class"] = {
+            label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+            for label, p, r, f, s in zip(label_list, precision, recall, f1, support, strict=True)
+        }
+        report["confusion"] = confusion_matrix(y_true, y_pred, labels=label_list).tolist()
+    else:
+        report["per_class"] = {}
+        report["confusion"] = []
+    if confidences is not None:
+        correct = np.asarray([t == p for t, p in zip(y_true, y_pred, strict=True)], dtype=bool)
+        report["ece"] = expected_calibration_error(confidences, correct, n_bins)
+        report["reliability"] = reliability_bins(confidences, correct, n_bins)
+    return report

@@ -1,0 +1,309 @@
+"""`TriageModel`: loads an artifact once, then triages batches of tickets with one encoder pass
+shared by the category head, the priority head and the retrieval embedding."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from torch import nn
+
+from .artifact import ArtifactError, verify_manifest, write_manifest
+from .calibration import Blend
+from .config import ServeConfig
+from .encoder import (
+    base_model_path,
+    l2_normalise,
+    load_encoder,
+    pooled_embeddings,
+    quantize_dynamic_int8,
+    resolve_device,
+)
+from .lexical import LexicalClassifier
+from .onnx_backend import OnnxPooledEncoder
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+TASKS = ("category", "priority")
+
+
+@dataclass
+class TriagePredictions:
+    """Column-wise results for a batch; `rows()` gives one dict per ticket."""
+
+    categories: list[str]
+    category_confidences: list[float]
+    priorities: list[str | None]
+    priority_confidences: list[float | None]
+    embeddings: np.ndarray  # (n, 384) float32, L2-normalised, for answer retrieval
+    probabilities: dict[str, np.ndarray] = field(default_factory=dict)  # task -> (n, classes)
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        for i, category in enumerate(self.categories):
+            yield {
+                "category": category,
+                "category_confidence": self.category_confidences[i],
+                "priority": self.priorities[i],
+                "priority_confidence": self.priority_confidences[i],
+            }
+
+
+@dataclass
+class TaskHead:
+    """Linear head on the encoder output: `pooled` (fine-tuned heads) or `normalised`
+    (logistic regression on frozen, L2-normalised embeddings)."""
+
+    labels: list[str]
+    weight: np.ndarray  # (classes, 384)
+    bias: np.ndarray  # (classes,)
+    lexical: LexicalClassifier
+    blend: Blend
+    head_input: str = "pooled"
+
+    def encoder_logits(self, pooled: np.ndarray, normalised: np.ndarray) -> np.ndarray:
+        x = pooled if self.head_input == "pooled" else normalised
+        return x.astype(np.float64) @ self.weight.T.astype(np.float64) + self.bias
+
+    def probabilities(
+        self,
+        texts: Sequence[str],
+        pooled: np.ndarray,
+        normalised: np.ndarray,
+        features: sp.csr_matrix | None = None,
+    ) -> np.ndarray:
+        zeros = np.zeros((len(texts), len(self.labels)))
+        # A component whose weight is 0 is not computed at all (lexical-only saves nothing on
+        # the encoder, which retrieval needs anyway, but encoder-only skips TF-IDF).
+        encoder = (
+            self.encoder_logits(pooled, normalised) if self.blend.encoder_weight > 0 else zeros
+        )
+        if self.blend.encoder_weight >= 1:
+            lexical = zeros
+        elif features is not None:
+            lexical = self.lexical.logits_from_features(features)
+        else:
+            lexical = self.lexical.logits(texts)
+        return self.blend.probabilities(encoder, lexical)
+
+    @property
+    def needs_lexical(self) -> bool:
+        return self.blend.encoder_weight < 1
+
+
+class TriageModel:
+    def __init__(
+        self,
+        *,
+        tokenizer: Any,
+        encoder: nn.Module,
+        heads: dict[str, TaskHead],
+        strategy: str,
+        encoder_source: str,
+        metadata: dict[str, Any],
+        serve_config: ServeConfig | None = None,
+    ) -> None:
+        if "category" not in heads:
+            raise ValueError("a triage model needs a category head")
+        self.tokenizer = tokenizer
+        self.encoder = encoder  # fp32 weights, the ones that get saved
+        self.heads = heads
+        self.strategy = strategy
+        self.encoder_source = encoder_source  # "fine_tuned" (saved) or "base" (package)
+        self.metadata = metadata
+        self.serve_config = serve_config or ServeConfig()
+        self.device = resolve_device(self.serve_config.device)
+        self._serving_encoder = self._prepare_serving_encoder()
+        # Heads whose lexical models share a feature space (fitted on the same rows) get one
+        # TF-IDF pass per request: head name -> the head whose features it reuses.
+        self._feature_source: dict[str, str] = {}
+        for name, head in heads.items():
+            self._feature_source[name] = next(
+                (
+                    other
+                    for other in self._feature_source.values()
+                    if heads[other].lexical.same_features_as(head.lexical)
+                ),
+                name,
+            )
+
+    # --- what the Django side reads -------------------------------------------------------
+
+    @property
+    def label_sets(self) -> dict[str, list[str]]:
+        return {name: list(head.labels) for name, head in self.heads.items()}
+
+    @property
+    def hyperparameters(self) -> dict[str, Any]:
+        return dict(self.metadata.get("hyperparameters", {}))
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return dict(self.metadata.get("metrics", {}))
+
+    # --- serving ---------------------------------------------------------------------------
+
+    def _prepare_serving_encoder(self) -> nn.Module | OnnxPooledEncoder:
+        if self.serve_config.num_threads:
+            torch.set_num_threads(self.serve_config.num_threads)
+        self.encoder.eval()
+        quantization = self.serve_config.quantization
+        if self.device.type == "cpu" and quantization == "dynamic_int8":
+            return quantize_dynamic_int8(self.encoder)
+        if self.device.type == "cpu" and quantization in ("onnx", "onnx_int8"):
+            try:
+                return OnnxPooledEncoder(
+                    self.encoder,
+                    self.tokenizer,
+                    int8=quantization == "onnx_int8",
+                    threads=self.serve_config.num_threads,
+                )
+            except ImportError:
+                # Serving slower beats not serving: torch's own int8 path is close behind.
+                logger.warning("onnxruntime/onnx not installed; serving with dynamic_int8")
+                return quantize_dynamic_int8(self.encoder)
+        return self.encoder.to(self.device)
+
+    def pooled(self, texts: Sequence[str]) -> np.ndarray:
+        return pooled_embeddings(
+            self.tokenizer,
+            self._serving_encoder,
+            list(texts),
+            device=self.device,
+            max_length=self.serve_config.max_length,
+            batch_size=self.serve_config.batch_size,
+        )
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, 384) float32 L2-normalised vectors for answer retrieval."""
+        return l2_normalise(self.pooled(texts))
+
+    def predict(self, texts: Sequence[str]) -> TriagePredictions:
+        texts = [str(t) for t in texts]
+        pooled = self.pooled(texts)
+        normalised = l2_normalise(pooled)
+        features: dict[str, sp.csr_matrix] = {}
+        probabilities = {}
+        for name, head in self.heads.items():
+            source = self._feature_source[name]
+            if head.needs_lexical and len(texts) and source not in features:
+                features[source] = self.heads[source].lexical.features(texts)
+            probabilities[name] = head.probabilities(
+                texts, pooled, normalised, features.get(source)
+            )
+        category = self.heads["category"]
+        cat_p = probabilities["category"]
+        categories = [category.labels[i] for i in cat_p.argmax(axis=1)] if len(texts) else []
+        cat_conf = [float(v) for v in cat_p.max(axis=1)] if len(texts) else []
+        priority = self.heads.get("priority")
+        if priority is not None and len(texts):
+            pr_p = probabilities["priority"]
+            priorities: list[str | None] = [priority.labels[i] for i in pr_p.argmax(axis=1)]
+            pr_conf: list[float | None] = [float(v) for v in pr_p.max(axis=1)]
+        else:
+            priorities, pr_conf = [None] * len(texts), [None] * len(texts)
+        return TriagePredictions(
+            categories, cat_conf, priorities, pr_conf, normalised, probabilities
+        )
+
+    def with_serve_config(self, serve_config: ServeConfig) -> TriageModel:
+        """The same trained model served differently (e.g. int8 vs fp32 for a comparison)."""
+        return TriageModel(
+            tokenizer=self.tokenizer,
+            encoder=self.encoder,
+            heads=self.heads,
+            strategy=self.strategy,
+            encoder_source=self.encoder_source,
+            metadata=self.metadata,
+            serve_config=serve_config,
+        )
+
+    # --- persistence -----------------------------------------------------------------------
+
+    def save(self, path: Path | str) -> None:
+        """Writes the directory; the manifest goes last, so a crash mid-save leaves an
+        artifact that refuses to load rather than one that loads wrong."""
+        root = Path(path)
+        if root.exists():
+            shutil.rmtree(root)
+        root.mkdir(parents=True)
+        if self.encoder_source == "fine_tuned":
+            from transformers.utils import logging as hf_logging
+
+            self.encoder.to("cpu")
+            hf_logging.disable_progress_bar()  # a shard bar per save is noise in worker logs
+            try:
+                cast(Any, self.encoder).save_pretrained(str(root / "encoder"))
+            finally:
+                hf_logging.enable_progress_bar()
+            self.tokenizer.save_pretrained(str(root / "encoder"))
+            self.encoder.to(self.device)
+        arrays: dict[str, np.ndarray] = {}
+        heads_meta: dict[str, Any] = {}
+        for name, head in self.heads.items():
+            arrays[f"{name}_weight"] = head.weight.astype(np.float32)
+            arrays[f"{name}_bias"] = head.bias.astype(np.float32)
+            head.lexical.save(root, f"lexical_{name}")
+            heads_meta[name] = {
+                "labels": head.labels,
+                "head_input": head.head_input,
+                "blend": head.blend.as_dict(),
+            }
+        np.savez(root / "heads.npz", **arrays)  # type: ignore[arg-type]
+        meta = {
+            **self.metadata,
+            "format_version": FORMAT_VERSION,
+            "strategy": self.strategy,
+            "encoder_source": self.encoder_source,
+            "label_sets": self.label_sets,
+            "heads": heads_meta,
+        }
+        (root / "meta.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False))
+        write_manifest(root)
+
+    @classmethod
+    def load(
+        cls, path: Path | str, serve_config: ServeConfig | None = None, *, verify: bool = True
+    ) -> TriageModel:
+        """Raises ArtifactError for anything short of a complete, intact artifact."""
+        root = Path(path)
+        if verify:
+            verify_manifest(root)
+        try:
+            meta = json.loads((root / "meta.json").read_text())
+            if meta.get("format_version") != FORMAT_VERSION:
+                raise ArtifactError(f"artifact {root}: unknown format {meta.get('format_version')}")
+            encoder_dir = root / "encoder" if meta["encoder_source"] == "fine_tuned" else None
+            tokenizer, encoder = load_encoder(encoder_dir or base_model_path())
+            heads: dict[str, TaskHead] = {}
+            with np.load(root / "heads.npz", allow_pickle=False) as arrays:
+                for name, spec in meta["heads"].items():
+                    heads[name] = TaskHead(
+                        labels=list(spec["labels"]),
+                        weight=arrays[f"{name}_weight"],
+                        bias=arrays[f"{name}_bias"],
+                        lexical=LexicalClassifier.load(root, f"lexical_{name}"),
+                        blend=Blend.from_dict(spec["blend"]),
+                        head_input=spec["head_input"],
+                    )
+        except ArtifactError:
+            raise
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+            raise ArtifactError(f"can't load artifact {root}: {exc}") from exc
+        return cls(
+            tokenizer=tokenizer,
+            encoder=encoder,
+            heads=heads,
+            strategy=meta["strategy"],
+            encoder_source=meta["encoder_source"],
+            metadata=meta,
+            serve_config=serve_config,
+        )

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from ml import pipeline, services
+from ml.labels import collect_labels, is_held_out
+from ml.models import ModelVersion
+
+from ._common import get_org
+
+
+class Command(BaseCommand):
+    help = "Evaluate the champion (or --version N) on the organization's frozen held-out split."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--org", required=True)
+        parser.add_argument("--version", type=int, default=None)
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        org = get_org(opts["org"])
+        if opts["version"] is not None:
+            version = ModelVersion.objects.filter(organization=org, version=opts["version"]).first()
+        else:
+            version = services.champion_of(org)
+        if version is None:
+            raise CommandError("No such model version (train one with ml_train).")
+        rows = [r for r in collect_labels(org) if r.category]
+        held_out = [r for r in rows if is_held_out(org.pk, r.key)]
+        train = [r for r in rows if not is_held_out(org.pk, r.key)]
+        if not held_out:
+            raise CommandError("The held-out split is empty.")
+        try:
+            model = pipeline.load(Path(version.artifact_path))
+        except pipeline.ArtifactError as exc:
+            raise CommandError(f"v{version.version} can't be loaded: {exc}") from exc
+        result = pipeline.evaluate(model, held_out)
+        baseline = pipeline.baseline_macro_f1(train, held_out)
+        self.stdout.write(f"{org.slug} v{version.version} on {len(held_out)} held-out tickets")
+        self.stdout.write(
+            f"  product   macro-F1 {result['macro_f1']:.4f}  accuracy {result['accuracy']:.4f}  "
+            f"ECE {result['ece']:.4f}"
+        )
+        self.stdout.write(f"  TF-IDF + LinearSVC macro-F1 {baseline:.4f}")
+        for label, stats in sorted(result.get("per_class", {}).items()):
+            self.stdout.write(
+                f"    {label:<24} P {stats['precision']:.3f} R {stats['recall']:.3f} "
+                f"F1 {stats['f1']:.3f} n={stats['support']}"
+            )

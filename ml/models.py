@@ -1,0 +1,161 @@
+"""The model registry (versions and training runs), imported labels and the answer index."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from accounts.models import Organization
+
+from .fields import EmbeddingField
+
+EMBEDDING_DIM = 384  # all-MiniLM-L6-v2
+
+
+class ModelVersion(models.Model):
+    class Status(models.TextChoices):
+        TRAINING = "training", "Training"
+        READY = "ready", "Ready"
+        CHAMPION = "champion", "Champion"
+        RETIRED = "retired", "Retired"
+        FAILED = "failed", "Failed"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="model_versions"
+    )
+    version = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.TRAINING)
+    strategy = models.CharField(max_length=40, blank=True, help_text="e.g. fine-tuned + lexical")
+    label_sets = models.JSONField(
+        default=dict, blank=True
+    )  # {"category": [...], "priority": [...]}
+    # Evaluation on the organization's frozen held-out split.
+    macro_f1 = models.FloatField(null=True, blank=True)
+    accuracy = models.FloatField(null=True, blank=True)
+    calibration_error = models.FloatField(null=True, blank=True)
+    baseline_macro_f1 = models.FloatField(null=True, blank=True)
+    metrics = models.JSONField(
+        default=dict, blank=True
+    )  # per-class, confusion, reliability, priority
+    train_count = models.PositiveIntegerField(default=0)
+    validation_count = models.PositiveIntegerField(default=0)
+    test_count = models.PositiveIntegerField(default=0)
+    hyperparameters = models.JSONField(default=dict, blank=True)
+    artifact_path = models.CharField(max_length=500, blank=True)
+    artifact_checksum = models.CharField(max_length=64, blank=True)
+    decision = models.TextField(blank=True, help_text="why it was or was not promoted")
+    created_at = models.DateTimeField(default=timezone.now)
+    promoted_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["organization", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "version"], name="model_version_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=models.Q(status="champion"),
+                name="one_champion_per_org",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization.slug} v{self.version} ({self.status})"
+
+
+class TrainingRun(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    class Trigger(models.TextChoices):
+        MANUAL = "manual", "Manual"
+        STARTER = "starter", "Starter model"
+        SCHEDULE = "schedule", "Schedule"
+        FEEDBACK = "feedback", "New labels"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="training_runs"
+    )
+    model_version = models.OneToOneField(
+        ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="run"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.MANUAL)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    progress = models.FloatField(default=0.0)
+    message = models.CharField(max_length=300, blank=True)
+    log = models.TextField(blank=True)
+    time_budget_s = models.PositiveIntegerField(null=True, blank=True)
+    device = models.CharField(max_length=16, blank=True)
+    timings = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "status"])]
+
+    def __str__(self) -> str:
+        return f"training run {self.pk} of {self.organization.slug} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+
+class ImportedTicket(models.Model):
+    """Historical tickets imported from CSV: a label source before (and beside) live tickets."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="imported_tickets"
+    )
+    external_id = models.CharField(max_length=64, help_text="content hash: imports nothing twice")
+    title = models.CharField(max_length=300, blank=True)
+    text = models.TextField()
+    category = models.CharField(max_length=100, blank=True)
+    priority = models.CharField(max_length=32, blank=True)
+    answer = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "external_id"], name="imported_ticket_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.text[:60]
+
+
+class AnswerEmbedding(models.Model):
+    """A retrievable answer (solved ticket or article) embedded by the champion's encoder."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="answer_embeddings"
+    )
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="+")
+    source_kind = models.CharField(max_length=32)
+    source_key = models.CharField(max_length=100)
+    title = models.CharField(max_length=300, blank=True)
+    answer = models.TextField()
+    embedding = EmbeddingField(dimensions=EMBEDDING_DIM)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "source_key"], name="answer_embedding_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_key}: {self.title}"

@@ -1,0 +1,471 @@
+"""State changes of the ml app: training runs, the registry (promote / roll back), retraining
+and the answer index. Heavy work runs in Celery tasks on the `ml` queue."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from accounts.models import Organization, User
+from accounts.services import audit_log_record
+
+from . import pipeline
+from .labels import LabelRow, collect_labels, is_held_out
+from .models import AnswerEmbedding, ImportedTicket, ModelVersion, TrainingRun
+
+logger = logging.getLogger(__name__)
+
+MIN_TRAINING_ROWS = 20
+
+
+def _setting(name: str, default: Any) -> Any:
+    return getattr(settings, name, default)
+
+
+# ---------------------------------------------------------------- training runs
+
+
+def training_run_request(
+    *,
+    organization: Organization,
+    requested_by: User | None = None,
+    trigger: str = TrainingRun.Trigger.MANUAL,
+    time_budget_s: int | None = None,
+    device: str = "",
+    schedule: bool = True,
+) -> TrainingRun:
+    """Queues a training run; while one is queued or running, returns that one instead.
+    With schedule=False the caller runs it (the ml_train command trains in the foreground)."""
+    with transaction.atomic():
+        Organization.objects.select_for_update().filter(pk=organization.pk).first()
+        active = TrainingRun.objects.filter(
+            organization=organization,
+            status__in=[TrainingRun.Status.QUEUED, TrainingRun.Status.RUNNING],
+        ).first()
+        if active is not None:
+            return active
+        run = TrainingRun.objects.create(
+            organization=organization,
+            requested_by=requested_by,
+            trigger=trigger,
+            time_budget_s=time_budget_s or _setting("ML_TIME_BUDGET_S", 600),
+            device=device,
+            message="Waiting for a worker…",
+        )
+        audit_log_record(
+            actor=requested_by,
+            organization=organization,
+            action="model.training_requested",
+            target=run,
+            details={"trigger": trigger},
+        )
+        from .tasks import train_model_task
+
+        if schedule:
+            transaction.on_commit(lambda: train_model_task.delay(run.pk))
+    return run
+
+
+class _Progress:
+    """Writes progress to the run row at most once a second (the model page polls it)."""
+
+    def __init__(self, run: TrainingRun, start: float, end: float) -> None:
+        self.run, self.start, self.end = run, start, end
+        self.last_write = 0.0
+
+    def __call__(self, fraction: float, message: str) -> None:
+        now = time.monotonic()
+        value = self.start + (self.end - self.start) * max(0.0, min(1.0, fraction))
+        if now - self.last_write < 1.0 and fraction < 1.0:
+            return
+        self.last_write = now
+        TrainingRun.objects.filter(pk=self.run.pk).update(
+            progress=round(value, 4), message=message[:300]
+        )
+
+
+def _log(run: TrainingRun, line: str) -> None:
+    stamp = timezone.now().strftime("%H:%M:%S")
+    run.log = f"{run.log}{stamp} {line}\n"
+    TrainingRun.objects.filter(pk=run.pk).update(log=run.log, message=line[:300])
+
+
+def _split(
+    organization: Organization, rows: Sequence[LabelRow]
+) -> tuple[list[LabelRow], list[LabelRow]]:
+    train: list[LabelRow] = []
+    held_out: list[LabelRow] = []
+    for row in rows:
+        (held_out if is_held_out(organization.pk, row.key) else train).append(row)
+    return train, held_out
+
+
+def training_run_execute(*, run_id: int) -> ModelVersion | None:
+    """Trains a challenger, evaluates it on the frozen held-out split, stores the artifact and
+    decides promotion. Safe to call twice for the same run (a redelivered task does nothing)."""
+    with transaction.atomic():
+        run = TrainingRun.objects.select_for_update().select_related("organization").get(pk=run_id)
+        if run.status != TrainingRun.Status.QUEUED:
+            return None
+        run.status = TrainingRun.Status.RUNNING
+        run.started_at = timezone.now()
+        run.progress = 0.0
+        run.save(update_fields=["status", "started_at", "progress"])
+    organization = run.organization
+    version: ModelVersion | None = None
+    timings: dict[str, float] = {}
+    t0 = time.monotonic()
+    try:
+        rows = [r for r in collect_labels(organization) if r.category]
+        train_rows, held_out = _split(organization, rows)
+        categories = sorted({r.category for r in train_rows if r.category})
+        if len(train_rows) < MIN_TRAINING_ROWS or len(categories) < 2:
+            raise ValidationError(
+                f"Not enough labelled tickets to train: {len(train_rows)} rows in "
+                f"{len(categories)} categories (need {MIN_TRAINING_ROWS} rows and 2 categories)."
+            )
+        _log(
+            run,
+            f"{len(train_rows)} training rows, {len(held_out)} held out, "
+            f"{len(categories)} categories.",
+        )
+        with transaction.atomic():
+            number = (
+                ModelVersion.objects.filter(organization=organization).aggregate(n=Max("version"))[
+                    "n"
+                ]
+                or 0
+            ) + 1
+            version = ModelVersion.objects.create(
+                organization=organization, version=number, status=ModelVersion.Status.TRAINING
+            )
+            run.model_version = version
+            run.save(update_fields=["model_version"])
+
+        trained = pipeline.train(
+            texts=[r.text for r in train_rows],
+            categories=[r.category or "" for r in train_rows],
+            priorities=[r.priority for r in train_rows],
+            time_budget_s=run.time_budget_s,
+            device=run.device or _setting("ML_DEVICE", "auto"),
+            progress=_Progress(run, 0.0, 0.85),
+            log=lambda line: _log(run, line),
+        )
+        timings["train_s"] = round(time.monotonic() - t0, 2)
+        _log(run, f"Trained ({trained.strategy}). Evaluating on the held-out split…")
+
+        t1 = time.monotonic()
+        evaluation = pipeline.evaluate(trained, held_out)
+        baseline = pipeline.baseline_macro_f1(train_rows, held_out)
+        timings["evaluate_s"] = round(time.monotonic() - t1, 2)
+
+        path = Path(settings.ML_ARTIFACT_DIR) / f"org-{organization.pk}" / f"v{version.version}"
+        if path.exists():
+            shutil.rmtree(path)
+        trained.save(path)
+        version.artifact_path = str(path)
+        version.artifact_checksum = pipeline.checksum(path)
+        version.strategy = trained.strategy
+        version.label_sets = trained.label_sets
+        version.hyperparameters = trained.hyperparameters
+        version.macro_f1 = evaluation.get("macro_f1")
+        version.accuracy = evaluation.get("accuracy")
+        version.calibration_error = evaluation.get("ece")
+        version.baseline_macro_f1 = baseline
+        # The validation split's numbers (blend choice, encoder vs lexical) explain the decision.
+        version.metrics = {**evaluation, "validation": trained.metadata.get("metrics", {})}
+        version.train_count = len(train_rows)
+        version.validation_count = int(
+            trained.metadata.get("training", {}).get("validation_rows", 0)
+        )
+        version.test_count = len(held_out)
+        version.status = ModelVersion.Status.READY
+        version.save()
+        timings["total_s"] = round(time.monotonic() - t0, 2)
+        model_version_consider_promotion(version=version, held_out=held_out)
+        with transaction.atomic():
+            run.refresh_from_db()
+            run.status = TrainingRun.Status.SUCCEEDED
+            run.progress = 1.0
+            run.finished_at = timezone.now()
+            run.timings = timings
+            run.save(update_fields=["status", "progress", "finished_at", "timings"])
+            _log(run, version.decision)  # the run's last message says what happened and why
+        return version
+    except Exception as exc:
+        logger.exception("Training run %s failed", run.pk)
+        run.refresh_from_db()
+        detail = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        run.status = TrainingRun.Status.FAILED
+        run.finished_at = timezone.now()
+        run.message = f"Failed: {detail}"[:300]
+        run.log += f"{traceback.format_exc()[-4000:]}\n"
+        run.timings = timings
+        run.save(update_fields=["status", "finished_at", "message", "log", "timings"])
+        if version is not None:
+            ModelVersion.objects.filter(pk=version.pk).update(
+                status=ModelVersion.Status.FAILED, decision=f"Training failed: {detail}"[:2000]
+            )
+        return None
+
+
+# ---------------------------------------------------------------- registry
+
+
+def champion_of(organization: Organization) -> ModelVersion | None:
+    return ModelVersion.objects.filter(
+        organization=organization, status=ModelVersion.Status.CHAMPION
+    ).first()
+
+
+def model_version_consider_promotion(
+    *, version: ModelVersion, held_out: Sequence[LabelRow] | None = None
+) -> bool:
+    """Promotes `version` when its macro-F1 on the frozen held-out split is not lower than the
+    champion's on the same tickets (minus ML_PROMOTION_MARGIN); records why either way."""
+    organization = version.organization
+    champion = champion_of(organization)
+    if champion is None:
+        version.decision = "Promoted: the organization had no champion."
+        version.save(update_fields=["decision"])
+        model_version_promote(version=version, actor=None)
+        return True
+    if held_out is None:
+        _, held_out = _split(organization, [r for r in collect_labels(organization) if r.category])
+    margin = float(_setting("ML_PROMOTION_MARGIN", 0.0))
+    challenger_f1 = version.macro_f1 or 0.0
+    try:
+        champion_f1 = pipeline.evaluate(pipeline.load(Path(champion.artifact_path)), held_out).get(
+            "macro_f1", 0.0
+        )
+    except pipeline.ArtifactError as exc:
+        champion_f1 = -1.0
+        logger.warning("Champion v%s can't be evaluated: %s", champion.version, exc)
+    if challenger_f1 >= champion_f1 - margin:
+        version.decision = (
+            f"Promoted: macro-F1 {challenger_f1:.3f} vs champion v{champion.version} "
+            f"{max(champion_f1, 0):.3f} on the same {len(held_out)} held-out tickets."
+        )
+        version.save(update_fields=["decision"])
+        model_version_promote(version=version, actor=None)
+        return True
+    version.decision = (
+        f"Not promoted: macro-F1 {challenger_f1:.3f} is below the "
+        f"{champion_f1 - margin:.3f} needed to replace champion v{champion.version} "
+        f"({champion_f1:.3f}{f', margin {margin}' if margin else ''}) on the same "
+        f"{len(held_out)} held-out tickets."
+    )
+    version.save(update_fields=["decision"])
+    audit_log_record(
+        actor=None,
+        organization=organization,
+        action="model.not_promoted",
+        target=version,
+        details={"challenger_f1": challenger_f1, "champion_f1": champion_f1},
+    )
+    return False
+
+
+def model_version_promote(*, version: ModelVersion, actor: User | None) -> ModelVersion:
+    if version.status not in (ModelVersion.Status.READY, ModelVersion.Status.RETIRED):
+        raise ValidationError(
+            f"Version {version.version} is {version.status}; it can't be promoted."
+        )
+    with transaction.atomic():
+        versions = ModelVersion.objects.select_for_update().filter(
+            organization=version.organization
+        )
+        previous = versions.filter(status=ModelVersion.Status.CHAMPION).first()
+        now = timezone.now()
+        if previous is not None:
+            previous.status = ModelVersion.Status.RETIRED
+            previous.retired_at = now
+            previous.save(update_fields=["status", "retired_at"])
+        version.status = ModelVersion.Status.CHAMPION
+        version.promoted_at = now
+        version.retired_at = None
+        version.save(update_fields=["status", "promoted_at", "retired_at"])
+        audit_log_record(
+            actor=actor,
+            organization=version.organization,
+            action="model.promoted",
+            target=version,
+            details={"previous": previous.version if previous else None},
+        )
+        from .tasks import embedding_index_rebuild_task
+
+        org_id = version.organization_id
+        transaction.on_commit(lambda: embedding_index_rebuild_task.delay(org_id))
+    return version
+
+
+def model_rollback(*, organization: Organization, actor: User | None) -> ModelVersion:
+    """Brings back the champion before the current one."""
+    current = champion_of(organization)
+    previous = (
+        ModelVersion.objects.filter(
+            organization=organization,
+            status=ModelVersion.Status.RETIRED,
+            promoted_at__isnull=False,
+        )
+        .order_by("-promoted_at")
+        .first()
+    )
+    if previous is None:
+        raise ValidationError("There is no earlier champion to roll back to.")
+    version = model_version_promote(version=previous, actor=actor)
+    audit_log_record(
+        actor=actor,
+        organization=organization,
+        action="model.rolled_back",
+        target=version,
+        details={"from": current.version if current else None},
+    )
+    return version
+
+
+# ---------------------------------------------------------------- retraining
+
+
+def retrain_if_due(*, organization: Organization, nightly: bool = False) -> TrainingRun | None:
+    """Queues a challenger when enough new labels arrived since the champion was trained
+    (ML_RETRAIN_MIN_NEW_LABELS), or on the nightly schedule when there is anything new."""
+    if TrainingRun.objects.filter(
+        organization=organization,
+        status__in=[TrainingRun.Status.QUEUED, TrainingRun.Status.RUNNING],
+    ).exists():
+        return None
+    labelled = [r for r in collect_labels(organization) if r.category]
+    champion = champion_of(organization)
+    known = (champion.train_count + champion.test_count) if champion else 0
+    new = len(labelled) - known
+    threshold = int(_setting("ML_RETRAIN_MIN_NEW_LABELS", 50))
+    if champion is None:
+        due = len(labelled) >= MIN_TRAINING_ROWS
+    else:
+        newest = max((r.created_at for r in labelled), default=None)
+        changed = newest is not None and newest > champion.created_at
+        due = new >= threshold or (nightly and (new > 0 or changed))
+    if not due:
+        return None
+    return training_run_request(
+        organization=organization,
+        trigger=TrainingRun.Trigger.SCHEDULE if nightly else TrainingRun.Trigger.FEEDBACK,
+    )
+
+
+# ---------------------------------------------------------------- answer index
+
+
+def embedding_index_rebuild(*, organization: Organization) -> int:
+    """Re-embeds every retrievable answer with the champion's encoder."""
+    from .serving import load_champion
+
+    champion = champion_of(organization)
+    if champion is None:
+        return 0
+    model = load_champion(champion)
+    if model is None:
+        return 0
+    rows = [r for r in collect_labels(organization) if r.answer]
+    vectors = model.embed([r.text for r in rows]) if rows else np.zeros((0, 384), np.float32)
+    with transaction.atomic():
+        AnswerEmbedding.objects.filter(organization=organization).delete()
+        AnswerEmbedding.objects.bulk_create(
+            [
+                AnswerEmbedding(
+                    organization=organization,
+                    model_version=champion,
+                    source_kind=r.source_kind,
+                    source_key=r.key,
+                    title=(r.title or r.text)[:300],
+                    answer=r.answer or "",
+                    embedding=vec,
+                )
+                for r, vec in zip(rows, vectors, strict=True)
+            ],
+            batch_size=500,
+        )
+    from .serving import invalidate_index_cache
+
+    invalidate_index_cache(organization.pk)
+    return len(rows)
+
+
+def embedding_index_upsert(*, organization: Organization, rows: Sequence[LabelRow]) -> int:
+    """Adds or replaces a few answers (a new article, an accepted expert answer) at once."""
+    from .serving import invalidate_index_cache, load_champion
+
+    champion = champion_of(organization)
+    model = load_champion(champion) if champion else None
+    rows = [r for r in rows if r.answer]
+    if model is None or champion is None or not rows:
+        return 0
+    vectors = model.embed([r.text for r in rows])
+    with transaction.atomic():
+        for r, vec in zip(rows, vectors, strict=True):
+            AnswerEmbedding.objects.update_or_create(
+                organization=organization,
+                source_key=r.key,
+                defaults={
+                    "model_version": champion,
+                    "source_kind": r.source_kind,
+                    "title": (r.title or r.text)[:300],
+                    "answer": r.answer or "",
+                    "embedding": vec,
+                },
+            )
+    invalidate_index_cache(organization.pk)
+    return len(rows)
+
+
+# ---------------------------------------------------------------- imports
+
+
+def imported_tickets_add(
+    *, organization: Organization, rows: Sequence[dict[str, str]], actor: User | None = None
+) -> tuple[int, int]:
+    """Stores imported rows (title, text, category, priority, answer); a row whose content was
+    imported before is skipped. Returns (created, skipped)."""
+    import hashlib
+
+    created = skipped = 0
+    with transaction.atomic():
+        for row in rows:
+            external_id = hashlib.sha256(
+                "\x1f".join(
+                    row.get(k, "") for k in ("text", "category", "priority", "answer")
+                ).encode()
+            ).hexdigest()[:40]
+            _, was_created = ImportedTicket.objects.get_or_create(
+                organization=organization,
+                external_id=external_id,
+                defaults={
+                    "title": row.get("title", "")[:300],
+                    "text": row["text"],
+                    "category": row.get("category", "")[:100],
+                    "priority": row.get("priority", "")[:32],
+                    "answer": row.get("answer", ""),
+                },
+            )
+            created += was_created
+            skipped += not was_created
+        audit_log_record(
+            actor=actor,
+            organization=organization,
+            action="ml.tickets_imported",
+            details={"created": created, "skipped": skipped},
+        )
+    return created, skipped

@@ -1,0 +1,227 @@
+"""Triage at request time: the organization's champion, loaded once per process (an LRU keyed
+by version and checksum, so a promotion is picked up on the next request), plus answer
+retrieval from the pgvector index (NumPy over the same rows on SQLite).
+
+A missing or corrupt artifact never breaks a request: triage returns an explicit
+"unavailable" result, the caller routes the ticket to an expert, and the error is logged once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.db import connection
+
+from accounts.models import Organization
+
+from . import pipeline
+from .models import AnswerEmbedding, ModelVersion, TrainingRun
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    source_kind: str
+    source_key: str
+    title: str
+    answer: str
+    score: float
+
+
+@dataclass
+class TriageResult:
+    available: bool
+    reason: str = ""  # when unavailable: "training", "no_model", "artifact_error"
+    category: str | None = None
+    category_confidence: float | None = None
+    priority: str | None = None
+    priority_confidence: float | None = None
+    model_version: int | None = None
+    model_version_id: int | None = None
+    suggestions: list[Suggestion] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+UNAVAILABLE_MESSAGES = {
+    "training": "The model is still training.",
+    "no_model": "No model has been trained for this organization yet.",
+    "artifact_error": "The model could not be loaded.",
+}
+
+_lock = threading.Lock()
+_models: OrderedDict[tuple[int, str], pipeline.TrainedModel] = OrderedDict()
+_failed: set[tuple[int, str]] = set()
+_index_cache: dict[int, tuple[int, list[AnswerEmbedding], np.ndarray]] = {}
+
+
+def _cache_size() -> int:
+    return int(getattr(settings, "ML_SERVING_CACHE_SIZE", 4))
+
+
+def load_champion(version: ModelVersion) -> pipeline.TrainedModel | None:
+    key = (version.pk, version.artifact_checksum)
+    with _lock:
+        model = _models.get(key)
+        if model is not None:
+            _models.move_to_end(key)
+            return model
+        if key in _failed:
+            return None
+        try:
+            path = Path(version.artifact_path)
+            if (
+                not version.artifact_checksum
+                or pipeline.checksum(path) != version.artifact_checksum
+            ):
+                raise pipeline.ArtifactError(f"checksum mismatch for {path}")
+            model = pipeline.load(path)
+        except pipeline.ArtifactError as exc:
+            _failed.add(key)  # log once per version, not once per request
+            logger.error(
+                "Model v%s of org %s unavailable: %s", version.version, version.organization_id, exc
+            )
+            return None
+        _models[key] = model
+        while len(_models) > _cache_size():
+            _models.popitem(last=False)
+        return model
+
+
+def reset_caches() -> None:
+    with _lock:
+        _models.clear()
+        _failed.clear()
+        _index_cache.clear()
+
+
+def invalidate_index_cache(organization_id: int) -> None:
+    _index_cache.pop(organization_id, None)
+
+
+def _unavailable(organization: Organization, reason: str | None = None) -> TriageResult:
+    if reason is None:
+        training = TrainingRun.objects.filter(
+            organization=organization,
+            status__in=[TrainingRun.Status.QUEUED, TrainingRun.Status.RUNNING],
+        ).exists()
+        reason = "training" if training else "no_model"
+    return TriageResult(available=False, reason=reason)
+
+
+def triage(organization: Organization, texts: list[str], *, k: int = 3) -> list[TriageResult]:
+    if not texts:
+        return []
+    champion = ModelVersion.objects.filter(
+        organization=organization, status=ModelVersion.Status.CHAMPION
+    ).first()
+    if champion is None:
+        result = _unavailable(organization)
+        return [TriageResult(available=False, reason=result.reason) for _ in texts]
+    model = load_champion(champion)
+    if model is None:
+        return [TriageResult(available=False, reason="artifact_error") for _ in texts]
+    try:
+        predictions = model.predict(texts)
+        suggestions = search_answers(organization, predictions.embeddings, k=k)
+    except Exception:
+        # A model that loads but fails at inference must not fail the ticket either: the
+        # caller sends it to the expert path. Logged every time: it is a bug, not a state.
+        logger.exception(
+            "Triage with model v%s of org %s failed", champion.version, organization.pk
+        )
+        return [TriageResult(available=False, reason="artifact_error") for _ in texts]
+    return [
+        TriageResult(
+            available=True,
+            category=predictions.categories[i],
+            category_confidence=predictions.category_confidences[i],
+            priority=predictions.priorities[i],
+            priority_confidence=predictions.priority_confidences[i],
+            model_version=champion.version,
+            model_version_id=champion.pk,
+            suggestions=suggestions[i],
+        )
+        for i in range(len(texts))
+    ]
+
+
+def search_answers(
+    organization: Organization, query_vectors: np.ndarray, *, k: int = 3
+) -> list[list[Suggestion]]:
+    """Top-k answers by cosine similarity: pgvector's HNSW index on PostgreSQL, NumPy
+    elsewhere. Both return the same rows for the same data."""
+    if len(query_vectors) == 0:
+        return []
+    if connection.vendor == "postgresql":
+        return [_search_pgvector(organization, vec, k) for vec in query_vectors]
+    return _search_numpy(organization, np.asarray(query_vectors, dtype=np.float32), k)
+
+
+def _search_pgvector(organization: Organization, vector: np.ndarray, k: int) -> list[Suggestion]:
+    from pgvector.django import CosineDistance
+
+    rows = (
+        AnswerEmbedding.objects.filter(organization=organization)
+        .annotate(distance=CosineDistance("embedding", np.asarray(vector, dtype=np.float32)))
+        .order_by("distance")
+        .only("source_kind", "source_key", "title", "answer")[:k]
+    )
+    return [
+        Suggestion(
+            r.source_kind,
+            r.source_key,
+            r.title,
+            r.answer,
+            round(1.0 - float(r.distance), 4),
+        )
+        for r in rows
+    ]
+
+
+def _search_numpy(
+    organization: Organization, queries: np.ndarray, k: int
+) -> list[list[Suggestion]]:
+    count = AnswerEmbedding.objects.filter(organization=organization).count()
+    cached = _index_cache.get(organization.pk)
+    if cached is None or cached[0] != count:
+        items = list(AnswerEmbedding.objects.filter(organization=organization).order_by("pk"))
+        matrix = (
+            np.stack([np.asarray(i.embedding, dtype=np.float32) for i in items])
+            if items
+            else np.zeros((0, queries.shape[1]), dtype=np.float32)
+        )
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        matrix = (matrix / np.where(norms == 0, 1, norms)).astype(np.float32)
+        cached = (count, items, matrix)
+        _index_cache[organization.pk] = cached
+    _, items, matrix = cached
+    if not items:
+        return [[] for _ in queries]
+    q = queries / np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
+    scores = q @ matrix.T
+    out = []
+    for row in scores:
+        top = np.argsort(-row)[:k]
+        out.append(
+            [
+                Suggestion(
+                    items[j].source_kind,
+                    items[j].source_key,
+                    items[j].title,
+                    items[j].answer,
+                    round(float(row[j]), 4),
+                )
+                for j in top
+            ]
+        )
+    return out
