@@ -7,7 +7,6 @@ SECTIONS = {
     "knowledge": ("Knowledge base", "Articles your team and experts wrote, used for answers."),
     "experts": ("Experts", "Paid experts answer the tickets the model can't solve."),
     "billing": ("Billing", "Your plan, this period's usage and invoices."),
-    "model": ("Model", "Versions, metrics and training of your triage model."),
     "settings": ("Settings", "Taxonomy, auto-answer threshold and other preferences."),
     "api-keys": ("API keys", "Keys for integrations calling the Expertdesk REST API."),
 }

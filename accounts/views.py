@@ -47,6 +47,9 @@ class DashboardView(LoginRequiredMixin, TemplateView):
         if org is not None:
             ctx["member_count"] = Membership.objects.filter(organization=org).count()
             ctx["recent_activity"] = AuditLogEntry.objects.filter(organization=org)[:5]
+            from ml.services import champion_of  # ml depends on accounts, not the reverse
+
+            ctx["champion"] = champion_of(org)
         return ctx
 
 

@@ -268,7 +268,7 @@ def test_every_navigation_page_renders(make_org, login):
         "section_knowledge",
         "section_experts",
         "section_billing",
-        "section_model",
+        "ml_model",
         "section_settings",
         "section_api_keys",
         "mfa_index",

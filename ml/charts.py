@@ -1,0 +1,331 @@
+"""Server-side charts for the model page: small inline SVGs and a confusion heat-map table.
+
+Every piece of markup goes through `format_html`, so labels (category names come from the
+customer's data) are escaped and the result is a SafeString the template can print as is.
+The metrics JSON of older or failed versions may lack any key; these helpers take what they
+find and return empty output instead of raising.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+SVG_NS = "http://www.w3.org/2000/svg"
+ACCENT = "#2f5bd3"
+MUTED = "#8a93ad"
+GRID = "#e3e6ef"
+TEXT = "#2b3354"
+
+
+def _num(value: Any) -> float | None:
+    """A finite float, or None for anything else (missing keys, strings, NaN)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _clamp01(value: float) -> float:
+    return max(0.0, min(1.0, value))
+
+
+def _f(value: float) -> str:
+    """A coordinate: one decimal is plenty and keeps the markup short."""
+    return f"{value:.1f}"
+
+
+def _join(parts: Iterable[SafeString]) -> SafeString:
+    return format_html_join("", "{}", ((p,) for p in parts))
+
+
+def _short(label: str, limit: int = 14) -> str:
+    return label if len(label) <= limit else f"{label[: limit - 1]}…"
+
+
+def _svg(
+    width: float, height: float, title: str, body: Iterable[SafeString], css: str
+) -> SafeString:
+    return format_html(
+        '<svg xmlns="{}" class="{}" viewBox="0 0 {} {}" width="{}" height="{}" role="img" '
+        'aria-label="{}"><title>{}</title>{}</svg>',
+        SVG_NS,
+        css,
+        _f(width),
+        _f(height),
+        _f(width),
+        _f(height),
+        title,
+        title,
+        _join(body),
+    )
+
+
+# ---------------------------------------------------------------- per-class bars
+
+
+def per_class_f1(metrics: Mapping[str, Any]) -> list[tuple[str, float]]:
+    """(label, F1) in the metrics' class order; classes without a numeric F1 are left out."""
+    per_class = metrics.get("per_class")
+    if not isinstance(per_class, Mapping):
+        return []
+    labels = metrics.get("labels")
+    order = [str(x) for x in labels] if isinstance(labels, list) else [str(k) for k in per_class]
+    out = []
+    for label in order:
+        row = per_class.get(label)
+        f1 = _num(row.get("f1")) if isinstance(row, Mapping) else None
+        if f1 is not None:
+            out.append((label, _clamp01(f1)))
+    return out
+
+
+BAR_PLOT_HEIGHT = 180.0
+BAR_SLOT = 56.0
+BAR_WIDTH = 34.0
+BAR_LEFT = 40.0
+BAR_TOP = 18.0
+BAR_BOTTOM = 74.0  # room for slanted labels
+
+
+def bar_chart(
+    items: Sequence[tuple[str, float]], *, title: str, max_value: float = 1.0
+) -> SafeString:
+    """Vertical bars, one per (label, value), heights proportional to value / max_value."""
+    if not items or max_value <= 0:
+        return SafeString("")
+    width = BAR_LEFT + BAR_SLOT * len(items) + 12
+    height = BAR_TOP + BAR_PLOT_HEIGHT + BAR_BOTTOM
+    base = BAR_TOP + BAR_PLOT_HEIGHT
+    body: list[SafeString] = []
+    for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
+        y = base - BAR_PLOT_HEIGHT * tick
+        body.append(
+            format_html(
+                '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="1"/>'
+                '<text x="{}" y="{}" font-size="10" text-anchor="end" fill="{}">{}</text>',
+                _f(BAR_LEFT),
+                _f(y),
+                _f(width - 8),
+                _f(y),
+                GRID,
+                _f(BAR_LEFT - 6),
+                _f(y + 3.5),
+                MUTED,
+                f"{tick * max_value:g}",
+            )
+        )
+    for i, (label, raw) in enumerate(items):
+        value = max(0.0, min(max_value, _num(raw) or 0.0))
+        bar_h = BAR_PLOT_HEIGHT * value / max_value
+        x = BAR_LEFT + BAR_SLOT * i + (BAR_SLOT - BAR_WIDTH) / 2
+        cx = x + BAR_WIDTH / 2
+        body.append(
+            format_html(
+                '<g class="bar"><title>{}: {}</title>'
+                '<rect x="{}" y="{}" width="{}" height="{}" rx="3" fill="{}" data-value="{}"/>'
+                '<text x="{}" y="{}" font-size="10" text-anchor="middle" fill="{}">{}</text>'
+                '<text x="{}" y="{}" font-size="11" text-anchor="end" fill="{}" '
+                'transform="rotate(-35 {} {})">{}</text></g>',
+                label,
+                f"{value:.3f}",
+                _f(x),
+                _f(base - bar_h),
+                _f(BAR_WIDTH),
+                _f(bar_h),
+                ACCENT,
+                f"{value:.4f}",
+                _f(cx),
+                _f(base - bar_h - 4),
+                TEXT,
+                f"{value:.2f}",
+                _f(cx + 4),
+                _f(base + 14),
+                TEXT,
+                _f(cx + 4),
+                _f(base + 14),
+                _short(label),
+            )
+        )
+    return _svg(width, height, title, body, "chart chart-bars")
+
+
+# ---------------------------------------------------------------- reliability diagram
+
+REL_SIZE = 240.0
+REL_LEFT = 46.0
+REL_TOP = 12.0
+REL_BOTTOM = 40.0
+
+
+def reliability_bins(metrics: Mapping[str, Any]) -> list[dict[str, float]]:
+    """The well-formed bins of metrics["reliability"], values clamped to [0, 1]."""
+    raw = metrics.get("reliability")
+    if not isinstance(raw, list):
+        return []
+    bins = []
+    for b in raw:
+        if not isinstance(b, Mapping):
+            continue
+        values = {k: _num(b.get(k)) for k in ("lower", "upper", "confidence", "accuracy", "count")}
+        if values["confidence"] is None or values["accuracy"] is None:
+            continue
+        lower = values["lower"] if values["lower"] is not None else values["confidence"]
+        upper = values["upper"] if values["upper"] is not None else values["confidence"]
+        bins.append(
+            {
+                "lower": _clamp01(lower),
+                "upper": _clamp01(upper),
+                "confidence": _clamp01(values["confidence"]),
+                "accuracy": _clamp01(values["accuracy"]),
+                "count": max(0.0, values["count"] or 0.0),
+            }
+        )
+    return bins
+
+
+def reliability_diagram(bins: Sequence[Mapping[str, float]], *, title: str) -> SafeString:
+    """Accuracy per confidence bin (bars over the bin's range, a dot at the bin's mean
+    confidence) against the diagonal of perfect calibration."""
+    if not bins:
+        return SafeString("")
+    width = REL_LEFT + REL_SIZE + 16
+    height = REL_TOP + REL_SIZE + REL_BOTTOM
+    base = REL_TOP + REL_SIZE
+
+    def px(value: float) -> float:
+        return REL_LEFT + REL_SIZE * value
+
+    def py(value: float) -> float:
+        return base - REL_SIZE * value
+
+    body: list[SafeString] = []
+    for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
+        body.append(
+            format_html(
+                '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}"/>'
+                '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}"/>'
+                '<text x="{}" y="{}" font-size="10" text-anchor="end" fill="{}">{}</text>'
+                '<text x="{}" y="{}" font-size="10" text-anchor="middle" fill="{}">{}</text>',
+                _f(px(0)),
+                _f(py(tick)),
+                _f(px(1)),
+                _f(py(tick)),
+                GRID,
+                _f(px(tick)),
+                _f(py(0)),
+                _f(px(tick)),
+                _f(py(1)),
+                GRID,
+                _f(REL_LEFT - 6),
+                _f(py(tick) + 3.5),
+                MUTED,
+                f"{tick:g}",
+                _f(px(tick)),
+                _f(base + 14),
+                MUTED,
+                f"{tick:g}",
+            )
+        )
+    for b in bins:
+        x0, x1 = px(b["lower"]), px(b["upper"])
+        body.append(
+            format_html(
+                '<g class="bin"><title>{}–{}: accuracy {} at confidence {} ({} tickets)</title>'
+                '<rect x="{}" y="{}" width="{}" height="{}" fill="{}" fill-opacity="0.18" '
+                'stroke="{}" stroke-opacity="0.5"/>'
+                '<circle cx="{}" cy="{}" r="4" fill="{}"/></g>',
+                f"{b['lower']:.1f}",
+                f"{b['upper']:.1f}",
+                f"{b['accuracy']:.2f}",
+                f"{b['confidence']:.2f}",
+                f"{int(b['count'])}",
+                _f(x0),
+                _f(py(b["accuracy"])),
+                _f(max(x1 - x0, 1.0)),
+                _f(REL_SIZE * b["accuracy"]),
+                ACCENT,
+                ACCENT,
+                _f(px(b["confidence"])),
+                _f(py(b["accuracy"])),
+                ACCENT,
+            )
+        )
+    body.append(
+        format_html(
+            '<line class="diagonal" x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" '
+            'stroke-dasharray="4 4" stroke-width="1.5"/>'
+            '<text x="{}" y="{}" font-size="11" text-anchor="middle" fill="{}">Confidence</text>'
+            '<text x="{}" y="{}" font-size="11" text-anchor="middle" fill="{}" '
+            'transform="rotate(-90 {} {})">Accuracy</text>',
+            _f(px(0)),
+            _f(py(0)),
+            _f(px(1)),
+            _f(py(1)),
+            MUTED,
+            _f(px(0.5)),
+            _f(base + 32),
+            TEXT,
+            _f(14),
+            _f(py(0.5)),
+            TEXT,
+            _f(14),
+            _f(py(0.5)),
+        )
+    )
+    return _svg(width, height, title, body, "chart chart-reliability")
+
+
+# ---------------------------------------------------------------- confusion matrix
+
+
+@dataclass(frozen=True)
+class ConfusionCell:
+    count: int
+    heat: float  # share of the true label's row, 0..1, drives the cell's shade
+    correct: bool
+    predicted: str
+
+
+@dataclass(frozen=True)
+class ConfusionRow:
+    label: str
+    total: int
+    cells: list[ConfusionCell]
+
+
+def confusion_rows(metrics: Mapping[str, Any]) -> list[ConfusionRow]:
+    """Rows (true labels) of metrics["confusion"] with each cell's share of its row; empty
+    when the matrix does not match the labels."""
+    labels = metrics.get("labels")
+    matrix = metrics.get("confusion")
+    if not isinstance(labels, list) or not isinstance(matrix, list) or not labels:
+        return []
+    n = len(labels)
+    if len(matrix) != n or any(not isinstance(r, list) or len(r) != n for r in matrix):
+        return []
+    rows = []
+    for i, (label, raw_row) in enumerate(zip(labels, matrix, strict=True)):
+        counts = [max(0, int(_num(c) or 0)) for c in raw_row]
+        total = sum(counts)
+        rows.append(
+            ConfusionRow(
+                label=str(label),
+                total=total,
+                cells=[
+                    ConfusionCell(
+                        count=c,
+                        heat=round(c / total, 3) if total else 0.0,
+                        correct=i == j,
+                        predicted=str(labels[j]),
+                    )
+                    for j, c in enumerate(counts)
+                ],
+            )
+        )
+    return rows

@@ -1,0 +1,191 @@
+"""The model page (owners and admins): versions, the champion's metrics, training and the
+registry actions. Thin: parse, scope through the tenancy mixin, call a service, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views import View
+
+from accounts.models import Organization
+from accounts.tenancy import ManagerRequiredMixin, get_scoped_or_404, request_user
+
+from . import charts, services
+from .models import ModelVersion, TrainingRun
+
+VERSIONS_PER_PAGE = 25
+LOG_TAIL_LINES = 12
+PROMOTABLE = (ModelVersion.Status.READY, ModelVersion.Status.RETIRED)
+
+
+def _errors(exc: ValidationError) -> str:
+    return " ".join(str(m) for m in exc.messages)
+
+
+def _active_run(organization: Organization) -> TrainingRun | None:
+    return TrainingRun.objects.filter(
+        organization=organization,
+        status__in=[TrainingRun.Status.QUEUED, TrainingRun.Status.RUNNING],
+    ).first()
+
+
+def _rollback_target(
+    organization: Organization, champion: ModelVersion | None
+) -> ModelVersion | None:
+    """The version a rollback would bring back, for the page to name it; the same rule as
+    services.model_rollback, which decides for itself when asked."""
+    earlier = ModelVersion.objects.filter(
+        organization=organization,
+        status=ModelVersion.Status.RETIRED,
+        promoted_at__isnull=False,
+    )
+    if champion is not None:
+        earlier = earlier.exclude(pk=champion.pk)
+    return earlier.order_by("-promoted_at").first()
+
+
+def _champion_context(champion: ModelVersion | None) -> dict[str, Any]:
+    if champion is None:
+        return {}
+    metrics = champion.metrics if isinstance(champion.metrics, dict) else {}
+    f1_bars = charts.per_class_f1(metrics)
+    bins = charts.reliability_bins(metrics)
+    priority = metrics.get("priority")
+    delta = (
+        champion.macro_f1 - champion.baseline_macro_f1
+        if champion.macro_f1 is not None and champion.baseline_macro_f1 is not None
+        else None
+    )
+    return {
+        "baseline_delta": delta,
+        "f1_chart": charts.bar_chart(f1_bars, title="F1 per category") if f1_bars else "",
+        "reliability_chart": (
+            charts.reliability_diagram(bins, title="Reliability: accuracy against confidence")
+            if bins
+            else ""
+        ),
+        "confusion": charts.confusion_rows(metrics),
+        "priority_metrics": priority if isinstance(priority, dict) else None,
+    }
+
+
+def _run_context(run: TrainingRun) -> dict[str, Any]:
+    lines = [line for line in run.log.splitlines() if line.strip()]
+    return {
+        "run": run,
+        "log_tail": "\n".join(lines[-LOG_TAIL_LINES:]),
+        "percent": round(max(0.0, min(1.0, run.progress)) * 100),
+    }
+
+
+class ModelPageView(ManagerRequiredMixin, View):
+    template_name = "ml/model.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        org = self.organization
+        versions = self.scoped(ModelVersion.objects.all()).order_by("-version")
+        page = Paginator(versions, VERSIONS_PER_PAGE).get_page(request.GET.get("page"))
+        champion = services.champion_of(org)
+        latest_run = self.scoped(TrainingRun.objects.select_related("model_version")).first()
+        ctx: dict[str, Any] = {
+            "page": page,
+            "has_versions": page.paginator.count > 0,
+            "champion": champion,
+            "rollback_target": _rollback_target(org, champion),
+            "active_run": _active_run(org),
+            "promotable": PROMOTABLE,
+            **_champion_context(champion),
+        }
+        if latest_run is not None:
+            ctx.update(_run_context(latest_run))
+        return render(request, self.template_name, ctx)
+
+
+class TrainNowView(ManagerRequiredMixin, View):
+    def post(self, request: HttpRequest) -> HttpResponse:
+        org = self.organization
+        already = _active_run(org)
+        try:
+            run = services.training_run_request(
+                organization=org, requested_by=request_user(request)
+            )
+        except ValidationError as exc:
+            messages.error(request, _errors(exc))
+            return redirect("ml_model")
+        if already is not None and already.pk == run.pk:
+            messages.info(request, "A training run is already in progress; showing it below.")
+        else:
+            messages.success(request, "Training started. Progress appears below.")
+        return redirect("ml_model")
+
+
+class TrainingProgressView(ManagerRequiredMixin, View):
+    """The htmx partial polled every 2 s; once the run is over it comes back without the
+    trigger, which stops the polling."""
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        run = get_scoped_or_404(
+            TrainingRun.objects.select_related("model_version"), self.organization, pk=pk
+        )
+        context = {**_run_context(run), "polled": request.headers.get("HX-Request") == "true"}
+        return render(request, "ml/_training_progress.html", context)
+
+
+class PromoteView(ManagerRequiredMixin, View):
+    template_name = "ml/promote_confirm.html"
+
+    def _version(self, pk: int) -> ModelVersion:
+        return get_scoped_or_404(ModelVersion.objects.all(), self.organization, pk=pk)
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        version = self._version(pk)
+        if version.status not in PROMOTABLE:
+            messages.error(
+                request, f"Version {version.version} is {version.status}; it can't be promoted."
+            )
+            return redirect("ml_model")
+        return render(
+            request,
+            self.template_name,
+            {"version": version, "champion": services.champion_of(self.organization)},
+        )
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        version = self._version(pk)
+        try:
+            services.model_version_promote(version=version, actor=request_user(request))
+        except ValidationError as exc:
+            messages.error(request, _errors(exc))
+        else:
+            messages.success(request, f"Version {version.version} is now the champion.")
+        return redirect("ml_model")
+
+
+class RollbackView(ManagerRequiredMixin, View):
+    template_name = "ml/rollback_confirm.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        champion = services.champion_of(self.organization)
+        target = _rollback_target(self.organization, champion)
+        if target is None:
+            messages.error(request, "There is no earlier champion to roll back to.")
+            return redirect("ml_model")
+        return render(request, self.template_name, {"champion": champion, "target": target})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        try:
+            version = services.model_rollback(
+                organization=self.organization, actor=request_user(request)
+            )
+        except ValidationError as exc:
+            messages.error(request, _errors(exc))
+        else:
+            messages.success(
+                request, f"Rolled back: version {version.version} is the champion again."
+            )
+        return redirect("ml_model")
