@@ -366,6 +366,18 @@ def retrain_if_due(*, organization: Organization, nightly: bool = False) -> Trai
     )
 
 
+def starter_model_ensure(*, organization: Organization) -> TrainingRun | None:
+    """Queues the organization's first model (the demo's starter) unless it has a champion or
+    a run is already queued/running; a failed starter is retried the next time."""
+    if champion_of(organization) is not None:
+        return None
+    return training_run_request(
+        organization=organization,
+        trigger=TrainingRun.Trigger.STARTER,
+        time_budget_s=int(_setting("ML_STARTER_TIME_BUDGET_S", 300)),
+    )
+
+
 # ---------------------------------------------------------------- answer index
 
 

@@ -219,6 +219,8 @@ MFA_TOTP_TOLERANCE = 1  # accept one 30 s step of clock drift between phone and 
 # Triage model: training, promotion and serving.
 ML_DEVICE = env.str("ML_DEVICE", default="auto")  # auto | cpu | cuda
 ML_TIME_BUDGET_S = env.int("ML_TIME_BUDGET_S", default=600)
+# The demo's starter model (`make run`) must be ready within minutes on a laptop.
+ML_STARTER_TIME_BUDGET_S = env.int("ML_STARTER_TIME_BUDGET_S", default=300)
 ML_PROMOTION_MARGIN = env.float("ML_PROMOTION_MARGIN", default=0.0)
 ML_RETRAIN_MIN_NEW_LABELS = env.int("ML_RETRAIN_MIN_NEW_LABELS", default=50)
 ML_SERVING_CACHE_SIZE = env.int("ML_SERVING_CACHE_SIZE", default=4)

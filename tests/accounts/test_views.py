@@ -246,6 +246,13 @@ def test_seed_demo_is_idempotent(db):
     expert = User.objects.get(email="expert@experts.test")
     assert not expert.memberships.exists()
     assert Client().login(email="owner@acme.test", password="demo-pass-2026")
+    # The demo's training data is imported once, and one starter run is waiting for the worker
+    # (on_commit hooks don't fire under the `db` fixture, so nothing trains here).
+    from ml.models import ImportedTicket, TrainingRun
+
+    assert ImportedTicket.objects.filter(organization=acme).count() == 400
+    [run] = TrainingRun.objects.filter(organization=acme)
+    assert run.trigger == "starter" and run.status == "queued"
 
 
 def test_seed_demo_refused_in_production(settings):

@@ -208,3 +208,16 @@ def test_organizations_never_see_each_others_model_or_answers(trained_org, make_
     [result] = serving.triage(other, ["vpn down"])
     assert result.available is False and result.reason == "no_model"
     assert AnswerEmbedding.objects.filter(organization=other).count() == 0
+
+
+def test_the_starter_model_is_queued_once_and_only_without_a_champion(
+    trained_org, make_org, settings
+):
+    org, _ = trained_org
+    assert services.starter_model_ensure(organization=org) is None  # has a champion
+    settings.ML_STARTER_TIME_BUDGET_S = 90
+    fresh = make_org()
+    run = services.starter_model_ensure(organization=fresh)
+    assert run is not None and run.trigger == TrainingRun.Trigger.STARTER
+    assert run.time_budget_s == 90
+    assert services.starter_model_ensure(organization=fresh).pk == run.pk  # no duplicate
