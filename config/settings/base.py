@@ -7,6 +7,7 @@ kombu's filesystem transport under var/celery, so `make run` needs no server at 
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("EXPERTDESK_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -230,6 +231,6 @@ ML_SERVE_QUANTIZATION = env.str("ML_SERVE_QUANTIZATION", default="onnx_int8")
 ML_NUM_THREADS = env.int("ML_NUM_THREADS", default=2)
 CELERY_BEAT_SCHEDULE["ml-retrain-nightly"] = {
     "task": "ml.tasks.retrain_due_models_task",
-    "schedule": 24 * 60 * 60,
+    "schedule": crontab(hour=env.int("ML_RETRAIN_HOUR_UTC", default=2), minute=0),
     "kwargs": {"nightly": True},
 }

@@ -59,10 +59,10 @@ class OnnxPooledEncoder:
                 path = Path(tmp) / "encoder-int8.onnx"
                 # Per-channel weight scales: per-tensor ones bent the retrieval embeddings to a
                 # median cosine of 0.96 against fp32; per-channel keeps it above 0.99.
-                # The quantizer logs a line per tensor at INFO on the root logger: noise in
-                # every worker log, so INFO is muted while it runs.
+                # The quantizer logs a line per tensor (INFO) and generic advice (WARNING) on
+                # the root logger at every load: noise in every worker log, muted while it runs.
                 previous = logging.root.manager.disable
-                logging.disable(logging.INFO)
+                logging.disable(logging.WARNING)
                 try:
                     quantize_dynamic(
                         str(fp32), str(path), weight_type=QuantType.QInt8, per_channel=True
