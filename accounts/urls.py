@@ -3,11 +3,9 @@ from django.urls import path
 from . import views
 
 SECTIONS = {
-    "tickets": ("Tickets", "Submit IT tickets, get instant AI triage and suggested answers."),
     "knowledge": ("Knowledge base", "Articles your team and experts wrote, used for answers."),
     "experts": ("Experts", "Paid experts answer the tickets the model can't solve."),
     "billing": ("Billing", "Your plan, this period's usage and invoices."),
-    "settings": ("Settings", "Taxonomy, auto-answer threshold and other preferences."),
     "api-keys": ("API keys", "Keys for integrations calling the Expertdesk REST API."),
 }
 

@@ -12,5 +12,9 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("healthz", healthz, name="healthz"),
     path("model/", include("ml.urls")),
+    path("tickets/", include("solutions.urls_tickets")),
+    path("kb/", include("solutions.urls_knowledge")),
+    path("experts/", include("solutions.urls_experts")),
+    path("settings/", include("solutions.urls_settings")),
     path("", include("accounts.urls")),
 ]

@@ -411,8 +411,10 @@ def embedding_index_rebuild(*, organization: Organization) -> int:
             batch_size=500,
         )
     from .serving import invalidate_index_cache
+    from .signals import champion_ready
 
     invalidate_index_cache(organization.pk)
+    champion_ready.send(sender=ModelVersion, organization=organization, version=champion)
     return len(rows)
 
 
@@ -441,6 +443,17 @@ def embedding_index_upsert(*, organization: Organization, rows: Sequence[LabelRo
             )
     invalidate_index_cache(organization.pk)
     return len(rows)
+
+
+def embedding_index_remove(*, organization: Organization, source_keys: Sequence[str]) -> int:
+    """Takes answers out of retrieval (an archived article)."""
+    from .serving import invalidate_index_cache
+
+    deleted, _ = AnswerEmbedding.objects.filter(
+        organization=organization, source_key__in=list(source_keys)
+    ).delete()
+    invalidate_index_cache(organization.pk)
+    return deleted
 
 
 # ---------------------------------------------------------------- imports

@@ -1,0 +1,399 @@
+"""Tickets, their triage and timeline, the knowledge base, experts, claims, answers, ratings,
+feedback and notifications. Data and invariants only; every change goes through services."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Organization
+
+DEFAULT_PRIORITIES = ("low", "medium", "high", "critical")
+PRIORITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+
+
+class SolutionSettings(models.Model):
+    """Per-organization switches of the ticket flow (the Settings page)."""
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="solution_settings"
+    )
+    auto_answer_threshold = models.FloatField(
+        default=0.6,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="At or above this confidence the best suggestion is offered as the resolution.",
+    )
+    # The organization's taxonomy; empty means "whatever the champion model knows".
+    categories = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"settings of {self.organization}"
+
+
+class Ticket(models.Model):
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        TRIAGED = "triaged", "Triaged"
+        AI_SUGGESTED = "ai_suggested", "AI answer proposed"
+        NEEDS_EXPERT = "needs_expert", "Needs an expert"
+        ESCALATED = "escalated", "Escalated"
+        CLAIMED = "claimed", "Claimed by an expert"
+        ANSWERED = "answered", "Answered"
+        RESOLVED = "resolved", "Resolved"
+        REOPENED = "reopened", "Reopened"
+        CLOSED = "closed", "Closed"
+
+    class Resolution(models.TextChoices):
+        NONE = "", "—"
+        AI = "ai", "AI suggestion"
+        EXPERT = "expert", "Expert answer"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="tickets")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
+    number = models.PositiveIntegerField(help_text="Per-organization ticket number.")
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+
+    # Triage as predicted (kept for evaluation) and as finally decided by people.
+    predicted_category = models.CharField(max_length=100, blank=True)
+    predicted_priority = models.CharField(max_length=32, blank=True)
+    category_confidence = models.FloatField(null=True, blank=True)
+    priority_confidence = models.FloatField(null=True, blank=True)
+    model_version = models.ForeignKey(
+        "ml.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    triage_unavailable_reason = models.CharField(max_length=40, blank=True)
+    category = models.CharField(max_length=100, blank=True)
+    priority = models.CharField(max_length=32, blank=True)
+    category_corrected = models.BooleanField(default=False)
+    priority_corrected = models.BooleanField(default=False)
+
+    # What an outside expert is shown: masked once, at escalation.
+    masked_title = models.CharField(max_length=200, blank=True)
+    masked_body = models.TextField(blank=True)
+    expert_price_cents = models.PositiveIntegerField(null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
+        help_text="The expert holding or having answered the ticket.",
+    )
+    sla_due_at = models.DateTimeField(null=True, blank=True)
+    sla_warned_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(
+        max_length=10, choices=Resolution.choices, default=Resolution.NONE, blank=True
+    )
+    reopen_count = models.PositiveSmallIntegerField(default=0)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "number"], name="ticket_number_unique_per_org"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "status", "-created_at"]),
+            models.Index(fields=["status", "sla_due_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.title}"
+
+    @property
+    def text(self) -> str:
+        return f"{self.title}\n{self.body}"
+
+    @property
+    def is_open_for_experts(self) -> bool:
+        return self.status == self.Status.ESCALATED
+
+
+class TicketSuggestion(models.Model):
+    """An answer retrieved for a ticket at submit time, with its evidence."""
+
+    class Feedback(models.TextChoices):
+        NONE = "", "—"
+        SOLVED = "solved", "This solved it"
+        NOT_HELPFUL = "not_helpful", "Not helpful"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="suggestions")
+    rank = models.PositiveSmallIntegerField()
+    source_kind = models.CharField(max_length=32)
+    source_key = models.CharField(max_length=120)
+    title = models.CharField(max_length=300)
+    answer = models.TextField()
+    score = models.FloatField()
+    proposed = models.BooleanField(
+        default=False, help_text="Offered as the resolution (confidence ≥ threshold)."
+    )
+    feedback = models.CharField(
+        max_length=20, choices=Feedback.choices, default=Feedback.NONE, blank=True
+    )
+
+    class Meta:
+        ordering = ["ticket", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "rank"], name="suggestion_rank_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}#{self.rank} {self.title}"
+
+
+class TicketEvent(models.Model):
+    """The ticket's timeline: who did what, when."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=40)
+    message = models.CharField(max_length=500)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.kind}"
+
+
+def attachment_upload_to(instance: Attachment, filename: str) -> str:
+    # A random stored name: the user's file name never reaches the file system.
+    suffix = PurePosixPath(filename).suffix.lower()[:10]
+    return f"attachments/org-{instance.ticket.organization_id}/{uuid.uuid4().hex}{suffix}"
+
+
+class Attachment(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_upload_to, max_length=300)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class KnowledgeArticle(models.Model):
+    class Status(models.TextChoices):
+        PUBLISHED = "published", "Published"
+        ARCHIVED = "archived", "Archived"
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Written here"
+        IMPORT = "import", "Imported"
+        EXPERT_ANSWER = "expert_answer", "Accepted expert answer"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="articles"
+    )
+    title = models.CharField(max_length=200)
+    body = models.TextField(help_text="Markdown.")
+    category = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PUBLISHED)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.MANUAL)
+    source_ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="articles"
+    )
+    external_id = models.CharField(max_length=64, blank=True, help_text="Import de-duplication.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "external_id"],
+                condition=~Q(external_id=""),
+                name="article_external_id_unique_per_org",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ExpertProfile(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="expert_profile"
+    )
+    headline = models.CharField(max_length=140)
+    bio = models.TextField(blank=True)
+    skills = models.JSONField(default=list, help_text="Lower-case tags matched to categories.")
+    price_per_answer_cents = models.PositiveIntegerField(default=4000)
+    available = models.BooleanField(default=True)
+    vetted = models.BooleanField(default=False, help_text="Set by platform staff.")
+    max_concurrent_claims = models.PositiveSmallIntegerField(default=3)
+    rating_sum = models.PositiveIntegerField(default=0)
+    rating_count = models.PositiveIntegerField(default=0)
+    expired_claims = models.PositiveIntegerField(default=0)
+    last_notified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"expert {self.user}"
+
+    @property
+    def rating_average(self) -> float | None:
+        return round(self.rating_sum / self.rating_count, 2) if self.rating_count else None
+
+
+class Claim(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        RELEASED = "released", "Released"
+        EXPIRED = "expired", "Expired"
+        ANSWERED = "answered", "Answered"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="claims")
+    expert = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="claims"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    claimed_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-claimed_at"]
+        constraints = [
+            # The database, not only the row lock, guarantees one holder per ticket.
+            models.UniqueConstraint(
+                fields=["ticket"], condition=Q(status="active"), name="one_active_claim_per_ticket"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"claim of {self.ticket_id} by {self.expert_id}"
+
+
+class ExpertAnswer(models.Model):
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted"
+        ACCEPTED = "accepted", "Accepted"
+        REOPENED = "reopened", "Follow-up asked"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="answers")
+    expert = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="expert_answers"
+    )
+    claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="answer")
+    body = models.TextField(help_text="Markdown; rendered through a sanitizer.")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SUBMITTED)
+    price_cents = models.PositiveIntegerField(default=0)
+    follow_up = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"answer to {self.ticket_id}"
+
+
+class Rating(models.Model):
+    answer = models.OneToOneField(ExpertAnswer, on_delete=models.CASCADE, related_name="rating")
+    rater = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    score = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__gte=1) & Q(score__lte=5), name="rating_score_1_to_5"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.score}/5 for {self.answer_id}"
+
+
+class Feedback(models.Model):
+    """One labelled example per act (accept, not helpful, correction, rating, expert answer):
+    the training data `ml` reads through the label source."""
+
+    class Kind(models.TextChoices):
+        SUGGESTION_ACCEPTED = "suggestion_accepted", "Suggestion solved it"
+        SUGGESTION_REJECTED = "suggestion_rejected", "Suggestion not helpful"
+        CATEGORY_CORRECTED = "category_corrected", "Category corrected"
+        PRIORITY_CORRECTED = "priority_corrected", "Priority corrected"
+        EXPERT_ANSWER = "expert_answer", "Expert answer accepted"
+        RATING = "rating", "Rating"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="feedback"
+    )
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="feedback")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    category = models.CharField(max_length=100, blank=True)
+    priority = models.CharField(max_length=32, blank=True)
+    answer = models.TextField(blank=True)
+    suggestion_key = models.CharField(max_length=120, blank=True)
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["organization", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.ticket_id}"
+
+
+class Notification(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=40)
+    message = models.CharField(max_length=500)
+    url = models.CharField(max_length=300, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user_id}"

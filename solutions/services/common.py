@@ -1,0 +1,55 @@
+"""Pieces every solutions flow shares: the ticket timeline and notifications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from accounts.models import Organization, User
+
+from ..models import Notification, Ticket, TicketEvent
+
+
+def ticket_event_record(
+    *,
+    ticket: Ticket,
+    actor: User | None,
+    kind: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+) -> TicketEvent:
+    """One line of the ticket's timeline (who did what, when)."""
+    return TicketEvent.objects.create(
+        ticket=ticket,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        kind=kind,
+        message=message[:500],
+        details=details or {},
+    )
+
+
+def notification_send(
+    *,
+    user: User,
+    kind: str,
+    message: str,
+    url: str = "",
+    organization: Organization | None = None,
+    email: bool = True,
+) -> Notification:
+    """An in-app notification, and an email after the transaction commits (a rolled-back act
+    sends nothing)."""
+    notification = Notification.objects.create(
+        user=user, organization=organization, kind=kind, message=message[:500], url=url[:300]
+    )
+    if email and user.email:
+        from ..tasks import notification_email_task
+
+        transaction.on_commit(lambda: notification_email_task.delay(notification.pk))
+    return notification
+
+
+def absolute_url(path: str) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}{path}" if path.startswith("/") else path

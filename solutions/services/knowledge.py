@@ -1,0 +1,425 @@
+"""The knowledge base: articles written here, imported from CSV, or kept from accepted expert
+answers. Published articles are retrievable answers (`ml`'s answer index); archived ones are
+kept for the record but never suggested.
+
+Each function is one transaction with an audit row; the index is updated after the commit, by a
+task that reads the article's state at that moment (see `article_index_sync`)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+
+from accounts.models import MANAGER_ROLES, Membership, Organization, User
+from accounts.services import audit_log_record
+from ml import services as ml_services
+
+from ..labels import article_label_row
+from ..models import KnowledgeArticle, Ticket
+
+TITLE_MIN, TITLE_MAX = 3, 200
+BODY_MAX = 100_000
+CATEGORY_MAX = 100
+IMPORT_MAX_BYTES = 5 * 1024 * 1024
+IMPORT_MAX_ROWS = 5_000
+IMPORT_COLUMNS = ("title", "body", "category")
+# Articles per indexing task: one encoder pass each, so a 5,000-row import neither runs as a
+# single hour-long task nor as thousands of tiny ones.
+INDEX_BATCH = 200
+
+# The csv module refuses fields over 128 Ki characters by default; a body just over BODY_MAX
+# must read as "body longer than 100,000 characters", not as an unreadable file.
+csv.field_size_limit(max(csv.field_size_limit(), IMPORT_MAX_BYTES))
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    skipped: int = 0  # already in the knowledge base (same title and body)
+    errors: list[str] = field(default_factory=list)
+    # False when nothing was written: a file-level problem, or bad rows without skip_invalid.
+    applied: bool = False
+
+
+@dataclass(frozen=True)
+class _Problem:
+    field: str
+    message: str  # for a form field
+    short: str  # for an import line: "line 7: empty body"
+
+
+def _normalize(title: str, body: str, category: str) -> tuple[str, str, str]:
+    return " ".join(title.split()), body.strip(), " ".join(category.split())
+
+
+def _problems(title: str, body: str, category: str) -> list[_Problem]:
+    problems = []
+    if len(title) < TITLE_MIN:
+        problems.append(
+            _Problem(
+                "title",
+                f"Give the article a title of at least {TITLE_MIN} characters.",
+                "empty title" if not title else f"title shorter than {TITLE_MIN} characters",
+            )
+        )
+    elif len(title) > TITLE_MAX:
+        problems.append(
+            _Problem(
+                "title",
+                f"Keep the title under {TITLE_MAX} characters (it has {len(title)}).",
+                f"title longer than {TITLE_MAX} characters",
+            )
+        )
+    if not body:
+        problems.append(_Problem("body", "Write the article's text.", "empty body"))
+    elif len(body) > BODY_MAX:
+        problems.append(
+            _Problem(
+                "body",
+                f"The text is limited to {BODY_MAX:,} characters (it has {len(body):,}).",
+                f"body longer than {BODY_MAX:,} characters",
+            )
+        )
+    if len(category) > CATEGORY_MAX:
+        problems.append(
+            _Problem(
+                "category",
+                f"Keep the category under {CATEGORY_MAX} characters.",
+                f"category longer than {CATEGORY_MAX} characters",
+            )
+        )
+    return problems
+
+
+def _validated(title: str, body: str, category: str) -> tuple[str, str, str]:
+    title, body, category = _normalize(title, body, category)
+    problems = _problems(title, body, category)
+    if problems:
+        raise ValidationError({p.field: p.message for p in problems})
+    return title, body, category
+
+
+def _require_manager(actor: User | None, organization: Organization) -> None:
+    """Owners and admins write the knowledge base; `actor=None` is the system itself (the
+    management command, the demo seed)."""
+    if actor is None:
+        return
+    if not Membership.objects.filter(
+        user=actor, organization=organization, role__in=MANAGER_ROLES
+    ).exists():
+        raise PermissionDenied("Only owners and admins can change the knowledge base.")
+
+
+def article_external_id(title: str, body: str) -> str:
+    """The import's de-duplication key: the same title and body are the same article, however
+    often the file is imported."""
+    return hashlib.sha256(f"{title}\x1f{body}".encode()).hexdigest()[:40]
+
+
+def _schedule_index(article_ids: Sequence[int]) -> None:
+    from ..tasks_knowledge import article_index_task, articles_index_task
+
+    ids = list(article_ids)
+    if len(ids) == 1:
+        transaction.on_commit(lambda: article_index_task.delay(ids[0]))
+        return
+    for start in range(0, len(ids), INDEX_BATCH):
+        batch = ids[start : start + INDEX_BATCH]
+        transaction.on_commit(lambda batch=batch: articles_index_task.delay(batch))
+
+
+def article_create(
+    *,
+    organization: Organization,
+    actor: User | None,
+    title: str,
+    body: str,
+    category: str = "",
+    source: str = KnowledgeArticle.Source.MANUAL,
+    source_ticket: Ticket | None = None,
+    external_id: str = "",
+) -> KnowledgeArticle:
+    """A published article. Accepted expert answers arrive here from the ticket flow on behalf
+    of whoever accepted (an agent may), so only hand-written and imported articles need a
+    manager."""
+    if source not in KnowledgeArticle.Source.values:
+        raise ValidationError({"source": "Unknown article source."})
+    if source_ticket is not None and source_ticket.organization_id != organization.pk:
+        raise ValidationError({"source_ticket": "The ticket belongs to another organization."})
+    title, body, category = _validated(title, body, category)
+    if source != KnowledgeArticle.Source.EXPERT_ANSWER:
+        _require_manager(actor, organization)
+    with transaction.atomic():
+        try:
+            # A savepoint of its own: a duplicate external_id must not poison the caller's
+            # transaction (the ticket flow creates articles inside its own).
+            with transaction.atomic():
+                article = KnowledgeArticle.objects.create(
+                    organization=organization,
+                    title=title,
+                    body=body,
+                    category=category,
+                    source=source,
+                    source_ticket=source_ticket,
+                    external_id=external_id,
+                    created_by=actor,
+                )
+        except IntegrityError as exc:
+            raise ValidationError(
+                {"external_id": "An article with this external id already exists."}
+            ) from exc
+        audit_log_record(
+            actor=actor,
+            organization=organization,
+            action="kb.article_created",
+            target=article,
+            details={"source": source, **({"ticket": source_ticket.number} if source_ticket else {})},
+        )
+        _schedule_index([article.pk])
+    return article
+
+
+def article_update(
+    *, article: KnowledgeArticle, actor: User | None, title: str, body: str, category: str
+) -> KnowledgeArticle:
+    title, body, category = _validated(title, body, category)
+    _require_manager(actor, article.organization)
+    with transaction.atomic():
+        locked = KnowledgeArticle.objects.select_for_update().get(pk=article.pk)
+        changed = [
+            name
+            for name, value in (("title", title), ("body", body), ("category", category))
+            if getattr(locked, name) != value
+        ]
+        if not changed:
+            return locked
+        locked.title, locked.body, locked.category = title, body, category
+        locked.save(update_fields=[*changed, "updated_at"])
+        audit_log_record(
+            actor=actor,
+            organization=locked.organization,
+            action="kb.article_updated",
+            target=locked,
+            details={"changed": changed},
+        )
+        _schedule_index([locked.pk])
+    return locked
+
+
+def _set_status(
+    *, article: KnowledgeArticle, actor: User | None, status: str, action: str
+) -> KnowledgeArticle:
+    _require_manager(actor, article.organization)
+    with transaction.atomic():
+        locked = KnowledgeArticle.objects.select_for_update().get(pk=article.pk)
+        # A double-clicked button or a stale tab asks for the state the article already has.
+        if locked.status == status:
+            return locked
+        locked.status = status
+        locked.save(update_fields=["status", "updated_at"])
+        audit_log_record(
+            actor=actor, organization=locked.organization, action=action, target=locked
+        )
+        _schedule_index([locked.pk])
+    return locked
+
+
+def article_archive(*, article: KnowledgeArticle, actor: User | None) -> KnowledgeArticle:
+    """Takes the article out of search results and answer retrieval; it can be restored."""
+    return _set_status(
+        article=article,
+        actor=actor,
+        status=KnowledgeArticle.Status.ARCHIVED,
+        action="kb.article_archived",
+    )
+
+
+def article_restore(*, article: KnowledgeArticle, actor: User | None) -> KnowledgeArticle:
+    return _set_status(
+        article=article,
+        actor=actor,
+        status=KnowledgeArticle.Status.PUBLISHED,
+        action="kb.article_restored",
+    )
+
+
+def article_index_sync(*, article_ids: Iterable[int]) -> int:
+    """Brings the answer index in line with the articles as they are now: published ones are
+    (re-)embedded, archived ones removed. Reading the state here rather than when the change
+    was scheduled means an archive and a quick restore can't be applied out of order.
+    Returns how many index entries were written or removed."""
+    touched = 0
+    articles = KnowledgeArticle.objects.filter(pk__in=list(article_ids)).select_related(
+        "organization"
+    )
+    by_org: dict[int, list[KnowledgeArticle]] = {}
+    for article in articles:
+        by_org.setdefault(article.organization_id, []).append(article)
+    for group in by_org.values():
+        organization = group[0].organization
+        published = [a for a in group if a.status == KnowledgeArticle.Status.PUBLISHED]
+        archived = [a for a in group if a.status != KnowledgeArticle.Status.PUBLISHED]
+        if published:
+            touched += ml_services.embedding_index_upsert(
+                organization=organization, rows=[article_label_row(a) for a in published]
+            )
+        if archived:
+            touched += ml_services.embedding_index_remove(
+                organization=organization, source_keys=[f"article:{a.pk}" for a in archived]
+            )
+    return touched
+
+
+# ---------------------------------------------------------------- CSV import
+
+
+@dataclass(frozen=True)
+class _Row:
+    title: str
+    body: str
+    category: str
+
+
+def _decode(content: bytes | str) -> tuple[str | None, str]:
+    """The file as text, or an error; 5 MB is measured in bytes either way."""
+    raw = content.encode() if isinstance(content, str) else content
+    if len(raw) > IMPORT_MAX_BYTES:
+        return None, (
+            f"The file is {len(raw) / 1024 / 1024:.1f} MB; the limit is "
+            f"{IMPORT_MAX_BYTES // 1024 // 1024} MB. Split it into smaller files."
+        )
+    if isinstance(content, str):
+        return content.removeprefix("\ufeff"), ""
+    try:
+        return content.decode("utf-8-sig"), ""
+    except UnicodeDecodeError as exc:
+        return None, (
+            f"The file is not UTF-8 text (byte {exc.start + 1} can't be read). "
+            "Save it as “CSV UTF-8” and try again."
+        )
+
+
+def _parse(text: str) -> tuple[list[tuple[int, _Row]], list[str]]:
+    """Rows keyed by the line they start on (the header is line 1; a quoted body spanning
+    several lines counts them all, as a text editor does), and the problems found."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        while header is not None and not any(h.strip() for h in header):
+            header = next(reader, None)
+        if header is None:
+            return [], ["The file is empty. The first line must name the columns title,body."]
+        columns = [h.strip().lower() for h in header]
+        missing = [c for c in ("title", "body") if c not in columns]
+        if missing:
+            return [], [
+                f"The header has no {' and no '.join(missing)} column. Name the columns "
+                f"title, body and optionally category; the header has: {', '.join(header)}."
+            ]
+        index = {name: columns.index(name) for name in IMPORT_COLUMNS if name in columns}
+        rows: list[tuple[int, _Row]] = []
+        errors: list[str] = []
+        while True:
+            line = reader.line_num + 1
+            values = next(reader, None)
+            if values is None:
+                break
+            if not any(v.strip() for v in values):
+                continue
+            if len(rows) + len(errors) >= IMPORT_MAX_ROWS:
+                return [], [
+                    f"The file has more than {IMPORT_MAX_ROWS:,} articles. "
+                    "Split it into smaller files."
+                ]
+            if len(values) > len(header):
+                errors.append(
+                    f"line {line}: {len(values)} values but {len(header)} columns "
+                    "(put text that contains commas in double quotes)"
+                )
+                continue
+
+            def value(name: str, values: list[str] = values) -> str:
+                i = index.get(name)
+                return values[i] if i is not None and i < len(values) else ""
+
+            title, body, category = _normalize(value("title"), value("body"), value("category"))
+            problems = _problems(title, body, category)
+            if problems:
+                errors.append(f"line {line}: {', '.join(p.short for p in problems)}")
+                continue
+            rows.append((line, _Row(title, body, category)))
+    except csv.Error as exc:
+        return [], [f"line {reader.line_num}: the file is not valid CSV ({exc})."]
+    return rows, errors
+
+
+def articles_import_csv(
+    *,
+    organization: Organization,
+    actor: User | None,
+    content: bytes | str,
+    skip_invalid: bool = False,
+) -> ImportResult:
+    """Imports articles from CSV (columns title, body, optional category; UTF-8, a BOM is
+    fine). An article whose title and body were imported before is skipped, even if it was
+    edited or archived since, so importing a file twice changes nothing. With a bad row the
+    whole file is refused unless `skip_invalid`, and every bad row is listed."""
+    _require_manager(actor, organization)
+    text, problem = _decode(content)
+    if text is None:
+        return ImportResult(errors=[problem])
+    rows, errors = _parse(text)
+    result = ImportResult(errors=errors)
+    if (errors and not skip_invalid) or (not rows and not errors):
+        if not rows and not errors:
+            result.errors = ["The file has no articles, only a header."]
+        return result
+    with transaction.atomic():
+        # Serializes imports per organization: two uploads of the same file at once would
+        # otherwise both see an external_id as new and one would fail on the unique constraint.
+        Organization.objects.select_for_update().filter(pk=organization.pk).first()
+        existing = set(
+            KnowledgeArticle.objects.filter(organization=organization)
+            .exclude(external_id="")
+            .values_list("external_id", flat=True)
+        )
+        new: list[KnowledgeArticle] = []
+        for _line, row in rows:
+            external_id = article_external_id(row.title, row.body)
+            if external_id in existing:
+                result.skipped += 1
+                continue
+            existing.add(external_id)
+            new.append(
+                KnowledgeArticle(
+                    organization=organization,
+                    title=row.title,
+                    body=row.body,
+                    category=row.category,
+                    source=KnowledgeArticle.Source.IMPORT,
+                    external_id=external_id,
+                    created_by=actor,
+                )
+            )
+        created = KnowledgeArticle.objects.bulk_create(new, batch_size=500)
+        result.created = len(created)
+        result.applied = True
+        audit_log_record(
+            actor=actor,
+            organization=organization,
+            action="kb.articles_imported",
+            details={
+                "created": result.created,
+                "skipped": result.skipped,
+                "invalid": len(result.errors),
+            },
+        )
+        if created:
+            _schedule_index([a.pk for a in created])
+    return result

@@ -1,0 +1,612 @@
+"""The enterprise side of a ticket: submit with instant triage, feedback on suggestions,
+corrections, escalation to experts, accepting and rating an answer, reopening, closing."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from accounts.models import Organization, User
+from accounts.services import audit_log_record
+from billing import services as billing
+from ml import serving as ml_serving
+
+from ..masking import mask_text
+from ..models import (
+    DEFAULT_PRIORITIES,
+    Attachment,
+    ExpertAnswer,
+    ExpertProfile,
+    Feedback,
+    Rating,
+    SolutionSettings,
+    Ticket,
+    TicketSuggestion,
+)
+from .common import notification_send, ticket_event_record
+
+logger = logging.getLogger(__name__)
+
+TITLE_MIN, TITLE_MAX = 3, 200
+BODY_MAX = 50_000
+MAX_ATTACHMENTS = 5
+ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+SUGGESTIONS_SHOWN = 3
+# Magic bytes of the binary types we accept; anything else must be UTF-8 text.
+IMAGE_AND_PDF_SIGNATURES = {
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+    b"GIF87a": "image/gif",
+    b"GIF89a": "image/gif",
+    b"%PDF-": "application/pdf",
+}
+TEXT_EXTENSIONS = {".txt", ".log", ".csv", ".json", ".xml", ".yaml", ".yml", ".md", ".ini", ".conf"}
+ESCALATABLE = {
+    Ticket.Status.NEW,
+    Ticket.Status.TRIAGED,
+    Ticket.Status.AI_SUGGESTED,
+    Ticket.Status.NEEDS_EXPERT,
+}
+
+
+# ---------------------------------------------------------------- settings and taxonomy
+
+
+def solution_settings_for(organization: Organization) -> SolutionSettings:
+    settings, _ = SolutionSettings.objects.get_or_create(organization=organization)
+    return settings
+
+
+def solution_settings_update(
+    *,
+    organization: Organization,
+    actor: User,
+    auto_answer_threshold: float,
+    categories: Sequence[str],
+) -> SolutionSettings:
+    if not 0.0 <= auto_answer_threshold <= 1.0:
+        raise ValidationError({"auto_answer_threshold": "Choose a value between 0 and 1."})
+    cleaned: list[str] = []
+    for raw in categories:
+        name = " ".join(raw.split())
+        if not name:
+            continue
+        if len(name) > 100:
+            raise ValidationError({"categories": f"“{name[:30]}…” is longer than 100 characters."})
+        if name.lower() not in {c.lower() for c in cleaned}:
+            cleaned.append(name)
+    with transaction.atomic():
+        settings = solution_settings_for(organization)
+        settings.auto_answer_threshold = auto_answer_threshold
+        settings.categories = cleaned
+        settings.save()
+        audit_log_record(
+            actor=actor,
+            organization=organization,
+            action="solutions.settings_updated",
+            details={"auto_answer_threshold": auto_answer_threshold, "categories": len(cleaned)},
+        )
+    return settings
+
+
+def organization_categories(organization: Organization) -> list[str]:
+    """The taxonomy: the organization's own list, else the champion model's labels."""
+    configured = solution_settings_for(organization).categories
+    if configured:
+        return list(configured)
+    from ml.services import champion_of
+
+    champion = champion_of(organization)
+    return list((champion.label_sets or {}).get("category", [])) if champion else []
+
+
+def organization_priorities(organization: Organization) -> list[str]:
+    return list(DEFAULT_PRIORITIES)
+
+
+# ---------------------------------------------------------------- submit and triage
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    upload: UploadedFile
+    content_type: str
+    sha256: str
+
+
+def _check_attachments(files: Sequence[UploadedFile]) -> list[CheckedFile]:
+    if len(files) > MAX_ATTACHMENTS:
+        raise ValidationError({"attachments": f"Attach at most {MAX_ATTACHMENTS} files."})
+    checked = []
+    for upload in files:
+        name = upload.name or "file"
+        if upload.size is None or upload.size == 0:
+            raise ValidationError({"attachments": f"“{name}” is empty."})
+        if upload.size > ATTACHMENT_MAX_BYTES:
+            raise ValidationError(
+                {"attachments": f"“{name}” is larger than {ATTACHMENT_MAX_BYTES // 2**20} MB."}
+            )
+        data = upload.read()
+        upload.seek(0)
+        content_type = next(
+            (kind for magic, kind in IMAGE_AND_PDF_SIGNATURES.items() if data.startswith(magic)),
+            None,
+        )
+        if content_type is None:
+            suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+            if suffix not in TEXT_EXTENSIONS or b"\x00" in data:
+                raise ValidationError(
+                    {
+                        "attachments": f"“{name}” is not an accepted type. Attach images (PNG, "
+                        "JPEG, GIF), PDFs or text files (logs, CSV, JSON, …)."
+                    }
+                )
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ValidationError({"attachments": f"“{name}” is not UTF-8 text."}) from None
+            content_type = "text/plain"
+        checked.append(CheckedFile(upload, content_type, hashlib.sha256(data).hexdigest()))
+    return checked
+
+
+def _validate_text(title: str, body: str) -> tuple[str, str]:
+    title, body = (title or "").strip(), (body or "").strip()
+    errors: dict[str, str] = {}
+    if len(title) < TITLE_MIN:
+        errors["title"] = f"Give the ticket a title of at least {TITLE_MIN} characters."
+    elif len(title) > TITLE_MAX:
+        errors["title"] = f"Keep the title under {TITLE_MAX} characters."
+    if not body:
+        errors["body"] = "Describe the problem."
+    elif len(body) > BODY_MAX:
+        errors["body"] = (
+            f"The description is {len(body):,} characters; the limit is {BODY_MAX:,}. "
+            "Attach long logs as files instead."
+        )
+    if errors:
+        raise ValidationError(errors)
+    return title, body
+
+
+def ticket_submit(
+    *,
+    organization: Organization,
+    author: User,
+    title: str,
+    body: str,
+    attachments: Sequence[UploadedFile] = (),
+) -> Ticket:
+    """Stores the ticket (and its files) first, so nothing is lost if triage fails, then
+    triages it and records the prediction, the suggestions and the next step."""
+    title, body = _validate_text(title, body)
+    checked = _check_attachments(attachments)
+    with transaction.atomic():
+        # Serialise numbering per organization.
+        Organization.objects.select_for_update().filter(pk=organization.pk).first()
+        number = (
+            Ticket.objects.filter(organization=organization).aggregate(n=Max("number"))["n"] or 0
+        ) + 1
+        ticket = Ticket.objects.create(
+            organization=organization, author=author, number=number, title=title, body=body
+        )
+        for item in checked:
+            Attachment.objects.create(
+                ticket=ticket,
+                file=item.upload,
+                original_name=(item.upload.name or "file")[:255],
+                content_type=item.content_type,
+                size=item.upload.size or 0,
+                sha256=item.sha256,
+                uploaded_by=author,
+            )
+        ticket_event_record(
+            ticket=ticket,
+            actor=author,
+            kind="submitted",
+            message="Submitted the ticket"
+            + (f" with {len(checked)} attachment(s)" if checked else ""),
+        )
+    return ticket_triage(ticket=ticket)
+
+
+def ticket_triage(*, ticket: Ticket) -> Ticket:
+    organization = ticket.organization
+    try:
+        [result] = ml_serving.triage(organization, [ticket.text], k=SUGGESTIONS_SHOWN)
+    except Exception:
+        # Serving already degrades to "unavailable"; this guards against anything else so a
+        # ticket is never lost to a triage bug.
+        logger.exception("Triage of ticket %s failed", ticket.pk)
+        result = ml_serving.TriageResult(available=False, reason="artifact_error")
+    threshold = solution_settings_for(organization).auto_answer_threshold
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if not result.available:
+            ticket.triage_unavailable_reason = result.reason
+            ticket.status = Ticket.Status.NEEDS_EXPERT
+            ticket.save()
+            ticket_event_record(
+                ticket=ticket,
+                actor=None,
+                kind="triage_unavailable",
+                message=ml_serving.UNAVAILABLE_MESSAGES.get(result.reason, "Triage unavailable.")
+                + " The ticket needs an expert.",
+            )
+            return ticket
+        ticket.predicted_category = result.category or ""
+        ticket.predicted_priority = result.priority or ""
+        ticket.category_confidence = result.category_confidence
+        ticket.priority_confidence = result.priority_confidence
+        ticket.model_version_id = result.model_version_id
+        ticket.category = ticket.category or ticket.predicted_category
+        ticket.priority = ticket.priority or ticket.predicted_priority or "medium"
+        ticket.triage_unavailable_reason = ""
+        ticket.suggestions.all().delete()
+        best_score = result.suggestions[0].score if result.suggestions else 0.0
+        proposes = bool(result.suggestions) and best_score >= threshold
+        for rank, suggestion in enumerate(result.suggestions, start=1):
+            TicketSuggestion.objects.create(
+                ticket=ticket,
+                rank=rank,
+                source_kind=suggestion.source_kind,
+                source_key=suggestion.source_key,
+                title=suggestion.title[:300],
+                answer=suggestion.answer,
+                score=suggestion.score,
+                proposed=proposes and rank == 1,
+            )
+        ticket.status = Ticket.Status.AI_SUGGESTED if proposes else Ticket.Status.NEEDS_EXPERT
+        ticket.save()
+        ticket_event_record(
+            ticket=ticket,
+            actor=None,
+            kind="triaged",
+            message=(
+                f"Model v{result.model_version} triaged it as {ticket.predicted_category} "
+                f"({round((result.category_confidence or 0) * 100)}%), priority "
+                f"{ticket.predicted_priority or '—'}; "
+                + (
+                    f"proposed an answer (similarity {best_score:.2f})."
+                    if proposes
+                    else "no answer is similar enough: it needs an expert."
+                )
+            ),
+            details={"best_score": best_score, "threshold": threshold},
+        )
+    return ticket
+
+
+def tickets_retriage_pending(*, organization: Organization) -> int:
+    """Triages the tickets that could not be triaged (no model yet, training, a broken
+    artifact) and are still waiting, untouched, for a decision."""
+    waiting = Ticket.objects.filter(
+        organization=organization, status=Ticket.Status.NEEDS_EXPERT
+    ).exclude(triage_unavailable_reason="")
+    count = 0
+    for ticket in waiting.order_by("pk").iterator():
+        if ticket_triage(ticket=ticket).triage_unavailable_reason:
+            break  # still unavailable: the rest would fail the same way
+        count += 1
+    return count
+
+
+# ---------------------------------------------------------------- feedback and corrections
+
+
+def suggestion_feedback(
+    *, ticket: Ticket, actor: User, suggestion_id: int, solved: bool
+) -> TicketSuggestion:
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        suggestion = ticket.suggestions.filter(pk=suggestion_id).first()
+        if suggestion is None:
+            raise ValidationError("That suggestion does not belong to this ticket.")
+        if ticket.status not in (Ticket.Status.AI_SUGGESTED, Ticket.Status.NEEDS_EXPERT):
+            raise ValidationError(
+                f"The ticket is {ticket.get_status_display().lower()}; suggestions are closed."
+            )
+        if solved:
+            suggestion.feedback = TicketSuggestion.Feedback.SOLVED
+            suggestion.save(update_fields=["feedback"])
+            ticket.status = Ticket.Status.RESOLVED
+            ticket.resolution = Ticket.Resolution.AI
+            ticket.resolved_at = timezone.now()
+            ticket.save()
+            Feedback.objects.create(
+                organization=ticket.organization,
+                ticket=ticket,
+                actor=actor,
+                kind=Feedback.Kind.SUGGESTION_ACCEPTED,
+                category=ticket.category,
+                priority=ticket.priority,
+                answer=suggestion.answer,
+                suggestion_key=suggestion.source_key,
+            )
+            billing.usage_record(
+                organization=ticket.organization,
+                kind="ai_answer",
+                idempotency_key=f"org:{ticket.organization_id}:ticket:{ticket.pk}:ai_answer",
+                ticket=ticket,
+            )
+            ticket_event_record(
+                ticket=ticket,
+                actor=actor,
+                kind="resolved_by_suggestion",
+                message=f"“{suggestion.title}” solved it.",
+            )
+        else:
+            suggestion.feedback = TicketSuggestion.Feedback.NOT_HELPFUL
+            suggestion.save(update_fields=["feedback"])
+            Feedback.objects.create(
+                organization=ticket.organization,
+                ticket=ticket,
+                actor=actor,
+                kind=Feedback.Kind.SUGGESTION_REJECTED,
+                suggestion_key=suggestion.source_key,
+            )
+            if suggestion.proposed and ticket.status == Ticket.Status.AI_SUGGESTED:
+                ticket.status = Ticket.Status.NEEDS_EXPERT
+                ticket.save(update_fields=["status", "updated_at"])
+            ticket_event_record(
+                ticket=ticket,
+                actor=actor,
+                kind="suggestion_not_helpful",
+                message=f"“{suggestion.title}” was not helpful.",
+            )
+    return suggestion
+
+
+def ticket_correct(
+    *, ticket: Ticket, actor: User, category: str | None = None, priority: str | None = None
+) -> Ticket:
+    """A person's category or priority replaces the prediction and becomes a training label."""
+    organization = ticket.organization
+    errors: dict[str, str] = {}
+    if category is not None:
+        known = {c.lower(): c for c in organization_categories(organization)}
+        if category.lower() not in known:
+            errors["category"] = f"“{category}” is not one of this organization's categories" + (
+                f" ({', '.join(known.values())})." if known else "."
+            )
+        else:
+            category = known[category.lower()]
+    if priority is not None and priority not in organization_priorities(organization):
+        errors["priority"] = f"Choose one of: {', '.join(organization_priorities(organization))}."
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        changes = []
+        if category is not None and category != ticket.category:
+            changes.append(f"category {ticket.category or '—'} → {category}")
+            ticket.category, ticket.category_corrected = category, True
+            Feedback.objects.create(
+                organization=organization,
+                ticket=ticket,
+                actor=actor,
+                kind=Feedback.Kind.CATEGORY_CORRECTED,
+                category=category,
+            )
+        if priority is not None and priority != ticket.priority:
+            changes.append(f"priority {ticket.priority or '—'} → {priority}")
+            ticket.priority, ticket.priority_corrected = priority, True
+            Feedback.objects.create(
+                organization=organization,
+                ticket=ticket,
+                actor=actor,
+                kind=Feedback.Kind.PRIORITY_CORRECTED,
+                priority=priority,
+            )
+        if changes:
+            ticket.save()
+            ticket_event_record(
+                ticket=ticket,
+                actor=actor,
+                kind="corrected",
+                message="Corrected " + ", ".join(changes),
+            )
+    return ticket
+
+
+# ---------------------------------------------------------------- escalation
+
+
+def escalation_price_cents(ticket: Ticket) -> int:
+    return billing.expert_answer_price_cents(
+        organization=ticket.organization, priority=ticket.priority or "medium"
+    )
+
+
+def ticket_escalate(*, ticket: Ticket, actor: User, confirmed_price_cents: int) -> Ticket:
+    """Sends the ticket to the experts' queue at the price the agent confirmed. Experts only
+    ever see the masked copy made here."""
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if ticket.status not in ESCALATABLE:
+            raise ValidationError(
+                f"The ticket is {ticket.get_status_display().lower()}; it can't be escalated."
+            )
+        if not ticket.category:
+            raise ValidationError("Choose a category first: experts are matched by category.")
+        price = escalation_price_cents(ticket)
+        if price != confirmed_price_cents:
+            raise ValidationError(
+                "The price changed since you looked (the priority or the plan changed). "
+                "Check the new price and confirm again."
+            )
+        ticket.masked_title = mask_text(ticket.title)[:200]
+        ticket.masked_body = mask_text(ticket.body)
+        ticket.expert_price_cents = price
+        ticket.status = Ticket.Status.ESCALATED
+        ticket.escalated_at = timezone.now()
+        ticket.priority = ticket.priority or "medium"
+        ticket.save()
+        ticket_event_record(
+            ticket=ticket,
+            actor=actor,
+            kind="escalated",
+            message=f"Escalated to an expert at ${price / 100:,.2f}.",
+            details={"price_cents": price},
+        )
+        audit_log_record(
+            actor=actor,
+            organization=ticket.organization,
+            action="ticket.escalated",
+            target=ticket,
+            details={"price_cents": price},
+        )
+    return ticket
+
+
+# ---------------------------------------------------------------- closing the loop
+
+
+def expert_answer_accept(
+    *, ticket: Ticket, actor: User, answer_id: int, score: int, comment: str = ""
+) -> ExpertAnswer:
+    """Accepts and rates the expert's answer: resolves the ticket, bills it once, credits the
+    expert's rating, keeps the answer as a (masked) knowledge article and a training label."""
+    if not 1 <= int(score) <= 5:
+        raise ValidationError({"score": "Rate the answer from 1 to 5."})
+    if len(comment) > 2000:
+        raise ValidationError({"comment": "Keep the comment under 2,000 characters."})
+    from .knowledge import article_create
+
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        answer = ticket.answers.select_related("expert").filter(pk=answer_id).first()
+        if answer is None:
+            raise ValidationError("That answer does not belong to this ticket.")
+        if (
+            ticket.status != Ticket.Status.ANSWERED
+            or answer.status != ExpertAnswer.Status.SUBMITTED
+        ):
+            raise ValidationError("This answer can no longer be accepted.")
+        now = timezone.now()
+        answer.status = ExpertAnswer.Status.ACCEPTED
+        answer.save(update_fields=["status"])
+        Rating.objects.create(answer=answer, rater=actor, score=score, comment=comment.strip())
+        ExpertProfile.objects.filter(user=answer.expert).update(
+            rating_sum=F("rating_sum") + score, rating_count=F("rating_count") + 1
+        )
+        ticket.status = Ticket.Status.RESOLVED
+        ticket.resolution = Ticket.Resolution.EXPERT
+        ticket.resolved_at = now
+        ticket.save()
+        organization = ticket.organization
+        Feedback.objects.create(
+            organization=organization,
+            ticket=ticket,
+            actor=actor,
+            kind=Feedback.Kind.EXPERT_ANSWER,
+            category=ticket.category,
+            priority=ticket.priority,
+            answer=answer.body,
+        )
+        Feedback.objects.create(
+            organization=organization,
+            ticket=ticket,
+            actor=actor,
+            kind=Feedback.Kind.RATING,
+            score=score,
+        )
+        billing.usage_record(
+            organization=organization,
+            kind="expert_answer",
+            idempotency_key=f"org:{organization.pk}:ticket:{ticket.pk}:expert_answer:{answer.pk}",
+            ticket=ticket,
+            unit_price_cents=answer.price_cents,
+        )
+        article_create(
+            organization=organization,
+            actor=actor,
+            title=(ticket.masked_title or mask_text(ticket.title))[:200],
+            body=mask_text(answer.body),
+            category=ticket.category,
+            source="expert_answer",
+            source_ticket=ticket,
+        )
+        ticket_event_record(
+            ticket=ticket,
+            actor=actor,
+            kind="answer_accepted",
+            message=f"Accepted the expert's answer and rated it {score}/5.",
+        )
+        notification_send(
+            user=answer.expert,
+            kind="answer_accepted",
+            message=f"Your answer to “{ticket.masked_title}” was accepted and rated {score}/5.",
+            url="/experts/claims/",
+        )
+    return answer
+
+
+def ticket_reopen(*, ticket: Ticket, actor: User, answer_id: int, follow_up: str) -> Ticket:
+    """Once per ticket: the answer did not solve it; the follow-up goes back to the queue
+    (masked), the answering expert is told."""
+    follow_up = (follow_up or "").strip()
+    if len(follow_up) < 10:
+        raise ValidationError({"follow_up": "Say what is still wrong (at least 10 characters)."})
+    if len(follow_up) > 10_000:
+        raise ValidationError({"follow_up": "Keep the follow-up under 10,000 characters."})
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        answer = ticket.answers.select_related("expert").filter(pk=answer_id).first()
+        if answer is None or answer.status != ExpertAnswer.Status.SUBMITTED:
+            raise ValidationError("That answer can't be followed up.")
+        if ticket.status != Ticket.Status.ANSWERED:
+            raise ValidationError("Only an answered ticket can be reopened.")
+        if ticket.reopen_count >= 1:
+            raise ValidationError("A ticket can be reopened once; rate the answer instead.")
+        answer.status = ExpertAnswer.Status.REOPENED
+        answer.follow_up = follow_up
+        answer.save(update_fields=["status", "follow_up"])
+        ticket.reopen_count += 1
+        ticket.masked_body = (
+            f"{ticket.masked_body}\n\n---\nFollow-up after a first answer:\n{mask_text(follow_up)}"
+            f"\n\nPrevious answer:\n{mask_text(answer.body)}"
+        )
+        # Back in the experts' queue (the state machine's "reopened" leg ends there).
+        ticket.status = Ticket.Status.ESCALATED
+        ticket.assignee = None
+        ticket.sla_due_at = None
+        ticket.sla_warned_at = None
+        ticket.escalated_at = timezone.now()
+        ticket.save()
+        ticket_event_record(
+            ticket=ticket,
+            actor=actor,
+            kind="reopened",
+            message="Reopened with a follow-up; the ticket is back in the experts' queue.",
+        )
+        notification_send(
+            user=answer.expert,
+            kind="answer_reopened",
+            message=f"The customer asked a follow-up on “{ticket.masked_title}”.",
+            url="/experts/queue/",
+        )
+    return ticket
+
+
+def ticket_close(*, ticket: Ticket, actor: User) -> Ticket:
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if ticket.status == Ticket.Status.CLOSED:
+            return ticket
+        if ticket.status in (Ticket.Status.CLAIMED, Ticket.Status.ANSWERED):
+            raise ValidationError(
+                "An expert is working on this ticket; accept or follow up on the answer first."
+            )
+        ticket.status = Ticket.Status.CLOSED
+        ticket.save(update_fields=["status", "updated_at"])
+        ticket_event_record(ticket=ticket, actor=actor, kind="closed", message="Closed the ticket.")
+    return ticket

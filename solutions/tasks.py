@@ -1,0 +1,54 @@
+"""Celery tasks of the solutions app: they take ids, load, and call a service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def notification_email_task(notification_id: int) -> bool:
+    from .models import Notification
+    from .services.common import absolute_url
+
+    notification = Notification.objects.select_related("user").filter(pk=notification_id).first()
+    if notification is None or notification.emailed_at is not None:
+        return False
+    link = f"\n\n{absolute_url(notification.url)}" if notification.url else ""
+    send_mail(
+        subject=f"[Expertdesk] {notification.message[:120]}",
+        message=f"{notification.message}{link}",
+        from_email=None,
+        recipient_list=[notification.user.email],
+    )
+    Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
+    return True
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+def tickets_retriage_task(organization_id: int) -> int:
+    from accounts.models import Organization
+
+    from .services.tickets import tickets_retriage_pending
+
+    organization = Organization.objects.filter(pk=organization_id).first()
+    return tickets_retriage_pending(organization=organization) if organization else 0
+
+
+def on_champion_ready(sender: Any, organization: Any, **kwargs: Any) -> None:
+    """Tickets that arrived while no model could serve get their triage now."""
+    org_id = organization.pk
+    transaction.on_commit(lambda: tickets_retriage_task.delay(org_id))
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+def article_index_task(article_id: int) -> int:
+    from .models import KnowledgeArticle
+    from .services.knowledge import article_index_sync
+
+    article = KnowledgeArticle.objects.select_related("organization").filter(pk=article_id).first()
+    return article_index_sync(article=article) if article else 0

@@ -1,0 +1,299 @@
+"""Enterprise ticket pages: thin — parse, check the organization, call a service."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views import View
+
+from accounts.models import User
+from accounts.tenancy import (
+    ManagerRequiredMixin,
+    OrganizationRequiredMixin,
+    get_scoped_or_404,
+    request_user,
+)
+from ml import serving as ml_serving
+
+from ..forms_tickets import (
+    CorrectionForm,
+    FollowUpForm,
+    RatingForm,
+    SolutionSettingsForm,
+    TicketForm,
+)
+from ..models import Attachment, ExpertAnswer, Ticket
+from ..selectors import tickets_filtered
+from ..services import tickets as services
+
+PAGE_SIZE = 25
+
+
+def _messages_of(exc: ValidationError) -> list[str]:
+    return [str(m) for m in exc.messages]
+
+
+def _add_errors(form: Any, exc: ValidationError, default_field: str | None = None) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            target = field if field in form.fields else default_field
+            for error in errors:
+                form.add_error(target, error)
+    else:
+        for error in exc.messages:
+            form.add_error(default_field, error)
+
+
+class TicketListView(OrganizationRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        org = self.organization
+        tickets = tickets_filtered(org, request.GET)
+        page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
+        filters = {
+            k: request.GET.get(k, "") for k in ("status", "category", "priority", "assignee", "q")
+        }
+        assignees = (
+            User.objects.filter(assigned_tickets__organization=org).distinct().order_by("email")
+        )
+        return render(
+            request,
+            "solutions/tickets/list.html",
+            {
+                "page": page,
+                "filters": filters,
+                "filter_query": urlencode({k: v for k, v in filters.items() if v}),
+                "statuses": Ticket.Status.choices,
+                "categories": services.organization_categories(org),
+                "priorities": services.organization_priorities(org),
+                "assignees": assignees,
+                "any_ticket": Ticket.objects.filter(organization=org).exists(),
+            },
+        )
+
+
+class TicketSubmitView(OrganizationRequiredMixin, View):
+    template_name = "solutions/tickets/submit.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(request, self.template_name, {"form": TicketForm()})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = TicketForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                ticket = services.ticket_submit(
+                    organization=self.organization,
+                    author=request_user(request),
+                    title=form.cleaned_data["title"],
+                    body=form.cleaned_data["body"],
+                    attachments=form.cleaned_data["attachments"],
+                )
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                return redirect("ticket_detail", number=ticket.number)
+        return render(request, self.template_name, {"form": form}, status=400)
+
+
+class TicketMixin(OrganizationRequiredMixin):
+    def get_ticket(self, number: int) -> Ticket:
+        return get_scoped_or_404(
+            Ticket.objects.select_related("author", "assignee", "model_version"),
+            self.organization,
+            number=number,
+        )
+
+
+class TicketDetailView(TicketMixin, View):
+    def get(self, request: HttpRequest, number: int) -> HttpResponse:
+        return render(request, "solutions/tickets/detail.html", self.context(number))
+
+    def context(self, number: int, **forms: Any) -> dict[str, Any]:
+        ticket = self.get_ticket(number)
+        answers = list(ticket.answers.select_related("expert", "rating").order_by("created_at"))
+        pending = next((a for a in answers if a.status == ExpertAnswer.Status.SUBMITTED), None)
+        return {
+            "ticket": ticket,
+            "suggestions": list(ticket.suggestions.all()),
+            "events": ticket.events.select_related("actor"),
+            "attachments": ticket.attachments.all(),
+            "answers": answers,
+            "pending_answer": pending if ticket.status == Ticket.Status.ANSWERED else None,
+            "categories": services.organization_categories(self.organization),
+            "priorities": services.organization_priorities(self.organization),
+            "unavailable_message": ml_serving.UNAVAILABLE_MESSAGES.get(
+                ticket.triage_unavailable_reason, ""
+            ),
+            "can_escalate": ticket.status in services.ESCALATABLE,
+            "price_cents": services.escalation_price_cents(ticket),
+            "rating_form": forms.get("rating_form") or RatingForm(),
+            "follow_up_form": forms.get("follow_up_form") or FollowUpForm(),
+            "correction_form": forms.get("correction_form") or CorrectionForm(),
+        }
+
+
+class TicketActionView(TicketMixin, View):
+    """POST-only acts on a ticket; errors come back as flash messages on the detail page."""
+
+    def post(self, request: HttpRequest, number: int, action: str) -> HttpResponseBase:
+        ticket = self.get_ticket(number)
+        actor = request_user(request)
+        detail = redirect("ticket_detail", number=number)
+        try:
+            if action in ("solved", "not-helpful"):
+                suggestion_id = int(request.POST.get("suggestion", "0") or 0)
+                services.suggestion_feedback(
+                    ticket=ticket,
+                    actor=actor,
+                    suggestion_id=suggestion_id,
+                    solved=action == "solved",
+                )
+                messages.success(
+                    request,
+                    "Marked as solved. Thank you: this teaches the model."
+                    if action == "solved"
+                    else "Thanks, noted. Try another suggestion or escalate to an expert.",
+                )
+            elif action == "correct":
+                correction = CorrectionForm(request.POST)
+                if not correction.is_valid():
+                    raise ValidationError("Check the category and priority.")
+                services.ticket_correct(
+                    ticket=ticket,
+                    actor=actor,
+                    category=correction.cleaned_data["category"] or None,
+                    priority=correction.cleaned_data["priority"] or None,
+                )
+                messages.success(request, "Saved. The correction becomes a training label.")
+            elif action == "accept":
+                rating = RatingForm(request.POST)
+                if not rating.is_valid():
+                    raise ValidationError("Rate the answer from 1 to 5.")
+                services.expert_answer_accept(
+                    ticket=ticket,
+                    actor=actor,
+                    answer_id=int(request.POST.get("answer", "0") or 0),
+                    score=rating.cleaned_data["score"],
+                    comment=rating.cleaned_data["comment"],
+                )
+                messages.success(request, "Answer accepted and rated. The ticket is resolved.")
+            elif action == "reopen":
+                follow_up = FollowUpForm(request.POST)
+                if not follow_up.is_valid():
+                    raise ValidationError(
+                        "Write the follow-up question (at most 10,000 characters)."
+                    )
+                services.ticket_reopen(
+                    ticket=ticket,
+                    actor=actor,
+                    answer_id=int(request.POST.get("answer", "0") or 0),
+                    follow_up=follow_up.cleaned_data["follow_up"],
+                )
+                messages.success(request, "Reopened: the follow-up is back in the experts' queue.")
+            elif action == "close":
+                services.ticket_close(ticket=ticket, actor=actor)
+                messages.success(request, "Ticket closed.")
+            else:
+                return HttpResponse(status=404)
+        except (ValueError, ValidationError) as exc:
+            errors = _messages_of(exc) if isinstance(exc, ValidationError) else ["Invalid request."]
+            for error in errors:
+                messages.error(request, error)
+        return detail
+
+
+class TicketEscalateView(TicketMixin, View):
+    """A confirmation page showing the price from the organization's plan."""
+
+    def get(self, request: HttpRequest, number: int) -> HttpResponse:
+        ticket = self.get_ticket(number)
+        return render(
+            request,
+            "solutions/tickets/escalate_confirm.html",
+            {
+                "ticket": ticket,
+                "price_cents": services.escalation_price_cents(ticket),
+                "can_escalate": ticket.status in services.ESCALATABLE,
+                "categories": services.organization_categories(self.organization),
+            },
+        )
+
+    def post(self, request: HttpRequest, number: int) -> HttpResponseBase:
+        ticket = self.get_ticket(number)
+        try:
+            confirmed = int(request.POST.get("price_cents", "-1"))
+            services.ticket_escalate(
+                ticket=ticket, actor=request_user(request), confirmed_price_cents=confirmed
+            )
+        except ValueError:
+            messages.error(request, "Confirm the price shown on the page.")
+            return redirect("ticket_escalate", number=number)
+        except ValidationError as exc:
+            for error in _messages_of(exc):
+                messages.error(request, error)
+            return redirect("ticket_escalate", number=number)
+        messages.success(request, "Escalated. Matching experts can claim it now.")
+        return redirect("ticket_detail", number=number)
+
+
+class AttachmentDownloadView(TicketMixin, View):
+    def get(self, request: HttpRequest, number: int, pk: int) -> HttpResponseBase:
+        ticket = self.get_ticket(number)
+        # The ticket is already scoped to the organization; its attachments inherit that.
+        attachment = Attachment.objects.filter(ticket=ticket, pk=pk).first()
+        if attachment is None:
+            raise Http404("No such attachment.")
+        # Always a download, never rendered inline: an uploaded HTML or SVG file can't run.
+        response = FileResponse(
+            attachment.file.open("rb"),
+            as_attachment=True,
+            filename=attachment.original_name,
+            content_type="application/octet-stream",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return response
+
+
+class SolutionSettingsView(ManagerRequiredMixin, View):
+    template_name = "solutions/settings.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        current = services.solution_settings_for(self.organization)
+        form = SolutionSettingsForm(
+            initial={
+                "auto_answer_threshold": current.auto_answer_threshold,
+                "categories": "\n".join(current.categories),
+            }
+        )
+        return render(request, self.template_name, self.context(form))
+
+    def context(self, form: SolutionSettingsForm) -> dict[str, Any]:
+        return {
+            "form": form,
+            "model_categories": services.organization_categories(self.organization),
+        }
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = SolutionSettingsForm(request.POST)
+        if form.is_valid():
+            try:
+                services.solution_settings_update(
+                    organization=self.organization,
+                    actor=request_user(request),
+                    auto_answer_threshold=form.cleaned_data["auto_answer_threshold"],
+                    categories=form.cleaned_data["categories"].splitlines(),
+                )
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, "Settings saved.")
+                return redirect(reverse("solution_settings"))
+        return render(request, self.template_name, self.context(form), status=400)

@@ -1,0 +1,417 @@
+"""The enterprise side of a ticket through its services and pages: submit with real triage
+(a tiny model trained once per session), suggestions and feedback, corrections, escalation,
+accepting and rating an expert's answer, reopening, bad input, isolation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Role
+from billing.models import UsageRecord
+from ml import serving
+from ml.engine import ServeConfig, TrainConfig, train_triage
+from ml.labels import collect_labels
+from ml.models import ImportedTicket, ModelVersion
+from ml.pipeline import checksum
+from ml.services import embedding_index_rebuild
+from solutions.models import (
+    Claim,
+    ExpertAnswer,
+    ExpertProfile,
+    Feedback,
+    KnowledgeArticle,
+    Ticket,
+    TicketSuggestion,
+)
+from solutions.services import tickets as services
+from tests.ml.engine_data import tickets as synthetic_tickets
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+ELF = b"\x7fELF\x02\x01\x01" + b"\x00" * 64
+
+
+@pytest.fixture(scope="session")
+def tiny_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    texts, categories, priorities = synthetic_tickets(120, seed=3)
+    model = train_triage(
+        texts,
+        categories,
+        priorities,
+        config=TrainConfig(console_progress=False, num_threads=2),
+        serve_config=ServeConfig(quantization="none"),
+    )
+    path = tmp_path_factory.mktemp("solutions-model") / "v1"
+    model.save(path)
+    return path
+
+
+@pytest.fixture
+def org_with_model(make_org, tiny_artifact):
+    """An organization whose champion is the tiny model, with answers to retrieve."""
+    org = make_org()
+    ModelVersion.objects.create(
+        organization=org,
+        version=1,
+        status=ModelVersion.Status.CHAMPION,
+        artifact_path=str(tiny_artifact),
+        artifact_checksum=checksum(tiny_artifact),
+        label_sets={"category": ["access", "hardware", "network", "software"]},
+        promoted_at=timezone.now(),
+    )
+    for i, (title, answer) in enumerate(
+        [
+            ("VPN router drops", "Restart the VPN client and renew the router lease."),
+            ("Printer out of toner", "Replace the toner cartridge in tray 2."),
+            ("Account locked after password change", "Unlock the account in the portal."),
+        ]
+    ):
+        ImportedTicket.objects.create(
+            organization=org,
+            external_id=f"x{i}",
+            title=title,
+            text=title,
+            answer=answer,
+            category="",
+            priority="",
+        )
+    serving.reset_caches()
+    embedding_index_rebuild(organization=org)
+    return org
+
+
+@pytest.fixture
+def agent(org_with_model, make_user, add_member):
+    user = make_user()
+    add_member(org_with_model, user, Role.AGENT)
+    return user
+
+
+def _submit(org, author, title="VPN router keeps dropping", body="the vpn and wifi router drop"):
+    return services.ticket_submit(organization=org, author=author, title=title, body=body)
+
+
+def test_submit_without_a_model_keeps_the_ticket_and_says_why(make_org):
+    org = make_org()
+    owner = org.memberships.get().user
+    ticket = _submit(org, owner)
+    assert ticket.number == 1 and ticket.status == Ticket.Status.NEEDS_EXPERT
+    assert ticket.triage_unavailable_reason == "no_model"
+    assert list(ticket.events.values_list("kind", flat=True)) == ["submitted", "triage_unavailable"]
+    assert _submit(org, owner).number == 2
+
+
+def test_submit_triages_and_proposes_the_closest_answer(org_with_model, agent):
+    ticket = _submit(org_with_model, agent)
+    assert ticket.predicted_category == "network" == ticket.category
+    assert 0 < (ticket.category_confidence or 0) <= 1
+    assert ticket.predicted_priority in {"low", "medium", "high"}
+    assert ticket.model_version is not None and ticket.model_version.version == 1
+    suggestions = list(ticket.suggestions.all())
+    assert [s.rank for s in suggestions] == [1, 2, 3]
+    assert suggestions[0].title == "VPN router drops"
+    assert suggestions[0].score >= suggestions[1].score
+    threshold = services.solution_settings_for(org_with_model).auto_answer_threshold
+    expected = Ticket.Status.AI_SUGGESTED if suggestions[0].score >= threshold else "needs_expert"
+    assert ticket.status == expected
+    assert suggestions[0].proposed == (ticket.status == Ticket.Status.AI_SUGGESTED)
+
+
+def test_a_threshold_above_every_similarity_sends_the_ticket_to_experts(org_with_model, agent):
+    owner = org_with_model.memberships.get(role=Role.OWNER).user
+    services.solution_settings_update(
+        organization=org_with_model, actor=owner, auto_answer_threshold=1.0, categories=[]
+    )
+    ticket = _submit(org_with_model, agent)
+    assert ticket.status == Ticket.Status.NEEDS_EXPERT
+    assert not ticket.suggestions.filter(proposed=True).exists()
+    assert ticket.suggestions.count() == 3  # still shown, just not proposed
+
+
+def test_this_solved_it_resolves_bills_once_and_becomes_a_label(org_with_model, agent):
+    ticket = _submit(org_with_model, agent)
+    suggestion = ticket.suggestions.get(rank=1)
+    services.suggestion_feedback(
+        ticket=ticket, actor=agent, suggestion_id=suggestion.pk, solved=True
+    )
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.RESOLVED and ticket.resolution == "ai"
+    with pytest.raises(ValidationError):
+        services.suggestion_feedback(
+            ticket=ticket, actor=agent, suggestion_id=suggestion.pk, solved=True
+        )
+    [usage] = UsageRecord.objects.filter(organization=org_with_model)
+    assert usage.kind == "ai_answer" and usage.ticket_id == ticket.pk
+    rows = {r.key: r for r in collect_labels(org_with_model)}
+    assert rows[f"ticket:{ticket.pk}"].category == "network"
+
+
+def test_not_helpful_on_the_proposal_marks_the_ticket_for_an_expert(org_with_model, agent):
+    owner = org_with_model.memberships.get(role=Role.OWNER).user
+    services.solution_settings_update(
+        organization=org_with_model, actor=owner, auto_answer_threshold=0.0, categories=[]
+    )
+    ticket = _submit(org_with_model, agent)
+    assert ticket.status == Ticket.Status.AI_SUGGESTED
+    proposed = ticket.suggestions.get(proposed=True)
+    services.suggestion_feedback(
+        ticket=ticket, actor=agent, suggestion_id=proposed.pk, solved=False
+    )
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.NEEDS_EXPERT
+    assert Feedback.objects.get(ticket=ticket).kind == Feedback.Kind.SUGGESTION_REJECTED
+    # A rejection alone confirms nothing: it is not a training label.
+    assert f"ticket:{ticket.pk}" not in {r.key for r in collect_labels(org_with_model)}
+
+
+def test_corrections_are_validated_and_become_labels(org_with_model, agent):
+    ticket = _submit(org_with_model, agent)
+    with pytest.raises(ValidationError) as err:
+        services.ticket_correct(ticket=ticket, actor=agent, category="Plumbing")
+    assert "not one of this organization's categories" in str(err.value)
+    with pytest.raises(ValidationError):
+        services.ticket_correct(ticket=ticket, actor=agent, priority="urgent!!")
+    services.ticket_correct(ticket=ticket, actor=agent, category="HARDWARE", priority="critical")
+    ticket.refresh_from_db()
+    assert (ticket.category, ticket.priority) == ("hardware", "critical")
+    assert ticket.category_corrected and ticket.priority_corrected
+    assert ticket.predicted_category == "network"  # the prediction is kept for evaluation
+    [row] = [r for r in collect_labels(org_with_model) if r.key == f"ticket:{ticket.pk}"]
+    assert (row.category, row.priority) == ("hardware", "critical")
+
+
+def test_escalation_masks_the_expert_copy_at_the_confirmed_price(org_with_model, agent):
+    ticket = _submit(
+        org_with_model,
+        agent,
+        body="Hi team, the vpn router drops. Reach me at jane.doe@acme.example, "
+        "password: Hunter2!secret",
+    )
+    price = services.escalation_price_cents(ticket)
+    with pytest.raises(ValidationError, match="price changed"):
+        services.ticket_escalate(ticket=ticket, actor=agent, confirmed_price_cents=price + 1)
+    ticket = services.ticket_escalate(ticket=ticket, actor=agent, confirmed_price_cents=price)
+    assert ticket.status == Ticket.Status.ESCALATED and ticket.expert_price_cents == price
+    assert "jane.doe@acme.example" not in ticket.masked_body
+    assert "Hunter2!secret" not in ticket.masked_body
+    assert "jane.doe@acme.example" in ticket.body  # the enterprise keeps the original
+    with pytest.raises(ValidationError, match="can't be escalated"):
+        services.ticket_escalate(ticket=ticket, actor=agent, confirmed_price_cents=price)
+
+
+def _answered(ticket, make_expert, body="Renew the **DHCP lease**; mail ops@acme.example."):
+    expert = make_expert(skills=("network",))
+    claim = Claim.objects.create(
+        ticket=ticket,
+        expert=expert,
+        due_at=timezone.now() + timedelta(hours=4),
+        status=Claim.Status.ANSWERED,
+    )
+    answer = ExpertAnswer.objects.create(
+        ticket=ticket, expert=expert, claim=claim, body=body, price_cents=ticket.expert_price_cents
+    )
+    Ticket.objects.filter(pk=ticket.pk).update(status=Ticket.Status.ANSWERED, assignee=expert)
+    ticket.refresh_from_db()
+    return expert, answer
+
+
+def test_accepting_an_answer_rates_bills_and_keeps_a_masked_article(
+    org_with_model, agent, make_expert, django_capture_on_commit_callbacks
+):
+    ticket = _submit(org_with_model, agent)
+    price = services.escalation_price_cents(ticket)
+    ticket = services.ticket_escalate(ticket=ticket, actor=agent, confirmed_price_cents=price)
+    expert, answer = _answered(ticket, make_expert)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.expert_answer_accept(
+            ticket=ticket, actor=agent, answer_id=answer.pk, score=4, comment="Worked"
+        )
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.RESOLVED and ticket.resolution == "expert"
+    profile = ExpertProfile.objects.get(user=expert)
+    assert (profile.rating_count, profile.rating_average) == (1, 4.0)
+    [usage] = UsageRecord.objects.filter(kind="expert_answer")
+    assert usage.unit_price_cents == price
+    article = KnowledgeArticle.objects.get(organization=org_with_model, source_ticket=ticket)
+    assert article.source == "expert_answer" and "DHCP lease" in article.body
+    assert "ops@acme.example" not in article.body
+    assert [m.to for m in mail.outbox] == [[expert.email]]
+    with pytest.raises(ValidationError):
+        services.expert_answer_accept(ticket=ticket, actor=agent, answer_id=answer.pk, score=5)
+    assert UsageRecord.objects.filter(kind="expert_answer").count() == 1
+    kinds = set(Feedback.objects.filter(ticket=ticket).values_list("kind", flat=True))
+    assert {"expert_answer", "rating"} <= kinds
+
+
+def test_a_ticket_is_reopened_once(org_with_model, agent, make_expert):
+    ticket = _submit(org_with_model, agent)
+    ticket = services.ticket_escalate(
+        ticket=ticket, actor=agent, confirmed_price_cents=services.escalation_price_cents(ticket)
+    )
+    _, answer = _answered(ticket, make_expert)
+    with pytest.raises(ValidationError):
+        services.ticket_reopen(ticket=ticket, actor=agent, answer_id=answer.pk, follow_up="no")
+    ticket = services.ticket_reopen(
+        ticket=ticket, actor=agent, answer_id=answer.pk, follow_up="Still drops after the lease."
+    )
+    assert ticket.status == Ticket.Status.ESCALATED and ticket.reopen_count == 1
+    assert "Still drops after the lease." in ticket.masked_body
+    _, second = _answered(ticket, make_expert)
+    with pytest.raises(ValidationError, match="reopened once"):
+        services.ticket_reopen(
+            ticket=ticket, actor=agent, answer_id=second.pk, follow_up="And again, still broken."
+        )
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "files", "field"),
+    [
+        ("VPN down", "", [], "body"),
+        ("VPN down", "x" * (1024 * 1024), [], "body"),
+        ("", "The vpn is down", [], "title"),
+        ("VPN down", "The vpn is down", [SimpleUploadedFile("tool.exe", ELF)], "attachments"),
+        ("VPN down", "The vpn is down", [SimpleUploadedFile("notes.txt", ELF)], "attachments"),
+        (
+            "VPN down",
+            "The vpn is down",
+            [SimpleUploadedFile("big.log", b"a" * (11 * 2**20))],
+            "attachments",
+        ),
+    ],
+)
+def test_bad_input_is_refused_and_nothing_is_saved(make_org, title, body, files, field):
+    org = make_org()
+    with pytest.raises(ValidationError) as err:
+        services.ticket_submit(
+            organization=org,
+            author=org.memberships.get().user,
+            title=title,
+            body=body,
+            attachments=files,
+        )
+    assert field in err.value.message_dict
+    assert not Ticket.objects.exists()
+
+
+def test_pages_submit_list_filter_and_detail(org_with_model, agent, login):
+    client = login(agent)
+    response = client.post(
+        reverse("ticket_submit"),
+        {
+            "title": "VPN router keeps dropping",
+            "body": "the vpn and wifi router drop",
+            "attachments": [SimpleUploadedFile("screen.png", PNG)],
+        },
+    )
+    ticket = Ticket.objects.get(organization=org_with_model)
+    assert response.status_code == 302 and response.url == reverse("ticket_detail", args=[1])
+    page = client.get(response.url).content.decode()
+    assert "VPN router drops" in page and "confident" in page and "screen.png" in page
+    download = client.get(reverse("ticket_attachment", args=[1, ticket.attachments.get().pk]))
+    assert download["Content-Disposition"].startswith("attachment")
+    assert download["Content-Type"] == "application/octet-stream"
+    assert download["X-Content-Type-Options"] == "nosniff"
+
+    listing = client.get(reverse("ticket_list"), {"category": "network", "q": "router"})
+    assert "VPN router keeps dropping" in listing.content.decode()
+    assert (
+        "VPN router"
+        not in client.get(reverse("ticket_list"), {"status": "closed"}).content.decode()
+    )
+
+    bad = client.post(reverse("ticket_submit"), {"title": "x", "body": ""})
+    assert bad.status_code == 400 and Ticket.objects.count() == 1
+
+
+def test_page_actions_solve_and_escalate(org_with_model, agent, login):
+    client = login(agent)
+    ticket = _submit(org_with_model, agent)
+    confirm = client.get(reverse("ticket_escalate", args=[ticket.number]))
+    price = services.escalation_price_cents(ticket)
+    assert f"${price / 100:,.2f}" in confirm.content.decode()
+    stale = client.post(reverse("ticket_escalate", args=[ticket.number]), {"price_cents": "1"})
+    assert stale.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.status != Ticket.Status.ESCALATED
+    client.post(reverse("ticket_escalate", args=[ticket.number]), {"price_cents": str(price)})
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.ESCALATED
+
+    other = _submit(org_with_model, agent)
+    suggestion = other.suggestions.get(rank=1)
+    client.post(
+        reverse("ticket_action", args=[other.number, "solved"]), {"suggestion": suggestion.pk}
+    )
+    other.refresh_from_db()
+    assert other.status == Ticket.Status.RESOLVED
+    assert TicketSuggestion.objects.get(pk=suggestion.pk).feedback == "solved"
+    nonsense = client.post(
+        reverse("ticket_action", args=[other.number, "solved"]), {"suggestion": "x"}
+    )
+    assert nonsense.status_code == 302  # a flash message, not a 500
+
+
+def test_another_organizations_tickets_and_files_are_404(org_with_model, agent, make_org, login):
+    ticket = services.ticket_submit(
+        organization=org_with_model,
+        author=agent,
+        title="Printer jam",
+        body="the printer jams",
+        attachments=[SimpleUploadedFile("a.png", PNG)],
+    )
+    stranger_org = make_org()
+    client = login(stranger_org.memberships.get().user)
+    assert client.get(reverse("ticket_detail", args=[ticket.number])).status_code == 404
+    attachment = ticket.attachments.get()
+    url = reverse("ticket_attachment", args=[ticket.number, attachment.pk])
+    assert client.get(url).status_code == 404
+    assert client.post(reverse("ticket_action", args=[ticket.number, "close"])).status_code == 404
+    assert "Printer jam" not in client.get(reverse("ticket_list")).content.decode()
+
+
+def test_settings_page_is_for_managers(org_with_model, agent, login):
+    assert login(agent).get(reverse("solution_settings")).status_code == 403
+    owner = org_with_model.memberships.get(role=Role.OWNER).user
+    client = login(owner)
+    assert (
+        client.post(
+            reverse("solution_settings"), {"auto_answer_threshold": "1.5", "categories": ""}
+        ).status_code
+        == 400
+    )
+    client.post(
+        reverse("solution_settings"),
+        {"auto_answer_threshold": "0.75", "categories": "Network\nhardware\nnetwork\n\n"},
+    )
+    current = services.solution_settings_for(org_with_model)
+    assert current.auto_answer_threshold == 0.75 and current.categories == ["Network", "hardware"]
+
+
+def test_tickets_waiting_for_a_model_are_triaged_when_a_champion_is_ready(
+    make_org, tiny_artifact, django_capture_on_commit_callbacks
+):
+    org = make_org()
+    owner = org.memberships.get().user
+    waiting = _submit(org, owner)
+    assert waiting.triage_unavailable_reason == "no_model"
+    ModelVersion.objects.create(
+        organization=org,
+        version=1,
+        status=ModelVersion.Status.CHAMPION,
+        artifact_path=str(tiny_artifact),
+        artifact_checksum=checksum(tiny_artifact),
+        promoted_at=timezone.now(),
+    )
+    serving.reset_caches()
+    with django_capture_on_commit_callbacks(execute=True):
+        embedding_index_rebuild(organization=org)  # sends ml.signals.champion_ready
+    waiting.refresh_from_db()
+    assert waiting.triage_unavailable_reason == "" and waiting.predicted_category == "network"
+    assert waiting.events.filter(kind="triaged").exists()
