@@ -253,6 +253,13 @@ def test_seed_demo_is_idempotent(db):
     assert ImportedTicket.objects.filter(organization=acme).count() == 400
     [run] = TrainingRun.objects.filter(organization=acme)
     assert run.trigger == "starter" and run.status == "queued"
+    # Every page has something to show: the expert, the knowledge base, a ticket per state.
+    from solutions.models import ExpertProfile, KnowledgeArticle, Ticket
+
+    assert ExpertProfile.objects.get(user=expert).vetted
+    assert KnowledgeArticle.objects.filter(organization=acme).count() == 24 + 1
+    states = set(Ticket.objects.filter(organization=acme).values_list("status", flat=True))
+    assert states == {"needs_expert", "escalated", "claimed", "answered", "resolved", "closed"}
 
 
 def test_seed_demo_refused_in_production(settings):

@@ -5,7 +5,6 @@ accepting and rating an expert's answer, reopening, bad input, isolation."""
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -17,7 +16,6 @@ from django.utils import timezone
 from accounts.models import Role
 from billing.models import UsageRecord
 from ml import serving
-from ml.engine import ServeConfig, TrainConfig, train_triage
 from ml.labels import collect_labels
 from ml.models import ImportedTicket, ModelVersion
 from ml.pipeline import checksum
@@ -32,25 +30,9 @@ from solutions.models import (
     TicketSuggestion,
 )
 from solutions.services import tickets as services
-from tests.ml.engine_data import tickets as synthetic_tickets
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 ELF = b"\x7fELF\x02\x01\x01" + b"\x00" * 64
-
-
-@pytest.fixture(scope="session")
-def tiny_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    texts, categories, priorities = synthetic_tickets(120, seed=3)
-    model = train_triage(
-        texts,
-        categories,
-        priorities,
-        config=TrainConfig(console_progress=False, num_threads=2),
-        serve_config=ServeConfig(quantization="none"),
-    )
-    path = tmp_path_factory.mktemp("solutions-model") / "v1"
-    model.save(path)
-    return path
 
 
 @pytest.fixture

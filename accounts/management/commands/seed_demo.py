@@ -43,6 +43,16 @@ class Command(BaseCommand):
                     user=users[email], organization=org, defaults={"role": role}
                 )
         self._seed_model(org)
+        from solutions.demo import seed_solutions_demo
+
+        done = seed_solutions_demo(
+            organization=org,
+            owner=users["owner@acme.test"],
+            agent=users["agent@acme.test"],
+            expert=users["expert@experts.test"],
+        )
+        if done:
+            self.stdout.write("Created " + ", ".join(done) + ".")
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for email, _, role in DEMO_USERS:
