@@ -3,7 +3,6 @@ from django.urls import path
 from . import views
 
 SECTIONS = {
-    "knowledge": ("Knowledge base", "Articles your team and experts wrote, used for answers."),
     "experts": ("Experts", "Paid experts answer the tickets the model can't solve."),
     "billing": ("Billing", "Your plan, this period's usage and invoices."),
     "api-keys": ("API keys", "Keys for integrations calling the Expertdesk REST API."),

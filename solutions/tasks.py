@@ -44,11 +44,3 @@ def on_champion_ready(sender: Any, organization: Any, **kwargs: Any) -> None:
     org_id = organization.pk
     transaction.on_commit(lambda: tickets_retriage_task.delay(org_id))
 
-
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
-def article_index_task(article_id: int) -> int:
-    from .models import KnowledgeArticle
-    from .services.knowledge import article_index_sync
-
-    article = KnowledgeArticle.objects.select_related("organization").filter(pk=article_id).first()
-    return article_index_sync(article=article) if article else 0

@@ -12,6 +12,7 @@ import hashlib
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -42,8 +43,10 @@ csv.field_size_limit(max(csv.field_size_limit(), IMPORT_MAX_BYTES))
 class ImportResult:
     created: int = 0
     skipped: int = 0  # already in the knowledge base (same title and body)
+    # "line 7: empty body" for each bad row, or the one reason the file can't be read.
     errors: list[str] = field(default_factory=list)
-    # False when nothing was written: a file-level problem, or bad rows without skip_invalid.
+    invalid_rows: int = 0
+    # False when nothing was written: an unreadable file, or bad rows without skip_invalid.
     applied: bool = False
 
 
@@ -72,7 +75,7 @@ def _problems(title: str, body: str, category: str) -> list[_Problem]:
         problems.append(
             _Problem(
                 "title",
-                f"Keep the title under {TITLE_MAX} characters (it has {len(title)}).",
+                f"Keep the title to {TITLE_MAX} characters or fewer (it has {len(title)}).",
                 f"title longer than {TITLE_MAX} characters",
             )
         )
@@ -90,7 +93,7 @@ def _problems(title: str, body: str, category: str) -> list[_Problem]:
         problems.append(
             _Problem(
                 "category",
-                f"Keep the category under {CATEGORY_MAX} characters.",
+                f"Keep the category to {CATEGORY_MAX} characters or fewer.",
                 f"category longer than {CATEGORY_MAX} characters",
             )
         )
@@ -127,11 +130,10 @@ def _schedule_index(article_ids: Sequence[int]) -> None:
 
     ids = list(article_ids)
     if len(ids) == 1:
-        transaction.on_commit(lambda: article_index_task.delay(ids[0]))
+        transaction.on_commit(partial(article_index_task.delay, ids[0]))
         return
     for start in range(0, len(ids), INDEX_BATCH):
-        batch = ids[start : start + INDEX_BATCH]
-        transaction.on_commit(lambda batch=batch: articles_index_task.delay(batch))
+        transaction.on_commit(partial(articles_index_task.delay, ids[start : start + INDEX_BATCH]))
 
 
 def article_create(
@@ -152,9 +154,9 @@ def article_create(
         raise ValidationError({"source": "Unknown article source."})
     if source_ticket is not None and source_ticket.organization_id != organization.pk:
         raise ValidationError({"source_ticket": "The ticket belongs to another organization."})
-    title, body, category = _validated(title, body, category)
     if source != KnowledgeArticle.Source.EXPERT_ANSWER:
         _require_manager(actor, organization)
+    title, body, category = _validated(title, body, category)
     with transaction.atomic():
         try:
             # A savepoint of its own: a duplicate external_id must not poison the caller's
@@ -179,7 +181,10 @@ def article_create(
             organization=organization,
             action="kb.article_created",
             target=article,
-            details={"source": source, **({"ticket": source_ticket.number} if source_ticket else {})},
+            details={
+                "source": source,
+                **({"ticket": source_ticket.number} if source_ticket else {}),
+            },
         )
         _schedule_index([article.pk])
     return article
@@ -188,8 +193,8 @@ def article_create(
 def article_update(
     *, article: KnowledgeArticle, actor: User | None, title: str, body: str, category: str
 ) -> KnowledgeArticle:
-    title, body, category = _validated(title, body, category)
     _require_manager(actor, article.organization)
+    title, body, category = _validated(title, body, category)
     with transaction.atomic():
         locked = KnowledgeArticle.objects.select_for_update().get(pk=article.pk)
         changed = [
@@ -286,44 +291,56 @@ class _Row:
     category: str
 
 
-def _decode(content: bytes | str) -> tuple[str | None, str]:
-    """The file as text, or an error; 5 MB is measured in bytes either way."""
+class _FileError(Exception):
+    """The file as a whole can't be imported; the message says why."""
+
+
+def _decode(content: bytes | str) -> str:
+    """The file as text; 5 MB is measured in bytes either way."""
     raw = content.encode() if isinstance(content, str) else content
     if len(raw) > IMPORT_MAX_BYTES:
-        return None, (
+        raise _FileError(
             f"The file is {len(raw) / 1024 / 1024:.1f} MB; the limit is "
             f"{IMPORT_MAX_BYTES // 1024 // 1024} MB. Split it into smaller files."
         )
-    if isinstance(content, str):
-        return content.removeprefix("\ufeff"), ""
     try:
-        return content.decode("utf-8-sig"), ""
+        text = content.decode("utf-8-sig") if isinstance(content, bytes) else content
     except UnicodeDecodeError as exc:
-        return None, (
+        raise _FileError(
             f"The file is not UTF-8 text (byte {exc.start + 1} can't be read). "
             "Save it as “CSV UTF-8” and try again."
+        ) from exc
+    # Text columns can't hold NUL (PostgreSQL refuses it); a file with one is rarely a CSV.
+    if "\x00" in text:
+        raise _FileError(
+            "The file contains NUL characters, so it is not a text CSV (a spreadsheet file?). "
+            "Save it as “CSV UTF-8” and try again."
         )
+    return text.removeprefix("\ufeff")
 
 
-def _parse(text: str) -> tuple[list[tuple[int, _Row]], list[str]]:
-    """Rows keyed by the line they start on (the header is line 1; a quoted body spanning
-    several lines counts them all, as a text editor does), and the problems found."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+def _parse(text: str) -> tuple[list[_Row], list[str]]:
+    """The valid rows and one message per bad row. Lines are counted as a text editor counts
+    them: the header is line 1, and a quoted body spanning several lines counts them all."""
+    # strict: a stray double quote is an error here, not the rest of the file silently
+    # swallowed into one article's body.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    line = 1
     try:
         header = next(reader, None)
         while header is not None and not any(h.strip() for h in header):
             header = next(reader, None)
         if header is None:
-            return [], ["The file is empty. The first line must name the columns title,body."]
+            raise _FileError("The file is empty. The first line must name the columns title,body.")
         columns = [h.strip().lower() for h in header]
         missing = [c for c in ("title", "body") if c not in columns]
         if missing:
-            return [], [
+            raise _FileError(
                 f"The header has no {' and no '.join(missing)} column. Name the columns "
                 f"title, body and optionally category; the header has: {', '.join(header)}."
-            ]
+            )
         index = {name: columns.index(name) for name in IMPORT_COLUMNS if name in columns}
-        rows: list[tuple[int, _Row]] = []
+        rows: list[_Row] = []
         errors: list[str] = []
         while True:
             line = reader.line_num + 1
@@ -333,29 +350,32 @@ def _parse(text: str) -> tuple[list[tuple[int, _Row]], list[str]]:
             if not any(v.strip() for v in values):
                 continue
             if len(rows) + len(errors) >= IMPORT_MAX_ROWS:
-                return [], [
+                raise _FileError(
                     f"The file has more than {IMPORT_MAX_ROWS:,} articles. "
                     "Split it into smaller files."
-                ]
+                )
             if len(values) > len(header):
                 errors.append(
                     f"line {line}: {len(values)} values but {len(header)} columns "
                     "(put text that contains commas in double quotes)"
                 )
                 continue
-
-            def value(name: str, values: list[str] = values) -> str:
-                i = index.get(name)
-                return values[i] if i is not None and i < len(values) else ""
-
-            title, body, category = _normalize(value("title"), value("body"), value("category"))
+            cells = [
+                values[i] if i is not None and i < len(values) else ""
+                for i in (index.get(name) for name in IMPORT_COLUMNS)
+            ]
+            title, body, category = _normalize(*cells)
             problems = _problems(title, body, category)
             if problems:
                 errors.append(f"line {line}: {', '.join(p.short for p in problems)}")
                 continue
-            rows.append((line, _Row(title, body, category)))
+            rows.append(_Row(title, body, category))
     except csv.Error as exc:
-        return [], [f"line {reader.line_num}: the file is not valid CSV ({exc})."]
+        raise _FileError(
+            f"The file is not valid CSV: line {line}: {exc}. Check its double quotes."
+        ) from exc
+    if not rows and not errors:
+        raise _FileError("The file has a header but no articles.")
     return rows, errors
 
 
@@ -371,14 +391,12 @@ def articles_import_csv(
     edited or archived since, so importing a file twice changes nothing. With a bad row the
     whole file is refused unless `skip_invalid`, and every bad row is listed."""
     _require_manager(actor, organization)
-    text, problem = _decode(content)
-    if text is None:
-        return ImportResult(errors=[problem])
-    rows, errors = _parse(text)
-    result = ImportResult(errors=errors)
-    if (errors and not skip_invalid) or (not rows and not errors):
-        if not rows and not errors:
-            result.errors = ["The file has no articles, only a header."]
+    try:
+        rows, errors = _parse(_decode(content))
+    except _FileError as exc:
+        return ImportResult(errors=[str(exc)])
+    result = ImportResult(errors=errors, invalid_rows=len(errors))
+    if errors and not skip_invalid:
         return result
     with transaction.atomic():
         # Serializes imports per organization: two uploads of the same file at once would
@@ -390,7 +408,7 @@ def articles_import_csv(
             .values_list("external_id", flat=True)
         )
         new: list[KnowledgeArticle] = []
-        for _line, row in rows:
+        for row in rows:
             external_id = article_external_id(row.title, row.body)
             if external_id in existing:
                 result.skipped += 1
@@ -417,7 +435,7 @@ def articles_import_csv(
             details={
                 "created": result.created,
                 "skipped": result.skipped,
-                "invalid": len(result.errors),
+                "invalid": result.invalid_rows,
             },
         )
         if created:

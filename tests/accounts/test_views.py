@@ -280,7 +280,7 @@ def test_every_navigation_page_renders(make_org, login):
         "account_security",
         "ticket_list",
         "ticket_submit",
-        "section_knowledge",
+        "kb_list",
         "section_experts",
         "section_billing",
         "ml_model",
