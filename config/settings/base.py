@@ -73,6 +73,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.tenancy",
+                "solutions.context_processors.expert_nav",
             ],
         },
     },
@@ -234,3 +235,19 @@ CELERY_BEAT_SCHEDULE["ml-retrain-nightly"] = {
     "schedule": crontab(hour=env.int("ML_RETRAIN_HOUR_UTC", default=2), minute=0),
     "kwargs": {"nightly": True},
 }
+# The expert side: lapsed claims go back to the queue and agents hear of a near SLA within a
+# minute; experts get at most one batched "new tickets" notice per 10 minutes.
+CELERY_BEAT_SCHEDULE["expert-claims-expire"] = {
+    "task": "solutions.tasks_experts.claims_expire_task",
+    "schedule": crontab(minute="*"),
+}
+CELERY_BEAT_SCHEDULE["expert-sla-warnings"] = {
+    "task": "solutions.tasks_experts.sla_warnings_task",
+    "schedule": crontab(minute="*"),
+}
+CELERY_BEAT_SCHEDULE["experts-notify-new-tickets"] = {
+    "task": "solutions.tasks_experts.experts_notify_task",
+    "schedule": crontab(minute="*/10"),
+}
+# autodiscover_tasks() imports only `<app>.tasks`; workers must also know these beat targets.
+CELERY_IMPORTS = ["solutions.tasks_experts", "solutions.tasks_knowledge"]

@@ -1,0 +1,456 @@
+"""The expert side's pages (onboarding, profile, queue, claims, answers), the organization's
+expert directory and everyone's in-app notifications: thin — parse, check, call a service.
+
+Expert pages render only a ticket's masked copy; nothing here reads `title`, `body` or
+attachments on an expert's behalf.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, F
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+
+from accounts.tenancy import OrganizationRequiredMixin, request_user
+from billing import services as billing
+
+from ..models import Claim, ExpertAnswer, ExpertProfile, Notification, Ticket
+from ..services import experts as services
+
+PAGE_SIZE = 20
+
+
+# ---------------------------------------------------------------- forms
+
+
+PRICE_RANGE_MESSAGE = (
+    f"Choose a price between ${services.PRICE_MIN_CENTS / 100:,.2f} "
+    f"and ${services.PRICE_MAX_CENTS / 100:,.2f}."
+)
+
+
+class ExpertProfileForm(forms.Form):
+    # The service validates the same limits (it is the API's path too); these give instant
+    # feedback in the browser.
+    headline = forms.CharField(max_length=services.HEADLINE_MAX, strip=True)
+    bio = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}), max_length=services.BIO_MAX, required=False
+    )
+    skills = forms.CharField(
+        max_length=2_000,
+        help_text="Ticket categories you can answer, separated by commas: network, email, …",
+    )
+    price = forms.DecimalField(
+        label="Price per answer (USD)",
+        min_value=Decimal(services.PRICE_MIN_CENTS) / 100,
+        max_value=Decimal(services.PRICE_MAX_CENTS) / 100,
+        max_digits=7,
+        decimal_places=2,
+        error_messages={
+            "min_value": PRICE_RANGE_MESSAGE,
+            "max_value": PRICE_RANGE_MESSAGE,
+            "invalid": "Enter a price in dollars, e.g. 40 or 42.50.",
+        },
+    )
+    available = forms.BooleanField(required=False, label="Available for new tickets")
+
+    def clean_skills(self) -> list[str]:
+        raw: str = self.cleaned_data["skills"]
+        try:
+            return services.skills_normalise(raw.replace("\n", ",").split(","))
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.message_dict["skills"]) from exc
+
+    @classmethod
+    def from_profile(cls, profile: ExpertProfile) -> ExpertProfileForm:
+        return cls(
+            initial={
+                "headline": profile.headline,
+                "bio": profile.bio,
+                "skills": ", ".join(profile.skills),
+                "price": Decimal(profile.price_per_answer_cents) / 100,
+                "available": profile.available,
+            }
+        )
+
+
+class AnswerForm(forms.Form):
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 14}),
+        max_length=services.ANSWER_MAX,
+        strip=True,
+        error_messages={"required": "Write your answer first."},
+    )
+
+
+# Service error keys that the forms name differently.
+FIELD_ALIASES = {"price_per_answer_cents": "price"}
+
+
+def _add_errors(form: forms.Form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            name = FIELD_ALIASES.get(field, field)
+            for error in errors:
+                form.add_error(name if name in form.fields else None, error)
+    else:
+        for error in exc.messages:
+            form.add_error(None, error)
+
+
+def _save_profile(request: HttpRequest, form: ExpertProfileForm) -> ExpertProfile | None:
+    if not form.is_valid():
+        return None
+    try:
+        return services.expert_profile_save(
+            user=request_user(request),
+            headline=form.cleaned_data["headline"],
+            bio=form.cleaned_data["bio"],
+            skills=form.cleaned_data["skills"],
+            price_per_answer_cents=int(form.cleaned_data["price"] * 100),
+            available=form.cleaned_data["available"],
+        )
+    except ValidationError as exc:
+        _add_errors(form, exc)
+        return None
+
+
+# ---------------------------------------------------------------- access
+
+
+class ExpertRequiredMixin(LoginRequiredMixin):
+    """Expert pages: a signed-in user with an expert profile; others are sent to onboarding."""
+
+    profile: ExpertProfile
+    request: HttpRequest
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        profile = ExpertProfile.objects.filter(user=request_user(request)).first()
+        if profile is None:
+            messages.info(request, "Set up your expert profile first.")
+            return redirect("expert_onboarding")
+        self.profile = profile
+        return super().dispatch(request, *args, **kwargs)
+
+    def own_claim(self, pk: int) -> Claim:
+        claim = (
+            Claim.objects.filter(pk=pk, expert=request_user(self.request))
+            .select_related("ticket", "ticket__organization")
+            .first()
+        )
+        if claim is None:
+            raise Http404("No such claim.")
+        return claim
+
+
+def _sla_hours(ticket: Ticket) -> int:
+    return billing.sla_hours(organization=ticket.organization, priority=ticket.priority)
+
+
+# ---------------------------------------------------------------- onboarding and profile
+
+
+class ExpertOnboardingView(LoginRequiredMixin, View):
+    template_name = "solutions/experts/onboarding.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        profile = ExpertProfile.objects.filter(user=request_user(request)).first()
+        if profile is not None and profile.vetted:
+            return redirect("expert_queue")
+        form = ExpertProfileForm(initial={"price": Decimal("40.00"), "available": True})
+        return render(request, self.template_name, {"profile": profile, "form": form})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        if ExpertProfile.objects.filter(user=request_user(request)).exists():
+            return redirect("expert_onboarding")
+        form = ExpertProfileForm(request.POST)
+        if _save_profile(request, form) is not None:
+            messages.success(request, "Your expert profile is saved.")
+            return redirect("expert_onboarding")
+        return render(request, self.template_name, {"profile": None, "form": form}, status=400)
+
+
+class ExpertProfileView(ExpertRequiredMixin, View):
+    template_name = "solutions/experts/profile.html"
+
+    def context(self, form: ExpertProfileForm) -> dict[str, Any]:
+        user = request_user(self.request)
+        return {
+            "profile": self.profile,
+            "form": form,
+            "answers_count": ExpertAnswer.objects.filter(expert=user).count(),
+            "expired": Claim.objects.filter(expert=user, status=Claim.Status.EXPIRED)
+            .select_related("ticket")
+            .order_by("-due_at")[:20],
+        }
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(
+            request, self.template_name, self.context(ExpertProfileForm.from_profile(self.profile))
+        )
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = ExpertProfileForm(request.POST)
+        profile = _save_profile(request, form)
+        if profile is not None:
+            messages.success(request, "Profile saved.")
+            return redirect("expert_profile")
+        return render(request, self.template_name, self.context(form), status=400)
+
+
+# ---------------------------------------------------------------- queue and ticket
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    ticket: Ticket
+    sla_hours: int
+
+
+class ExpertQueueView(ExpertRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        expert = request_user(request)
+        page = Paginator(services.expert_queue(expert=expert), PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+        rows = [QueueRow(t, _sla_hours(t)) for t in page.object_list]
+        active = Claim.objects.filter(expert=expert, status=Claim.Status.ACTIVE).count()
+        return render(
+            request,
+            "solutions/experts/queue.html",
+            {"profile": self.profile, "page": page, "rows": rows, "active_claims": active},
+        )
+
+
+class ExpertTicketView(ExpertRequiredMixin, View):
+    """The masked ticket; POST claims it."""
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        expert = request_user(request)
+        ticket = services.expert_ticket_visible(expert=expert, ticket_id=pk)
+        if ticket is None:
+            raise Http404("No such ticket in your queue.")
+        claims = list(Claim.objects.filter(ticket=ticket, expert=expert).order_by("-claimed_at"))
+        active = next((c for c in claims if c.status == Claim.Status.ACTIVE), None)
+        return render(
+            request,
+            "solutions/experts/ticket.html",
+            {
+                "ticket": ticket,
+                "sla_hours": _sla_hours(ticket),
+                "due_preview": services.claim_due_at(ticket=ticket, start=timezone.now()),
+                "can_claim": ticket.status == Ticket.Status.ESCALATED
+                and self.profile.vetted
+                and self.profile.available,
+                "active_claim": active,
+                "past_claims": [c for c in claims if c is not active],
+            },
+        )
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        expert = request_user(request)
+        try:
+            claim = services.expert_claim_ticket(expert=expert, ticket_id=pk)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            # Lost the race: the ticket has left this expert's view, so back to the queue.
+            if services.expert_ticket_visible(expert=expert, ticket_id=pk) is None:
+                return redirect("expert_queue")
+            return redirect("expert_ticket", pk=pk)
+        due = timezone.localtime(claim.due_at)
+        messages.success(request, f"The ticket is yours. Answer by {due:%Y-%m-%d %H:%M %Z}.")
+        return redirect("expert_answer", pk=claim.pk)
+
+
+# ---------------------------------------------------------------- claims and answers
+
+
+class ExpertClaimsView(ExpertRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        expert = request_user(request)
+        claims = Claim.objects.filter(expert=expert).select_related(
+            "ticket", "answer", "answer__rating"
+        )
+        past = claims.exclude(status=Claim.Status.ACTIVE).order_by("-claimed_at", "-pk")
+        return render(
+            request,
+            "solutions/experts/claims.html",
+            {
+                "active": claims.filter(status=Claim.Status.ACTIVE).order_by("due_at"),
+                "page": Paginator(past, PAGE_SIZE).get_page(request.GET.get("page")),
+                "now": timezone.now(),
+                "soon": timezone.now() + services.SLA_WARNING_MIN,
+            },
+        )
+
+
+class ExpertAnswerView(ExpertRequiredMixin, View):
+    template_name = "solutions/experts/answer.html"
+
+    def render_form(
+        self, claim: Claim, form: AnswerForm, preview: str | None = None, status: int = 200
+    ) -> HttpResponse:
+        return render(
+            self.request,
+            self.template_name,
+            {
+                "claim": claim,
+                "ticket": claim.ticket,
+                "form": form,
+                "preview": preview,
+                "overdue": claim.due_at <= timezone.now(),
+                "min_length": services.ANSWER_MIN,
+                "max_length": services.ANSWER_MAX,
+            },
+            status=status,
+        )
+
+    def closed(self, claim: Claim) -> HttpResponse:
+        messages.info(
+            self.request, f"This claim is {claim.get_status_display().lower()}; it takes no answer."
+        )
+        return redirect("expert_claims")
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        claim = self.own_claim(pk)
+        if claim.status != Claim.Status.ACTIVE:
+            return self.closed(claim)
+        return self.render_form(claim, AnswerForm())
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        claim = self.own_claim(pk)
+        if claim.status != Claim.Status.ACTIVE:
+            return self.closed(claim)
+        form = AnswerForm(request.POST)
+        if request.POST.get("action") == "preview":
+            # Without JavaScript the Preview button posts the whole form here.
+            return self.render_form(claim, form, preview=request.POST.get("body", ""))
+        if form.is_valid():
+            try:
+                services.expert_answer_submit(
+                    expert=request_user(request), claim_id=claim.pk, body=form.cleaned_data["body"]
+                )
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, "Your answer was sent. The customer has been notified.")
+                return redirect("expert_claims")
+        return self.render_form(claim, form, status=400)
+
+
+class ExpertAnswerPreviewView(ExpertRequiredMixin, View):
+    """htmx: the answer's Markdown rendered through the same sanitizer as the real page."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        body = request.POST.get("body", "")[: services.ANSWER_MAX]
+        return render(request, "solutions/experts/_answer_preview.html", {"preview": body})
+
+
+class ExpertReleaseView(ExpertRequiredMixin, View):
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        claim = self.own_claim(pk)
+        if claim.status != Claim.Status.ACTIVE:
+            messages.info(request, f"This claim is already {claim.get_status_display().lower()}.")
+            return redirect("expert_claims")
+        return render(request, "solutions/experts/release_confirm.html", {"claim": claim})
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        claim = self.own_claim(pk)
+        try:
+            services.expert_release_claim(expert=request_user(request), claim_id=claim.pk)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("expert_claims")
+        messages.success(
+            request, f"You released “{claim.ticket.masked_title}”. It is back in the queue."
+        )
+        return redirect("expert_queue")
+
+
+# ---------------------------------------------------------------- the organization's view
+
+
+class ExpertDirectoryView(OrganizationRequiredMixin, View):
+    """Vetted experts as an organization sees them: no contact details."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        # /experts/ is also where an expert without an organization lands: their queue.
+        if (
+            request.user.is_authenticated
+            and getattr(request, "membership", None) is None
+            and ExpertProfile.objects.filter(user=request_user(request)).exists()
+        ):
+            return redirect("expert_queue")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        skill = " ".join(request.GET.get("skill", "").split()).lower()[:40]
+        experts = (
+            ExpertProfile.objects.filter(vetted=True)
+            .select_related("user")
+            .annotate(answers_count=Count("user__expert_answers"))
+            .order_by("-answers_count", F("rating_count").desc(), "pk")
+        )
+        if skill:
+            experts = experts.filter(skills__icontains=skill)
+        page = Paginator(experts, PAGE_SIZE).get_page(request.GET.get("page"))
+        return render(request, "solutions/experts/directory.html", {"page": page, "skill": skill})
+
+
+# ---------------------------------------------------------------- notifications
+
+
+class NotificationsView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        user = request_user(request)
+        notifications = Notification.objects.filter(user=user).select_related("organization")
+        return render(
+            request,
+            "solutions/notifications/list.html",
+            {
+                "page": Paginator(notifications, 25).get_page(request.GET.get("page")),
+                "unread_count": notifications.filter(read_at__isnull=True).count(),
+                "is_expert": ExpertProfile.objects.filter(user=user).exists(),
+            },
+        )
+
+
+class NotificationsMarkReadView(LoginRequiredMixin, View):
+    """POST `id` marks one (with `open`, then follows its link); no `id` marks all."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        user = request_user(request)
+        raw_id = request.POST.get("id", "")
+        if not raw_id:
+            count = services.notifications_mark_read(user=user)
+            noun = "notification" if count == 1 else "notifications"
+            messages.success(request, f"Marked {count} {noun} read.")
+            return redirect("notifications")
+        notification = (
+            Notification.objects.filter(user=user, pk=int(raw_id)).first()
+            if raw_id.isdigit()
+            else None
+        )
+        if notification is None:
+            raise Http404("No such notification.")
+        services.notifications_mark_read(user=user, notification_id=notification.pk)
+        target = notification.url
+        if request.POST.get("open") and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return redirect(target)
+        return redirect("notifications")
