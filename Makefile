@@ -34,7 +34,7 @@ run: install
 	@echo "  Expertdesk is starting at http://$(HOST):$(PORT)/  (Ctrl-C stops the web server and the worker)"
 	@echo
 	@bash -c 'trap "kill 0" INT TERM EXIT; \
-	  $(VENV)/bin/celery -A config worker -Q default,ml --concurrency 2 -l info & \
+	  $(VENV)/bin/celery -A config worker -B -s var/celerybeat-schedule -Q default,ml --concurrency 2 -l info & \
 	  $(PY) manage.py runserver $(HOST):$(PORT) & \
 	  wait'
 
