@@ -162,9 +162,32 @@ def search_answers(
     elsewhere. Both return the same rows for the same data."""
     if len(query_vectors) == 0:
         return []
+    # Solved tickets often share one resolution; fetch extra candidates so that k distinct
+    # answers remain after duplicates are dropped.
+    wide = k * DUPLICATE_HEADROOM
     if connection.vendor == "postgresql":
-        return [_search_pgvector(organization, vec, k) for vec in query_vectors]
-    return _search_numpy(organization, np.asarray(query_vectors, dtype=np.float32), k)
+        found = [_search_pgvector(organization, vec, wide) for vec in query_vectors]
+    else:
+        found = _search_numpy(organization, np.asarray(query_vectors, dtype=np.float32), wide)
+    return [_distinct_answers(candidates, k) for candidates in found]
+
+
+DUPLICATE_HEADROOM = 4
+
+
+def _distinct_answers(candidates: list[Suggestion], k: int) -> list[Suggestion]:
+    """Keeps the best-scoring suggestion per answer text (candidates come best first)."""
+    seen: set[str] = set()
+    kept = []
+    for suggestion in candidates:
+        key = " ".join(suggestion.answer.split()).lower()
+        if key in seen:
+            continue
+        seen.add(key)
+        kept.append(suggestion)
+        if len(kept) == k:
+            break
+    return kept
 
 
 def _search_pgvector(organization: Organization, vector: np.ndarray, k: int) -> list[Suggestion]:

@@ -235,3 +235,24 @@ def test_retrain_not_due_without_labels(make_org):
     org = make_org()
     assert services.retrain_if_due(organization=org) is None
     assert services.retrain_if_due(organization=org, nightly=True) is None
+
+
+def test_the_same_answer_is_suggested_once(org_with_index):
+    """Several solved tickets share one resolution: the suggestions show distinct answers."""
+    org, version, rng = org_with_index
+    query = _unit(rng.normal(size=384))
+    for i in range(3):
+        AnswerEmbedding.objects.create(
+            organization=org,
+            model_version=version,
+            source_kind="import",
+            source_key=f"import:dup{i}",
+            title=f"duplicate {i}",
+            answer="Restart the spooler.\n",
+            embedding=_unit(query + rng.normal(scale=0.01, size=384)),
+        )
+    serving.invalidate_index_cache(org.pk)
+    [top] = serving.search_answers(org, np.stack([query]), k=3)
+    assert len(top) == 3
+    assert [s.answer.strip() for s in top].count("Restart the spooler.") == 1
+    assert top[0].answer.strip() == "Restart the spooler."
