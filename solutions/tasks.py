@@ -43,4 +43,3 @@ def on_champion_ready(sender: Any, organization: Any, **kwargs: Any) -> None:
     """Tickets that arrived while no model could serve get their triage now."""
     org_id = organization.pk
     transaction.on_commit(lambda: tickets_retriage_task.delay(org_id))
-

@@ -6,31 +6,64 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='UsageRecord',
+            name="UsageRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('ai_answer', 'AI answer'), ('expert_answer', 'Expert answer'), ('api_call', 'API call')], max_length=20)),
-                ('quantity', models.PositiveIntegerField(default=1)),
-                ('idempotency_key', models.CharField(max_length=200, unique=True)),
-                ('ticket_id', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('unit_price_cents', models.PositiveIntegerField(blank=True, help_text='Set for expert answers (priced at escalation).', null=True)),
-                ('currency', models.CharField(default='usd', max_length=3)),
-                ('occurred_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='usage_records', to='accounts.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("ai_answer", "AI answer"),
+                            ("expert_answer", "Expert answer"),
+                            ("api_call", "API call"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("quantity", models.PositiveIntegerField(default=1)),
+                ("idempotency_key", models.CharField(max_length=200, unique=True)),
+                ("ticket_id", models.PositiveBigIntegerField(blank=True, null=True)),
+                (
+                    "unit_price_cents",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Set for expert answers (priced at escalation).",
+                        null=True,
+                    ),
+                ),
+                ("currency", models.CharField(default="usd", max_length=3)),
+                ("occurred_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="usage_records",
+                        to="accounts.organization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-occurred_at', '-pk'],
-                'indexes': [models.Index(fields=['organization', 'kind', 'occurred_at'], name='billing_usa_organiz_20f328_idx')],
+                "ordering": ["-occurred_at", "-pk"],
+                "indexes": [
+                    models.Index(
+                        fields=["organization", "kind", "occurred_at"],
+                        name="billing_usa_organiz_20f328_idx",
+                    )
+                ],
             },
         ),
     ]
