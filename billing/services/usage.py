@@ -1,5 +1,4 @@
-"""Billing's public functions. The signatures are final; plans back the prices and SLAs once
-the billing issue lands (until then the defaults below apply to every organization)."""
+"""The usage ledger: one row per billable act, exactly once per idempotency key."""
 
 from __future__ import annotations
 
@@ -10,20 +9,9 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import Organization
 
-from .models import UsageRecord
+from ..models import UsageRecord
 
 CURRENCY = "usd"
-# Expert-answer price by priority, in cents, until plans carry their own.
-DEFAULT_EXPERT_PRICE_CENTS = {"critical": 12000, "high": 8000, "medium": 5000, "low": 3000}
-DEFAULT_SLA_HOURS = {"critical": 1, "high": 4, "medium": 24, "low": 72}
-
-
-def expert_answer_price_cents(*, organization: Organization, priority: str) -> int:
-    return DEFAULT_EXPERT_PRICE_CENTS.get(priority, DEFAULT_EXPERT_PRICE_CENTS["medium"])
-
-
-def sla_hours(*, organization: Organization, priority: str) -> int:
-    return DEFAULT_SLA_HOURS.get(priority, DEFAULT_SLA_HOURS["medium"])
 
 
 def usage_record(
