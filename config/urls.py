@@ -16,5 +16,6 @@ urlpatterns = [
     path("kb/", include("solutions.urls_knowledge")),
     path("experts/", include("solutions.urls_experts")),
     path("settings/", include("solutions.urls_settings")),
+    path("billing/", include("billing.urls")),
     path("", include("accounts.urls")),
 ]
