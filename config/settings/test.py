@@ -34,4 +34,7 @@ STATIC_ROOT = Path(tempfile.mkdtemp(prefix="expertdesk-static-"))
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so that a Celery worker process started by a test sees the data.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+    # One file per test run (inherited by workers that tests start through the environment),
+    # so two runs on one checkout never share a database.
+    os.environ.setdefault("EXPERTDESK_TEST_DB", str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3"))
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["EXPERTDESK_TEST_DB"]}
