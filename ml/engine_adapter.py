@@ -22,6 +22,7 @@ def _serve_config() -> engine.ServeConfig:
         quantization=getattr(settings, "ML_SERVE_QUANTIZATION", "onnx_int8"),
         device=getattr(settings, "ML_DEVICE", "auto"),
         num_threads=getattr(settings, "ML_NUM_THREADS", 2) or None,
+        onnx_cache_dir=str(Path(settings.ML_ARTIFACT_DIR) / "onnx-cache"),
     )
 
 

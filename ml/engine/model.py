@@ -3,6 +3,7 @@ shared by the category head, the priority head and the retrieval embedding."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import shutil
@@ -16,7 +17,7 @@ import scipy.sparse as sp
 import torch
 from torch import nn
 
-from .artifact import ArtifactError, verify_manifest, write_manifest
+from .artifact import MANIFEST, ArtifactError, verify_manifest, write_manifest
 from .calibration import Blend
 from .config import ServeConfig
 from .encoder import (
@@ -110,6 +111,7 @@ class TriageModel:
         encoder_source: str,
         metadata: dict[str, Any],
         serve_config: ServeConfig | None = None,
+        content_key: str | None = None,
     ) -> None:
         if "category" not in heads:
             raise ValueError("a triage model needs a category head")
@@ -120,6 +122,9 @@ class TriageModel:
         self.encoder_source = encoder_source  # "fine_tuned" (saved) or "base" (package)
         self.metadata = metadata
         self.serve_config = serve_config or ServeConfig()
+        # Identifies the saved weights (a digest of the artifact's manifest); None for a model
+        # that was just trained and not loaded from disk.
+        self.content_key = content_key
         self.device = resolve_device(self.serve_config.device)
         self._serving_encoder = self._prepare_serving_encoder()
         # Heads whose lexical models share a feature space (fitted on the same rows) get one
@@ -160,11 +165,19 @@ class TriageModel:
             return quantize_dynamic_int8(self.encoder)
         if self.device.type == "cpu" and quantization in ("onnx", "onnx_int8"):
             try:
+                int8 = quantization == "onnx_int8"
+                cache_dir = self.serve_config.onnx_cache_dir
+                cache_file = (
+                    Path(cache_dir) / f"{self.content_key}-{'int8' if int8 else 'fp32'}.onnx"
+                    if cache_dir and self.content_key
+                    else None
+                )
                 return OnnxPooledEncoder(
                     self.encoder,
                     self.tokenizer,
-                    int8=quantization == "onnx_int8",
+                    int8=int8,
                     threads=self.serve_config.num_threads,
+                    cache_file=cache_file,
                 )
             except ImportError:
                 # Serving slower beats not serving: torch's own int8 path is close behind.
@@ -224,6 +237,7 @@ class TriageModel:
             encoder_source=self.encoder_source,
             metadata=self.metadata,
             serve_config=serve_config,
+            content_key=self.content_key,
         )
 
     # --- persistence -----------------------------------------------------------------------
@@ -306,4 +320,7 @@ class TriageModel:
             encoder_source=meta["encoder_source"],
             metadata=meta,
             serve_config=serve_config,
+            content_key=hashlib.sha256((root / MANIFEST).read_bytes()).hexdigest()[:32]
+            if verify
+            else None,
         )

@@ -5,6 +5,8 @@ framework-neutral safetensors and no stale ONNX file can disagree with them."""
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import tempfile
 import warnings
 from pathlib import Path
@@ -15,6 +17,8 @@ import torch
 from torch import nn
 
 from .encoder import mean_pool
+
+logger = logging.getLogger(__name__)
 
 
 class _Pooled(nn.Module):
@@ -27,12 +31,46 @@ class _Pooled(nn.Module):
         return mean_pool(hidden, attention_mask)
 
 
+def _store(source: Path, target: Path) -> None:
+    """Writes the cache atomically (rename), so a concurrent reader never sees half a file."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        shutil.copyfile(source, partial)
+        os.replace(partial, target)
+    except OSError as exc:  # a read-only disk only costs the next process the export
+        logger.warning("Can't write the ONNX cache %s: %s", target, exc)
+
+
 class OnnxPooledEncoder:
     """Callable (input_ids, attention_mask) -> pooled float32 embeddings, run by ONNX Runtime."""
 
-    def __init__(self, encoder: nn.Module, tokenizer: Any, *, int8: bool, threads: int | None):
+    def __init__(
+        self,
+        encoder: nn.Module,
+        tokenizer: Any,
+        *,
+        int8: bool,
+        threads: int | None,
+        cache_file: Path | None = None,
+    ):
+        """`cache_file`: where the exported (and quantised) graph is kept for the next
+        process. Export + quantisation cost about 10 s on 2 cores, on every process start,
+        without it. The caller keys the name by the artifact's content."""
         import onnxruntime as ort  # ImportError is the caller's cue to fall back
 
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        if cache_file is not None and cache_file.is_file():
+            try:
+                self.session = ort.InferenceSession(
+                    str(cache_file), options, providers=["CPUExecutionProvider"]
+                )
+                return
+            except Exception:  # noqa: BLE001 - a damaged cache is rebuilt, never fatal
+                logger.warning("Rebuilding the unreadable ONNX cache %s", cache_file)
         sample = tokenizer(["warm up the exporter"], return_tensors="pt")
         with tempfile.TemporaryDirectory(prefix="triage-onnx-") as tmp:
             fp32 = Path(tmp) / "encoder.onnx"
@@ -69,14 +107,12 @@ class OnnxPooledEncoder:
                     )
                 finally:
                     logging.disable(previous)
-            options = ort.SessionOptions()
-            if threads:
-                options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
             # The session keeps the graph in memory; the temporary files can go.
             self.session = ort.InferenceSession(
                 str(path), options, providers=["CPUExecutionProvider"]
             )
+            if cache_file is not None:
+                _store(path, cache_file)
 
     def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
         (pooled,) = self.session.run(

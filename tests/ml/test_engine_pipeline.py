@@ -259,3 +259,28 @@ def test_time_budget_stops_fine_tuning_in_time():
     elapsed = time.monotonic() - started
     assert model.metadata["training"]["fine_tune"]["stopped"] == "time_budget"
     assert elapsed < budget + 4.0  # model loading is outside the budget's control only
+
+
+def test_onnx_graph_is_cached_per_artifact_and_reused(saved, tmp_path, monkeypatch):
+    """A second process loads the quantised graph from the cache instead of re-exporting."""
+    cache = tmp_path / "onnx-cache"
+    config = ServeConfig(quantization="onnx_int8", onnx_cache_dir=str(cache), num_threads=2)
+    first = TriageModel.load(saved, config)
+    [cached] = list(cache.glob("*-int8.onnx"))
+    texts = ["vpn router drops", "printer toner empty"]
+    expected = first.predict(texts)
+
+    def no_export(*args, **kwargs):
+        raise AssertionError("exported again despite the cache")
+
+    monkeypatch.setattr(torch.onnx, "export", no_export)
+    second = TriageModel.load(saved, config)
+    got = second.predict(texts)
+    assert got.categories == expected.categories
+    assert np.allclose(got.embeddings, expected.embeddings, atol=1e-5)
+    # A damaged cache file is rebuilt (export allowed again), never fatal.
+    monkeypatch.undo()
+    cached.write_bytes(b"not an onnx graph")
+    third = TriageModel.load(saved, config)
+    assert third.predict(texts).categories == expected.categories
+    assert cached.stat().st_size > 1000
