@@ -3,7 +3,6 @@ from django.urls import path
 from . import views
 
 SECTIONS = {
-    "billing": ("Billing", "Your plan, this period's usage and invoices."),
     "api-keys": ("API keys", "Keys for integrations calling the Expertdesk REST API."),
 }
 

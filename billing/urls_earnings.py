@@ -1,3 +1,5 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []  # filled in by the earnings pages
+from .views_earnings import ExpertEarningsView
+
+urlpatterns = [path("earnings/", ExpertEarningsView.as_view(), name="expert_earnings")]

@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []  # filled in by the usage pages
+from . import views_usage
+
+urlpatterns = [
+    path("usage/", views_usage.UsageView.as_view(), name="billing_usage"),
+    path("invoices/", views_usage.InvoiceListView.as_view(), name="billing_invoices"),
+]

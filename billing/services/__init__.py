@@ -5,3 +5,73 @@ from .pricing import expert_answer_price_cents, plan_of, sla_hours
 from .usage import usage_record
 
 __all__ = ["expert_answer_price_cents", "plan_of", "sla_hours", "usage_record"]
+
+# Experts' earnings ledger and payouts (earnings.py).
+from .earnings import (  # noqa: E402
+    EarningsSummary,
+    earnings_release_due,
+    expert_earning_record,
+    expert_earnings_summary,
+    payout_account_connect,
+    payout_mark_paid,
+    payouts_create,
+)
+
+__all__ += [
+    "EarningsSummary",
+    "earnings_release_due",
+    "expert_earning_record",
+    "expert_earnings_summary",
+    "payout_account_connect",
+    "payout_mark_paid",
+    "payouts_create",
+]
+
+# Subscriptions: Stripe customer, card, plan changes, and the access rules (subscriptions.py).
+from .subscriptions import (  # noqa: E402
+    Access,
+    BillingError,
+    billing_account_for,
+    customer_ensure,
+    organization_access,
+    plans_sync_to_stripe,
+    setup_intent_create,
+    subscription_cancel_at_period_end,
+    subscription_change_plan,
+    subscription_resume,
+    subscription_start,
+    subscription_sync,
+)
+
+__all__ += [
+    "Access",
+    "BillingError",
+    "billing_account_for",
+    "customer_ensure",
+    "organization_access",
+    "plans_sync_to_stripe",
+    "setup_intent_create",
+    "subscription_cancel_at_period_end",
+    "subscription_change_plan",
+    "subscription_resume",
+    "subscription_start",
+    "subscription_sync",
+]
+
+# Usage rating, the spend cap and closing a period (rating.py, usage.py, invoicing.py).
+from .invoicing import CloseResult, invoices_sync, period_close, period_close_all  # noqa: E402
+from .rating import PeriodRating, current_period, period_bounds, rate_period  # noqa: E402
+from .usage import SpendCapExceeded, spend_cap_set  # noqa: E402
+
+__all__ += [
+    "CloseResult",
+    "PeriodRating",
+    "SpendCapExceeded",
+    "current_period",
+    "invoices_sync",
+    "period_bounds",
+    "period_close",
+    "period_close_all",
+    "rate_period",
+    "spend_cap_set",
+]

@@ -74,6 +74,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.tenancy",
                 "solutions.context_processors.expert_nav",
+                "billing.context_processors.billing_banner",
             ],
         },
     },
@@ -198,6 +199,8 @@ STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+# Days a past_due organization keeps full access (with a banner) before it turns read-only.
+BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=7)
 
 # Model artifacts (trained triage models) live on disk, outside the database.
 ML_ARTIFACT_DIR = Path(env.str("ML_ARTIFACT_DIR", default=str(VAR_DIR / "models")))
@@ -249,5 +252,23 @@ CELERY_BEAT_SCHEDULE["experts-notify-new-tickets"] = {
     "task": "solutions.tasks_experts.experts_notify_task",
     "schedule": crontab(minute="*/10"),
 }
+# Experts' earnings: held earnings are released hourly; payouts for the previous month run
+# on the 1st at 04:00 UTC, after the nightly jobs, when the month's answers are all in.
+EARNINGS_HOLD_DAYS = env.int("EARNINGS_HOLD_DAYS", default=7)
+PAYOUT_MINIMUM_CENTS = env.int("PAYOUT_MINIMUM_CENTS", default=5000)
+CELERY_BEAT_SCHEDULE["earnings-release"] = {
+    "task": "billing.tasks_earnings.earnings_release_task",
+    "schedule": crontab(minute=5),
+}
+CELERY_BEAT_SCHEDULE["payouts-monthly"] = {
+    "task": "billing.tasks_earnings.payouts_monthly_task",
+    "schedule": crontab(day_of_month=1, hour=4, minute=0),
+}
+# Last month's usage goes to Stripe as invoice items on the 1st at 03:00 UTC (after the nightly
+# retraining); rerunning is harmless, so a missed tick can be repaired with billing_close_period.
+CELERY_BEAT_SCHEDULE["billing-close-previous-period"] = {
+    "task": "billing.tasks.close_previous_period_task",
+    "schedule": crontab(day_of_month="1", hour=3, minute=0),
+}
 # autodiscover_tasks() imports only `<app>.tasks`; workers must also know these beat targets.
-CELERY_IMPORTS = ["solutions.tasks_experts", "solutions.tasks_knowledge"]
+CELERY_IMPORTS = ["solutions.tasks_experts", "solutions.tasks_knowledge", "billing.tasks_earnings"]

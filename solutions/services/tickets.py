@@ -177,6 +177,14 @@ def _validate_text(title: str, body: str) -> tuple[str, str]:
     return title, body
 
 
+def _require_billing_access(organization: Organization) -> None:
+    """A canceled subscription, or one past its grace period, keeps data readable but takes
+    no new work (tickets, escalations)."""
+    access = billing.organization_access(organization)
+    if not access.can_submit:
+        raise ValidationError(access.banner or "The subscription does not allow new tickets.")
+
+
 def ticket_submit(
     *,
     organization: Organization,
@@ -187,6 +195,7 @@ def ticket_submit(
 ) -> Ticket:
     """Stores the ticket (and its files) first, so nothing is lost if triage fails, then
     triages it and records the prediction, the suggestions and the next step."""
+    _require_billing_access(organization)
     title, body = _validate_text(title, body)
     checked = _check_attachments(attachments)
     with transaction.atomic():
@@ -429,6 +438,7 @@ def escalation_price_cents(ticket: Ticket) -> int:
 def ticket_escalate(*, ticket: Ticket, actor: User, confirmed_price_cents: int) -> Ticket:
     """Sends the ticket to the experts' queue at the price the agent confirmed. Experts only
     ever see the masked copy made here."""
+    _require_billing_access(ticket.organization)
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
         if ticket.status not in ESCALATABLE:
@@ -525,6 +535,14 @@ def expert_answer_accept(
             idempotency_key=f"org:{organization.pk}:ticket:{ticket.pk}:expert_answer:{answer.pk}",
             ticket=ticket,
             unit_price_cents=answer.price_cents,
+        )
+        billing.expert_earning_record(
+            expert=answer.expert,
+            organization=organization,
+            gross_cents=answer.price_cents,
+            idempotency_key=f"org:{organization.pk}:ticket:{ticket.pk}:expert_earning:{answer.pk}",
+            ticket_id=ticket.pk,
+            rated=True,  # accepting always carries a 1–5 rating
         )
         article_create(
             organization=organization,

@@ -20,6 +20,7 @@ from accounts.tenancy import (
     get_scoped_or_404,
     request_user,
 )
+from billing import services as billing
 from ml import serving as ml_serving
 
 from ..forms_tickets import (
@@ -131,7 +132,8 @@ class TicketDetailView(TicketMixin, View):
             "unavailable_message": ml_serving.UNAVAILABLE_MESSAGES.get(
                 ticket.triage_unavailable_reason, ""
             ),
-            "can_escalate": ticket.status in services.ESCALATABLE,
+            "can_escalate": ticket.status in services.ESCALATABLE
+            and billing.organization_access(self.organization).can_submit,
             "price_cents": services.escalation_price_cents(ticket),
             "rating_form": forms.get("rating_form") or RatingForm(),
             "follow_up_form": forms.get("follow_up_form") or FollowUpForm(),

@@ -121,7 +121,7 @@ def test_agent_cannot_manage(make_org, make_user, add_member, login):
         == 403
     )
     assert client.get(reverse("audit_log")).status_code == 403
-    assert client.get(reverse("section_billing")).status_code == 200  # empty state only
+    assert client.get(reverse("billing")).status_code == 403
 
 
 def test_owner_changes_role_and_removes_member(make_org, make_user, add_member, login):
@@ -283,7 +283,9 @@ def test_every_navigation_page_renders(make_org, login):
         "kb_list",
         "expert_directory",
         "notifications",
-        "section_billing",
+        "billing",
+        "billing_usage",
+        "billing_invoices",
         "ml_model",
         "solution_settings",
         "section_api_keys",

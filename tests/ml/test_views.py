@@ -104,7 +104,7 @@ def test_empty_states(owner_client):
     make_version(org, 1, "champion", metrics={}, baseline_macro_f1=None)
     html = client.get(reverse("ml_model")).content.decode()
     assert 'data-testid="no-metrics"' in html and "no baseline measured" in html
-    assert "class=\"chart" not in html  # no chart drawn
+    assert 'class="chart' not in html  # no chart drawn
 
     ModelVersion.objects.filter(organization=org).update(status="ready")
     html = client.get(reverse("ml_model")).content.decode()
@@ -122,7 +122,7 @@ def test_metrics_with_broken_shapes_render(owner_client):
     response = client.get(reverse("ml_model"))
     assert response.status_code == 200
     html = response.content.decode()
-    assert 'data-testid="no-metrics"' in html and "class=\"chart" not in html
+    assert 'data-testid="no-metrics"' in html and 'class="chart' not in html
 
 
 def test_category_labels_are_escaped_on_the_page(owner_client):

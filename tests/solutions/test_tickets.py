@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
-from billing.models import UsageRecord
+from billing.models import BillingAccount, ExpertEarning, UsageRecord
+from billing.services import billing_account_for
 from ml import serving
 from ml.labels import collect_labels
 from ml.models import ImportedTicket, ModelVersion
@@ -221,6 +222,9 @@ def test_accepting_an_answer_rates_bills_and_keeps_a_masked_article(
     assert (profile.rating_count, profile.rating_average) == (1, 4.0)
     [usage] = UsageRecord.objects.filter(kind="expert_answer")
     assert usage.unit_price_cents == price
+    [earning] = ExpertEarning.objects.filter(expert=expert)
+    assert earning.gross_cents == price and earning.status == "available"
+    assert earning.net_cents == price - earning.commission_cents > 0
     article = KnowledgeArticle.objects.get(organization=org_with_model, source_ticket=ticket)
     assert article.source == "expert_answer" and "DHCP lease" in article.body
     assert "ops@acme.example" not in article.body
@@ -397,3 +401,25 @@ def test_tickets_waiting_for_a_model_are_triaged_when_a_champion_is_ready(
     waiting.refresh_from_db()
     assert waiting.triage_unavailable_reason == "" and waiting.predicted_category == "network"
     assert waiting.events.filter(kind="triaged").exists()
+
+
+def test_a_canceled_subscription_takes_no_new_tickets_or_escalations(
+    org_with_model, agent, settings, login
+):
+    ticket = _submit(org_with_model, agent)
+    settings.STRIPE_SECRET_KEY = "sk_test_enforcement"  # noqa: S105 - no call reaches Stripe
+    account = billing_account_for(org_with_model)
+    account.status = BillingAccount.Status.CANCELED
+    account.save()
+    with pytest.raises(ValidationError, match="read-only|canceled|subscription"):
+        _submit(org_with_model, agent)
+    with pytest.raises(ValidationError):
+        services.ticket_escalate(
+            ticket=ticket,
+            actor=agent,
+            confirmed_price_cents=services.escalation_price_cents(ticket),
+        )
+    assert Ticket.objects.filter(organization=org_with_model).count() == 1
+    page = login(agent).get(reverse("ticket_detail", args=[ticket.number])).content.decode()
+    assert 'data-testid="billing-banner"' in page  # reads stay allowed, with the reason shown
+    assert 'data-testid="escalate"' not in page

@@ -1,0 +1,348 @@
+"""Experts' earnings ledger and monthly payouts.
+
+One `ExpertEarning` per accepted expert answer, exactly once per idempotency key:
+net = gross − commission, where commission = gross × plan.commission_bps / 10 000 rounded
+half-up to the cent (`commission_cents`). An earning is PENDING until the answer was rated or
+`EARNINGS_HOLD_DAYS` have passed, then AVAILABLE; a payout batches an expert's available
+earnings once per month (one `Payout` per expert and period) and, when paid, marks them PAID.
+
+Production pays through Stripe Connect: a transfer to the expert's connected account, keyed by
+`payout:<expert id>:<period>` so a retried run never pays twice. Without Stripe (or without a
+connected account) the payout stays PENDING and platform staff mark it paid in the admin after
+paying by other means.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import stripe
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from accounts.models import Organization, User
+from accounts.services import audit_log_record
+
+from .. import stripe_gateway
+from ..models import ExpertEarning, ExpertPayoutAccount, Payout
+from .pricing import plan_of
+
+logger = logging.getLogger(__name__)
+
+CURRENCY = "usd"
+# The model's default: applies before any plan exists (a database without the seeded plans).
+DEFAULT_COMMISSION_BPS = 2000
+BPS_DENOMINATOR = 10_000
+DEFAULT_HOLD_DAYS = 7
+DEFAULT_PAYOUT_MINIMUM_CENTS = 5000
+CHART_MONTHS = 12
+# Stripe Connect account ids look like acct_1Nv0FGQ9RKHgCVdK.
+STRIPE_ACCOUNT_RE = re.compile(r"^acct_[A-Za-z0-9]{6,64}$")
+PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def commission_cents(gross_cents: int, commission_bps: int) -> int:
+    """The platform's share, rounded half-up to the cent: 4 999¢ at 15 % is 749.85¢ → 750¢.
+
+    Integer arithmetic (adding half the denominator before flooring) so no float ever rounds a
+    price; both operands are non-negative, so floor division is the half-up rounding."""
+    if gross_cents < 0 or not 0 <= commission_bps <= BPS_DENOMINATOR:
+        raise ValueError("gross must be ≥ 0 and the commission between 0 and 10 000 bps")
+    return (gross_cents * commission_bps + BPS_DENOMINATOR // 2) // BPS_DENOMINATOR
+
+
+def hold_days() -> int:
+    return int(getattr(settings, "EARNINGS_HOLD_DAYS", DEFAULT_HOLD_DAYS))
+
+
+def payout_minimum_cents() -> int:
+    return int(getattr(settings, "PAYOUT_MINIMUM_CENTS", DEFAULT_PAYOUT_MINIMUM_CENTS))
+
+
+# ---------------------------------------------------------------- the ledger
+
+
+def expert_earning_record(
+    *,
+    expert: User,
+    organization: Organization,
+    gross_cents: int,
+    idempotency_key: str,
+    ticket_id: int | None = None,
+    rated: bool = True,
+) -> ExpertEarning:
+    """Credits an expert for one accepted answer, once: a repeated key returns the first row
+    unchanged (the commission is fixed when the answer is accepted, not when it is retried)."""
+    if gross_cents < 0:
+        raise ValueError("gross_cents must not be negative")
+    existing = ExpertEarning.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    plan = plan_of(organization)
+    bps = plan.commission_bps if plan is not None else DEFAULT_COMMISSION_BPS
+    commission = commission_cents(gross_cents, bps)
+    now = timezone.now()
+    # A rated answer has had its review: the money is the expert's at once. Otherwise the hold
+    # leaves room for a dispute before the earning can be paid out.
+    available_at = now if rated else now + timedelta(days=hold_days())
+    try:
+        # A savepoint: a concurrent insert of the same key loses here without breaking the
+        # caller's transaction (expert_answer_accept runs inside one).
+        with transaction.atomic():
+            return ExpertEarning.objects.create(
+                expert=expert,
+                organization=organization,
+                idempotency_key=idempotency_key,
+                ticket_id=ticket_id,
+                gross_cents=gross_cents,
+                commission_cents=commission,
+                net_cents=gross_cents - commission,
+                currency=CURRENCY,
+                status=ExpertEarning.Status.AVAILABLE if rated else ExpertEarning.Status.PENDING,
+                available_at=available_at,
+                created_at=now,
+            )
+    except IntegrityError:
+        return ExpertEarning.objects.get(idempotency_key=idempotency_key)
+
+
+def earnings_release_due(now: datetime | None = None) -> int:
+    """Makes pending earnings whose hold has passed available; returns how many. One UPDATE,
+    so running it twice (or from two workers) releases nothing twice."""
+    now = now or timezone.now()
+    return ExpertEarning.objects.filter(
+        status=ExpertEarning.Status.PENDING, available_at__lte=now
+    ).update(status=ExpertEarning.Status.AVAILABLE)
+
+
+@dataclass(frozen=True)
+class MonthTotal:
+    period: str  # YYYY-MM
+    net_cents: int
+
+
+@dataclass(frozen=True)
+class EarningsSummary:
+    pending_cents: int
+    available_cents: int
+    paid_cents: int
+    lifetime_cents: int
+    count: int
+    currency: str
+    # The last CHART_MONTHS months, oldest first, months without earnings included as zero so
+    # the chart's time axis has no gaps.
+    months: list[MonthTotal]
+
+
+def _month_start(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def _add_months(start: datetime, months: int) -> datetime:
+    index = start.year * 12 + start.month - 1 + months
+    return start.replace(year=index // 12, month=index % 12 + 1)
+
+
+def expert_earnings_summary(*, expert: User, now: datetime | None = None) -> EarningsSummary:
+    earnings = ExpertEarning.objects.filter(expert=expert)
+    by_status = {
+        row["status"]: row["total"] or 0
+        for row in earnings.values("status").annotate(total=Sum("net_cents")).order_by()
+    }
+    first_month = _add_months(_month_start(now or timezone.now()), -(CHART_MONTHS - 1))
+    totals = {f"{_add_months(first_month, i):%Y-%m}": 0 for i in range(CHART_MONTHS)}
+    # Bucketed in Python: at most a year of one expert's answers, and it avoids per-database
+    # date truncation differences (SQLite vs PostgreSQL) for a UTC month.
+    for created_at, net in earnings.filter(created_at__gte=first_month).values_list(
+        "created_at", "net_cents"
+    ):
+        key = f"{created_at.astimezone(UTC):%Y-%m}"
+        if key in totals:
+            totals[key] += net
+    pending = int(by_status.get(ExpertEarning.Status.PENDING, 0))
+    available = int(by_status.get(ExpertEarning.Status.AVAILABLE, 0))
+    paid = int(by_status.get(ExpertEarning.Status.PAID, 0))
+    return EarningsSummary(
+        pending_cents=pending,
+        available_cents=available,
+        paid_cents=paid,
+        lifetime_cents=pending + available + paid,
+        count=earnings.count(),
+        currency=CURRENCY,
+        months=[MonthTotal(period, cents) for period, cents in totals.items()],
+    )
+
+
+# ---------------------------------------------------------------- payouts
+
+
+def period_bounds(period: str) -> tuple[datetime, datetime]:
+    """[start, end) of a YYYY-MM period in UTC."""
+    match = PERIOD_RE.match(period)
+    if match is None:
+        raise ValueError(f"period must be YYYY-MM, not {period!r}")
+    start = datetime(int(match[1]), int(match[2]), 1, tzinfo=UTC)
+    return start, _add_months(start, 1)
+
+
+def previous_period(now: datetime | None = None) -> str:
+    return f"{_add_months(_month_start(now or timezone.now()), -1):%Y-%m}"
+
+
+def payouts_create(
+    *, period: str, minimum_cents: int | None = None, now: datetime | None = None
+) -> list[Payout]:
+    """Batches each expert's available, not yet batched earnings from before the period's end
+    into one payout, if they reach the minimum (smaller sums wait for a later month). Returns
+    the payouts this call created; a rerun for the same period creates none (one payout per
+    expert and period) but retries Stripe transfers that failed the first time."""
+    minimum = payout_minimum_cents() if minimum_cents is None else minimum_cents
+    _, end = period_bounds(period)
+    now = now or timezone.now()
+    eligible = ExpertEarning.objects.filter(
+        status=ExpertEarning.Status.AVAILABLE, payout__isnull=True, created_at__lt=end
+    )
+    sums = eligible.values("expert_id").annotate(total=Sum("net_cents")).order_by("expert_id")
+    created: list[Payout] = []
+    for row in sums:
+        if (row["total"] or 0) < minimum:
+            continue
+        payout = _payout_batch(expert_id=row["expert_id"], period=period, end=end, now=now)
+        if payout is not None:
+            created.append(payout)
+    if stripe_gateway.configured():
+        # Stripe calls happen after the batch has committed: a network failure must not undo
+        # the ledger, and the transfer's idempotency key makes the retry below safe.
+        for payout in Payout.objects.filter(period=period, status=Payout.Status.PENDING):
+            _payout_transfer(payout, now=now)
+    return [Payout.objects.get(pk=p.pk) for p in created]
+
+
+def _payout_batch(*, expert_id: int, period: str, end: datetime, now: datetime) -> Payout | None:
+    with transaction.atomic():
+        # Locking the rows keeps a concurrent run (or the admin) from batching them twice.
+        earnings = list(
+            ExpertEarning.objects.select_for_update()
+            .filter(
+                expert_id=expert_id,
+                status=ExpertEarning.Status.AVAILABLE,
+                payout__isnull=True,
+                created_at__lt=end,
+            )
+            .order_by("pk")
+        )
+        total = sum(e.net_cents for e in earnings)
+        if not earnings:
+            return None
+        try:
+            with transaction.atomic():
+                payout = Payout.objects.create(
+                    expert_id=expert_id,
+                    period=period,
+                    amount_cents=total,
+                    currency=CURRENCY,
+                    created_at=now,
+                )
+        except IntegrityError:
+            return None  # this period's payout exists: a rerun, or a concurrent run won
+        ExpertEarning.objects.filter(pk__in=[e.pk for e in earnings]).update(payout=payout)
+        audit_log_record(
+            actor=None,
+            organization=None,
+            action="payout.created",
+            target=payout,
+            details={"amount_cents": total, "earnings": len(earnings), "period": period},
+        )
+    return payout
+
+
+def _payout_transfer(payout: Payout, *, now: datetime) -> None:
+    account = ExpertPayoutAccount.objects.filter(user_id=payout.expert_id).first()
+    if account is None:
+        return  # no connected account yet: staff pay it by hand and mark it paid
+    params: dict[str, Any] = {
+        "amount": payout.amount_cents,
+        "currency": payout.currency,
+        "destination": account.stripe_account_id,
+        "transfer_group": f"payout:{payout.period}",
+        "metadata": {"payout_id": str(payout.pk), "period": payout.period},
+    }
+    try:
+        transfer = stripe_gateway.client().v1.transfers.create(
+            params=params,  # type: ignore[arg-type]
+            options={"idempotency_key": f"payout:{payout.expert_id}:{payout.period}"},
+        )
+    except stripe.StripeError:
+        # Left PENDING: the next run retries with the same key, or staff settle it by hand.
+        logger.exception("Stripe transfer failed for payout %s", payout.pk)
+        return
+    with transaction.atomic():
+        Payout.objects.filter(pk=payout.pk).update(
+            status=Payout.Status.PAID, stripe_transfer_id=transfer.id, paid_at=now
+        )
+        payout.earnings.update(status=ExpertEarning.Status.PAID)
+        audit_log_record(
+            actor=None,
+            organization=None,
+            action="payout.transferred",
+            target=payout,
+            details={"stripe_transfer_id": transfer.id},
+        )
+
+
+def payout_mark_paid(*, payout: Payout, actor: User) -> Payout:
+    """Staff record that a payout was paid outside Stripe (bank transfer, local setups)."""
+    if not actor.is_staff:
+        raise PermissionDenied("Only platform staff can mark payouts paid.")
+    with transaction.atomic():
+        payout = Payout.objects.select_for_update().get(pk=payout.pk)
+        if payout.status == Payout.Status.PAID:
+            return payout
+        payout.status = Payout.Status.PAID
+        payout.paid_at = timezone.now()
+        payout.save(update_fields=["status", "paid_at"])
+        payout.earnings.update(status=ExpertEarning.Status.PAID)
+        audit_log_record(
+            actor=actor,
+            organization=None,
+            action="payout.marked_paid",
+            target=payout,
+            details={"amount_cents": payout.amount_cents},
+        )
+    return payout
+
+
+def payout_account_connect(*, user: User, stripe_account_id: str) -> ExpertPayoutAccount:
+    """Stores the expert's Stripe Connect account id (payouts go there as transfers).
+
+    Production onboarding (an Account Link that Stripe sends back with the id) is not wired
+    here; an operator or the expert pastes the id of an account already connected."""
+    account_id = stripe_account_id.strip()
+    if not STRIPE_ACCOUNT_RE.match(account_id):
+        raise ValidationError(
+            {
+                "stripe_account_id": (
+                    "Enter a Stripe Connect account id: it starts with “acct_”, "
+                    "e.g. acct_1Nv0FGQ9RKHgCVdK."
+                )
+            }
+        )
+    with transaction.atomic():
+        account, _ = ExpertPayoutAccount.objects.update_or_create(
+            user=user, defaults={"stripe_account_id": account_id}
+        )
+        audit_log_record(
+            actor=user,
+            organization=None,
+            action="payout_account.connected",
+            target=account,
+            details={"stripe_account_id": account_id},
+        )
+    return account

@@ -1,0 +1,72 @@
+"""The owner picks Team, enters a card in localstripe's Stripe.js shim, sees the active
+subscription, cancels at period end and resumes."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from accounts.models import Membership, Role
+from billing.models import BillingAccount
+from tests.billing import conftest as billing_fixtures
+from tests.factories import PASSWORD
+
+# localstripe's fixtures live with the billing tests; reuse them here.
+localstripe_url = billing_fixtures.localstripe_url
+stripe_settings = billing_fixtures.stripe_settings
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+@pytest.fixture
+def seeded_plans(db: None) -> None:
+    """The plans the 0003 data migration seeds; a transactional test's flush removes them for
+    the tests after it, so journeys that need them put them back."""
+    from django.apps import apps
+
+    seed = importlib.import_module("billing.migrations.0003_seed_plans").seed
+    seed(apps, None)
+
+
+@pytest.mark.usefixtures("stripe_settings", "seeded_plans")
+def test_owner_subscribes_cancels_and_resumes(make_org, new_page, shot):
+    org = make_org(name="Card Corp")
+    owner = Membership.objects.get(organization=org, role=Role.OWNER).user
+    page = new_page()
+    page.goto("/accounts/login/")
+    page.fill("input[name=login]", owner.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_load_state()
+
+    page.goto("/billing/")
+    shot(page, "plans")
+    page.get_by_test_id("choose-team").click()
+    card = page.get_by_test_id("card-element")
+    card.locator("input[placeholder=number]").fill("4242424242424242")
+    card.locator("input[placeholder=exp_month]").fill("12")
+    card.locator("input[placeholder=exp_year]").fill("34")
+    card.locator("input[placeholder=cvc]").fill("123")
+    card.locator("input[placeholder=postal_code]").fill("10001")
+    shot(page, "card")
+    page.get_by_test_id("subscribe-button").click()
+    page.wait_for_url("**/billing/")
+    assert page.get_by_test_id("subscription-status").inner_text() == "Active"
+    assert page.get_by_test_id("current-plan").inner_text() == "Team"
+    shot(page, "active")
+
+    page.get_by_test_id("cancel-start").click()
+    shot(page, "cancel-confirm")
+    page.get_by_test_id("cancel-confirm-button").click()
+    page.wait_for_url("**/billing/")
+    assert "end of the current period" in page.content()
+    assert BillingAccount.objects.get(organization=org).cancel_at_period_end
+    shot(page, "canceling")
+
+    page.get_by_test_id("resume-start").click()
+    page.get_by_test_id("resume-confirm-button").click()
+    page.wait_for_url("**/billing/")
+    assert not BillingAccount.objects.get(organization=org).cancel_at_period_end
+    assert page.get_by_test_id("cancel-start").is_visible()
+    shot(page, "resumed")
