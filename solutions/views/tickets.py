@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views import View
@@ -77,6 +87,64 @@ class TicketListView(OrganizationRequiredMixin, View):
                 "any_ticket": Ticket.objects.filter(organization=org).exists(),
             },
         )
+
+
+class TicketExportView(OrganizationRequiredMixin, View):
+    """The organization's tickets as CSV (the current filters apply). Always allowed, also
+    when the subscription is canceled or read-only: the data stays the customer's."""
+
+    COLUMNS = [
+        "number",
+        "title",
+        "body",
+        "status",
+        "category",
+        "priority",
+        "predicted_category",
+        "predicted_priority",
+        "category_confidence",
+        "resolution",
+        "author",
+        "assignee",
+        "created_at",
+        "resolved_at",
+    ]
+
+    def get(self, request: HttpRequest) -> StreamingHttpResponse:
+        tickets = tickets_filtered(self.organization, request.GET).order_by("number")
+
+        def rows() -> Iterator[str]:
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            writer.writerow(self.COLUMNS)
+            for t in tickets.iterator():
+                writer.writerow(
+                    [
+                        t.number,
+                        t.title,
+                        t.body,
+                        t.status,
+                        t.category,
+                        t.priority,
+                        t.predicted_category,
+                        t.predicted_priority,
+                        t.category_confidence,
+                        t.resolution,
+                        t.author.email if t.author else "",
+                        t.assignee.display_name if t.assignee else "",
+                        t.created_at.isoformat(),
+                        t.resolved_at.isoformat() if t.resolved_at else "",
+                    ]
+                )
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+            yield buffer.getvalue()
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        name = f"{self.organization.slug}-tickets.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
 
 
 class TicketSubmitView(OrganizationRequiredMixin, View):

@@ -4,6 +4,8 @@ accepting and rating an expert's answer, reopening, bad input, isolation."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 
 import pytest
@@ -423,3 +425,22 @@ def test_a_canceled_subscription_takes_no_new_tickets_or_escalations(
     page = login(agent).get(reverse("ticket_detail", args=[ticket.number])).content.decode()
     assert 'data-testid="billing-banner"' in page  # reads stay allowed, with the reason shown
     assert 'data-testid="escalate"' not in page
+
+
+def test_tickets_export_as_csv_with_the_filters_and_only_this_organization(
+    org_with_model, agent, make_org, login
+):
+    _submit(org_with_model, agent, title="VPN router keeps dropping")
+    _submit(org_with_model, agent, title="Printer jam on floor 2", body="the printer jams")
+    other = make_org()
+    services.ticket_submit(
+        organization=other, author=other.memberships.get().user, title="Secret", body="x y z"
+    )
+    client = login(agent)
+    response = client.get(reverse("ticket_export"), {"q": "printer"})
+    assert response["Content-Disposition"].startswith("attachment")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][:3] == ["number", "title", "body"]
+    assert [r[1] for r in rows[1:]] == ["Printer jam on floor 2"]
+    everything = b"".join(client.get(reverse("ticket_export")).streaming_content).decode()
+    assert "VPN router" in everything and "Secret" not in everything
