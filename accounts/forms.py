@@ -1,6 +1,6 @@
 from django import forms
 
-from .models import Role
+from .models import ApiKey, Role
 
 
 class OrganizationForm(forms.Form):
@@ -20,3 +20,16 @@ class InvitationForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(max_length=100, label="Name", help_text="The integration that uses it.")
+    scopes = forms.MultipleChoiceField(
+        choices=ApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple, label="Scopes"
+    )
+    expires_on = forms.DateField(
+        required=False,
+        label="Expires on",
+        help_text="Optional; the key stops working at the start of this day (UTC).",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )

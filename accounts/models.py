@@ -170,3 +170,72 @@ class AuditLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target_repr}"
+
+
+class ApiKey(models.Model):
+    """An organization's key for the REST API. The plaintext `edk_<prefix>_<secret>` is shown
+    once; only the prefix (for lookup) and a SHA-256 of the secret are stored. A fast hash is
+    safe here, unlike for passwords, because the secret is 32 random bytes: there is nothing
+    to brute-force, and a slow hasher would cost every API request tens of milliseconds."""
+
+    class Scope(models.TextChoices):
+        TICKETS_READ = "tickets:read", "Read tickets"
+        TICKETS_WRITE = "tickets:write", "Submit and update tickets"
+        KB_WRITE = "kb:write", "Write the knowledge base"
+        USAGE_READ = "usage:read", "Read usage"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=8, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    scopes = models.JSONField(default=list)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"API key {self.name} ({self.prefix})"
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= timezone.now():
+            return "expired"
+        return "active"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state == "active"
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to an API POST sent with an `Idempotency-Key`, kept so a retry with
+    the same key and body gets that response again instead of acting twice. The unique
+    constraint is what makes two concurrent retries safe: only one of them inserts the row
+    and runs; the other sees it (in progress: 409; finished: the replay)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_fingerprint = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "key"], name="idempotency_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Idempotency-Key {self.key}"

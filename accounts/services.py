@@ -4,9 +4,10 @@ row, and schedules side effects with transaction.on_commit."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -18,7 +19,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from .models import MANAGER_ROLES, AuditLogEntry, Invitation, Membership, Organization, Role, User
+from .models import (
+    MANAGER_ROLES,
+    ApiKey,
+    AuditLogEntry,
+    IdempotencyRecord,
+    Invitation,
+    Membership,
+    Organization,
+    Role,
+    User,
+)
 
 
 def audit_log_record(
@@ -291,3 +302,185 @@ def invitation_revoke(*, actor: User, invitation: Invitation) -> Invitation:
                 target=invitation,
             )
     return invitation
+
+
+# ---------------------------------------------------------------- API keys
+
+API_KEY_PREFIX = "edk"
+# Requests within this long of the last recorded use don't write `last_used_at` again.
+API_KEY_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def _hash_api_secret(secret: str) -> str:
+    # SHA-256 rather than a password hasher: the secret is 32 random bytes, so a fast hash
+    # is not brute-forceable, and it keeps authentication cheap on every request.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def api_key_create(
+    *,
+    organization: Organization,
+    actor: User,
+    name: str,
+    scopes: list[str],
+    expires_at: datetime | None = None,
+) -> tuple[ApiKey, str]:
+    """Creates a key (owners and admins only) and returns it with its plaintext, which is
+    never stored and can't be shown again."""
+    _require_manager(actor, organization)
+    return _api_key_issue(
+        organization=organization,
+        actor=actor,
+        owner=actor,
+        name=name,
+        scopes=scopes,
+        expires_at=expires_at,
+    )
+
+
+def _api_key_issue(
+    *,
+    organization: Organization,
+    actor: User | None,
+    owner: User,
+    name: str,
+    scopes: list[str],
+    expires_at: datetime | None,
+) -> tuple[ApiKey, str]:
+    name = name.strip()
+    errors: dict[str, str] = {}
+    if not name:
+        errors["name"] = "Name the key after the integration that uses it."
+    elif len(name) > 100:
+        errors["name"] = "Keep the name under 100 characters."
+    unknown = [s for s in scopes if s not in ApiKey.Scope.values]
+    if unknown:
+        errors["scopes"] = f"Unknown scope(s): {', '.join(unknown)}."
+    elif not scopes:
+        errors["scopes"] = "Choose at least one scope."
+    if expires_at is not None and expires_at <= timezone.now():
+        errors["expires_at"] = "The expiry must be in the future."
+    if errors:
+        raise ValidationError(errors)
+    secret = secrets.token_hex(32)  # 32 random bytes; hex so a double-click selects it all
+    with transaction.atomic():
+        while True:
+            prefix = secrets.token_hex(4)
+            if not ApiKey.objects.filter(prefix=prefix).exists():
+                break
+        key = ApiKey.objects.create(
+            organization=organization,
+            name=name,
+            prefix=prefix,
+            secret_hash=_hash_api_secret(secret),
+            scopes=sorted(set(scopes)),
+            expires_at=expires_at,
+            created_by=owner,
+        )
+        audit_log_record(
+            actor=actor,
+            organization=organization,
+            action="api_key.created",
+            target=key,
+            details={"scopes": key.scopes, **({} if actor else {"via": "create_api_key"})},
+        )
+    return key, f"{API_KEY_PREFIX}_{prefix}_{secret}"
+
+
+def api_key_create_for_operator(
+    *, organization: Organization, name: str, scopes: list[str], expires_at: datetime | None = None
+) -> tuple[ApiKey, str]:
+    """For the `create_api_key` management command: a platform operator at the shell, so no
+    membership check and no actor in the audit row. API requests act as the key's creator, so
+    such a key is created in the name of the organization's first owner."""
+    first_owner = (
+        Membership.objects.filter(organization=organization, role=Role.OWNER)
+        .order_by("created_at", "id")
+        .select_related("user")
+        .first()
+    )
+    if first_owner is None:
+        raise ValidationError("The organization has no owner to create the key for.")
+    return _api_key_issue(
+        organization=organization,
+        actor=None,
+        owner=first_owner.user,
+        name=name,
+        scopes=scopes,
+        expires_at=expires_at,
+    )
+
+
+def api_key_revoke(*, actor: User, key: ApiKey) -> ApiKey:
+    _require_manager(actor, key.organization)
+    with transaction.atomic():
+        key = ApiKey.objects.select_for_update().get(pk=key.pk)
+        if key.revoked_at is None:
+            key.revoked_at = timezone.now()
+            key.save(update_fields=["revoked_at"])
+            audit_log_record(
+                actor=actor, organization=key.organization, action="api_key.revoked", target=key
+            )
+    return key
+
+
+def api_key_authenticate(plaintext: str) -> ApiKey | None:
+    """The active key this plaintext names, or None (unknown, malformed, revoked, expired)."""
+    parts = plaintext.split("_", 2)
+    if len(parts) != 3 or parts[0] != API_KEY_PREFIX or len(parts[1]) != 8:
+        return None
+    key = (
+        ApiKey.objects.select_related("organization", "created_by").filter(prefix=parts[1]).first()
+    )
+    if key is None or not hmac.compare_digest(key.secret_hash, _hash_api_secret(parts[2])):
+        return None
+    if not key.is_active or key.created_by_id is None:
+        return None
+    # Requests act as the key's creator; a key stops working when its creator leaves.
+    if not Membership.objects.filter(
+        user_id=key.created_by_id, organization_id=key.organization_id
+    ).exists():
+        return None
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at >= API_KEY_TOUCH_INTERVAL:
+        # A conditional UPDATE, not save(): concurrent requests don't race, and it's one write
+        # per key per minute at most.
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+    return key
+
+
+# ---------------------------------------------------------------- API idempotency
+
+
+@dataclass(frozen=True)
+class IdempotencyClaim:
+    record: IdempotencyRecord
+    created: bool
+
+
+def idempotency_claim(
+    *, organization: Organization, key: str, fingerprint: str
+) -> IdempotencyClaim:
+    """Claims `key` for this request, or returns the earlier request's record. The insert is
+    its own transaction, so a concurrent retry sees the claim at once."""
+    try:
+        with transaction.atomic():
+            record = IdempotencyRecord.objects.create(
+                organization=organization, key=key, request_fingerprint=fingerprint
+            )
+        return IdempotencyClaim(record=record, created=True)
+    except IntegrityError:
+        record = IdempotencyRecord.objects.get(organization=organization, key=key)
+        return IdempotencyClaim(record=record, created=False)
+
+
+def idempotency_complete(*, record: IdempotencyRecord, status: int, body: Any) -> None:
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        response_status=status, response_body=body, completed_at=timezone.now()
+    )
+
+
+def idempotency_release(*, record: IdempotencyRecord) -> None:
+    """The request failed on our side (5xx): let the client retry with the same key."""
+    IdempotencyRecord.objects.filter(pk=record.pk).delete()

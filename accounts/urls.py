@@ -2,9 +2,8 @@ from django.urls import path
 
 from . import views
 
-SECTIONS = {
-    "api-keys": ("API keys", "Keys for integrations calling the Expertdesk REST API."),
-}
+# Navigation targets whose features arrive with later issues (none at the moment).
+SECTIONS: dict[str, tuple[str, str]] = {}
 
 urlpatterns = [
     path("", views.landing, name="landing"),
@@ -24,6 +23,8 @@ urlpatterns = [
         views.InvitationAcceptView.as_view(),
         name="invitation_accept",
     ),
+    path("api-keys/", views.ApiKeysView.as_view(), name="api_keys"),
+    path("api-keys/<int:pk>/revoke/", views.ApiKeyRevokeView.as_view(), name="api_key_revoke"),
     path("audit/", views.AuditLogView.as_view(), name="audit_log"),
     path("account/security/", views.AccountSecurityView.as_view(), name="account_security"),
 ]

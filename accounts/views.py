@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -17,8 +18,8 @@ from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
 from . import services
-from .forms import InvitationForm, OrganizationForm, RoleForm
-from .models import AuditLogEntry, Invitation, Membership, Organization
+from .forms import ApiKeyForm, InvitationForm, OrganizationForm, RoleForm
+from .models import ApiKey, AuditLogEntry, Invitation, Membership, Organization
 from .tenancy import (
     ManagerRequiredMixin,
     OrganizationRequiredMixin,
@@ -279,3 +280,66 @@ class SectionPlaceholderView(OrganizationRequiredMixin, TemplateView):
         ctx = super().get_context_data(**kwargs)
         ctx.update(section=self.section, blurb=self.blurb)
         return ctx
+
+
+class ApiKeysView(ManagerRequiredMixin, View):
+    """Owners and admins list, create and revoke the organization's API keys. A new key's
+    plaintext is rendered in the POST's response only: it is never stored, so never shown
+    again."""
+
+    template_name = "accounts/api_keys.html"
+
+    def context(self, form: ApiKeyForm | None = None, **extra: Any) -> dict[str, Any]:
+        return {
+            "keys": self.scoped(ApiKey.objects.select_related("created_by")),
+            "form": form or ApiKeyForm(),
+            **extra,
+        }
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(request, self.template_name, self.context())
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = ApiKeyForm(request.POST)
+        if form.is_valid():
+            expires_on = form.cleaned_data["expires_on"]
+            expires_at = (
+                dt.datetime.combine(expires_on, dt.time.min, tzinfo=dt.UTC) if expires_on else None
+            )
+            try:
+                key, plaintext = services.api_key_create(
+                    organization=self.organization,
+                    actor=request_user(request),
+                    name=form.cleaned_data["name"],
+                    scopes=list(form.cleaned_data["scopes"]),
+                    expires_at=expires_at,
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    target = {"expires_at": "expires_on"}.get(field, field)
+                    form.add_error(target if target in form.fields else None, errors)
+            else:
+                response = render(
+                    request,
+                    self.template_name,
+                    self.context(new_key=key, plaintext=plaintext),
+                    status=201,
+                )
+                # The only response that ever carries the secret: keep it out of caches.
+                response["Cache-Control"] = "no-store"
+                return response
+        return render(request, self.template_name, self.context(form), status=400)
+
+
+class ApiKeyRevokeView(ManagerRequiredMixin, View):
+    template_name = "accounts/api_key_revoke.html"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        key = get_scoped_or_404(ApiKey.objects.all(), self.organization, pk=pk)
+        return render(request, self.template_name, {"key": key})
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        key = get_scoped_or_404(ApiKey.objects.all(), self.organization, pk=pk)
+        services.api_key_revoke(actor=request_user(request), key=key)
+        messages.success(request, f"The key {key.name} ({key.prefix}) was revoked.")
+        return redirect("api_keys")

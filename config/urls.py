@@ -1,6 +1,10 @@
 from django.contrib import admin
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
+from django.views.defaults import page_not_found
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config.api import not_found_problem
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -11,6 +15,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("healthz", healthz, name="healthz"),
+    path("api/v1/", include("solutions.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     path("model/", include("ml.urls")),
     path("tickets/", include("solutions.urls_tickets")),
     path("kb/", include("solutions.urls_knowledge")),
@@ -19,3 +26,10 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("", include("accounts.urls")),
 ]
+
+
+def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """API clients get problem JSON for unknown /api/ paths; people get the page."""
+    if request.path.startswith("/api/"):
+        return not_found_problem(request, exception)
+    return page_not_found(request, exception)

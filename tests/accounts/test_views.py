@@ -288,7 +288,7 @@ def test_every_navigation_page_renders(make_org, login):
         "billing_invoices",
         "ml_model",
         "solution_settings",
-        "section_api_keys",
+        "api_keys",
         "mfa_index",
     ]:
         assert client.get(reverse(name)).status_code == 200, name

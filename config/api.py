@@ -1,0 +1,284 @@
+"""Cross-app plumbing of the REST API: the one error shape (RFC 9457 problem details), the
+per-caller and per-organization rate limits from the plan, the request-size limit and the
+per-request usage record. Tenancy and keys live in `accounts.api`."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
+from rest_framework.views import exception_handler
+
+from accounts.api import OrganizationScopedMixin, request_api_key
+from accounts.models import IdempotencyRecord
+from accounts.services import idempotency_claim, idempotency_complete, idempotency_release
+from billing import services as billing
+from billing.models import UsageRecord
+from billing.services.usage import SpendCapExceeded
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_BASE = "https://expertdesk.example/problems/"
+DEFAULT_API_REQUESTS_PER_MINUTE = 60
+
+
+class PaymentRequired(exceptions.APIException):
+    status_code = status.HTTP_402_PAYMENT_REQUIRED
+    default_detail = "Payment required."
+    default_code = "spend_cap_exceeded"
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state."
+    default_code = "conflict"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.extra = extra
+
+
+class BillingReadOnly(exceptions.PermissionDenied):
+    default_code = "billing_read_only"
+
+
+class IdempotencyKeyReused(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "This Idempotency-Key was already used for a different request; use a new key."
+    default_code = "idempotency_key_reused"
+
+
+class IdempotentReplay(Exception):  # noqa: N818 - control flow, not an error
+    """Carries the stored first response of a repeated request out of `initial()`."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+def problem(status_code: int, detail: str, *, code: str, **extra: Any) -> dict[str, Any]:
+    title = {
+        400: "Invalid request",
+        401: "Not authenticated",
+        402: "Payment required",
+        403: "Forbidden",
+        404: "Not found",
+        405: "Method not allowed",
+        409: "Conflict",
+        413: "Payload too large",
+        415: "Unsupported media type",
+        422: "Unprocessable content",
+        429: "Too many requests",
+    }.get(status_code, "Error")
+    return {
+        "type": PROBLEM_BASE + code.replace("_", "-"),
+        "title": title,
+        "status": status_code,
+        "detail": detail,
+        **extra,
+    }
+
+
+def _field_errors(data: Any) -> dict[str, list[str]]:
+    if isinstance(data, dict):
+        return {
+            str(field): [str(m) for m in (msgs if isinstance(msgs, list) else [msgs])]
+            for field, msgs in data.items()
+        }
+    return {}
+
+
+def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Every API error as problem details. Services' Django ValidationErrors become 400s with
+    field errors (a SpendCapExceeded, 402)."""
+    if isinstance(exc, SpendCapExceeded):
+        exc = PaymentRequired(exc.messages[0])
+    elif isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            exc = exceptions.ValidationError(exc.message_dict)
+        else:
+            exc = exceptions.ValidationError({"non_field_errors": exc.messages})
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    code = "error"
+    errors: dict[str, list[str]] = {}
+    if isinstance(exc, exceptions.ValidationError):
+        code = "validation_error"
+        errors = _field_errors(exc.detail)
+        non_field = errors.pop("non_field_errors", [])
+        detail = " ".join(non_field) or "The request has invalid fields; see `errors`."
+    elif isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else exc.default_code
+        detail = str(exc.detail)
+    else:  # Http404, django PermissionDenied: DRF made them 404/403
+        code = "not_found" if isinstance(exc, Http404) else "permission_denied"
+        detail = str(response.data.get("detail", "")) if isinstance(response.data, dict) else ""
+    extra: dict[str, Any] = {}
+    if errors:
+        extra["errors"] = errors
+    if isinstance(exc, Conflict):
+        extra.update(exc.extra)
+    response.data = problem(response.status_code, detail, code=str(code), **extra)
+    response.content_type = PROBLEM_CONTENT_TYPE
+    return response
+
+
+def not_found_problem(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    """Django's 404 for /api/ paths no view matched, in the same shape."""
+    return JsonResponse(
+        problem(404, "No such endpoint.", code="not_found"),
+        status=404,
+        content_type=PROBLEM_CONTENT_TYPE,
+    )
+
+
+class _PlanRateThrottle(BaseThrottle):
+    """A fixed one-minute window counted in the shared cache (Redis in production, so every
+    web worker sees the same count): at most the plan's `api_requests_per_minute`."""
+
+    kind = ""
+
+    def identity(self, request: Request, view: Any) -> str | None:
+        raise NotImplementedError
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        organization = getattr(view, "organization", None)
+        ident = self.identity(request, view)
+        if organization is None or ident is None:
+            return True
+        plan = billing.plan_of(organization)
+        rate = plan.api_requests_per_minute if plan else DEFAULT_API_REQUESTS_PER_MINUTE
+        now = time.time()
+        window = int(now // 60)
+        cache_key = f"api-throttle:{self.kind}:{ident}:{window}"
+        cache.add(cache_key, 0, timeout=70)
+        try:
+            count = cache.incr(cache_key)
+        except ValueError:  # expired between add and incr
+            cache.set(cache_key, 1, timeout=70)
+            count = 1
+        self._wait = (window + 1) * 60 - now
+        return count <= rate
+
+    def wait(self) -> float | None:
+        return max(1.0, self._wait)
+
+
+class CallerRateThrottle(_PlanRateThrottle):
+    kind = "caller"
+
+    def identity(self, request: Request, view: Any) -> str | None:
+        key = request_api_key(request)
+        if key is not None:
+            return f"key{key.pk}"
+        return f"user{request.user.pk}" if request.user.is_authenticated else None
+
+
+class OrganizationRateThrottle(_PlanRateThrottle):
+    kind = "org"
+
+    def identity(self, request: Request, view: Any) -> str | None:
+        organization = getattr(view, "organization", None)
+        return f"org{organization.pk}" if organization is not None else None
+
+
+class ApiViewMixin(OrganizationScopedMixin):
+    """What every public API view inherits: tenancy (from accounts), the body-size limit, one
+    `api_call` usage row per request that got past authentication and throttling, and
+    `Idempotency-Key` on POSTs (same key and body: the first response replayed; same key,
+    other body: 422; the first still running: 409)."""
+
+    throttle_classes: Sequence[type[BaseThrottle]] = (CallerRateThrottle, OrganizationRateThrottle)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.API_MAX_BODY_BYTES:
+            raise PayloadTooLarge(
+                f"The request body is {length} bytes; the limit is "
+                f"{settings.API_MAX_BODY_BYTES} bytes."
+            )
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        organization = getattr(self, "organization", None)
+        if organization is not None:
+            self._record_api_call(organization)
+            self._claim_idempotency_key(request, organization)
+
+    _idempotency_record: IdempotencyRecord | None = None
+
+    def _claim_idempotency_key(self, request: Request, organization: Any) -> None:
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if request.method != "POST" or not key:
+            return
+        if len(key) > 255:
+            raise exceptions.ValidationError({"Idempotency-Key": ["At most 255 characters."]})
+        fingerprint = hashlib.sha256(
+            b"%s %s\n%s" % (request.method.encode(), request.path.encode(), request.body)
+        ).hexdigest()
+        claim = idempotency_claim(organization=organization, key=key, fingerprint=fingerprint)
+        record = claim.record
+        if claim.created:
+            self._idempotency_record = record
+            return
+        if record.request_fingerprint != fingerprint:
+            raise IdempotencyKeyReused()
+        if record.response_status is None:
+            raise Conflict("A request with this Idempotency-Key is still in progress; retry later.")
+        replay = Response(
+            record.response_body,
+            status=record.response_status,
+            content_type=PROBLEM_CONTENT_TYPE if record.response_status >= 400 else None,
+        )
+        replay["Idempotent-Replayed"] = "true"
+        raise IdempotentReplay(replay)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, IdempotentReplay):
+            return exc.response
+        return super().handle_exception(exc)  # type: ignore[misc]
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        record, self._idempotency_record = self._idempotency_record, None
+        if record is not None:
+            if response.status_code >= 500:
+                idempotency_release(record=record)
+            else:
+                idempotency_complete(record=record, status=response.status_code, body=response.data)
+        return response
+
+    def _record_api_call(self, organization: Any) -> None:
+        # API calls are counted, never priced, so the spend cap can't refuse them; any other
+        # failure of the ledger is logged and must not fail the caller's request.
+        try:
+            with transaction.atomic():
+                billing.usage_record(
+                    organization=organization,
+                    kind=UsageRecord.Kind.API_CALL,
+                    idempotency_key=f"api-call:{uuid.uuid4()}",
+                )
+        except Exception:
+            logger.exception("Could not record an API call for organization %s", organization.pk)

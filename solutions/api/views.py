@@ -1,0 +1,228 @@
+"""The public ticket API: parse, check scope, call the same services the pages call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.api import HasScope
+from accounts.tenancy import request_user
+from billing import services as billing
+from config.api import ApiViewMixin, BillingReadOnly, Conflict
+
+from ..models import Ticket
+from ..selectors import tickets_filtered
+from ..services import tickets as ticket_services
+from . import serializers as s
+
+READ, WRITE = "tickets:read", "tickets:write"
+
+CREATE_EXAMPLE_REQUEST = {
+    "title": "VPN drops every few minutes",
+    "body": "Since this morning the VPN client disconnects from the office router.",
+}
+CREATE_EXAMPLE_RESPONSE = {
+    "id": 42,
+    "title": CREATE_EXAMPLE_REQUEST["title"],
+    "body": CREATE_EXAMPLE_REQUEST["body"],
+    "status": "ai_suggested",
+    "category": "network",
+    "priority": "high",
+    "resolution": "",
+    "created_at": "2026-11-23T11:00:00Z",
+    "updated_at": "2026-11-23T11:00:01Z",
+    "triage": {
+        "category": "network",
+        "priority": "high",
+        "confidence": 0.91,
+        "priority_confidence": 0.74,
+        "model_version": 3,
+    },
+    "suggestions": [
+        {
+            "id": 7,
+            "title": "VPN router drops",
+            "answer": "Restart the VPN client and renew the router lease.",
+            "score": 0.83,
+            "source": {"kind": "imported", "key": "x0"},
+        }
+    ],
+    "links": {
+        "self": "https://expertdesk.example/api/v1/tickets/42/",
+        "web": "https://expertdesk.example/tickets/42/",
+    },
+}
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Retry safely: the same key and body replay the first response.",
+)
+
+
+class TicketPagination(CursorPagination):
+    ordering = "-number"
+    page_size = 50
+    page_size_query_param = "limit"
+    max_page_size = 100
+
+
+class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet[Ticket]):
+    serializer_class = s.TicketOutput
+    permission_classes = (IsAuthenticated, HasScope)
+    pagination_class = TicketPagination
+    lookup_field = "number"
+    lookup_value_regex = r"\d+"
+    required_scopes = {
+        "list": READ,
+        "retrieve": READ,
+        "create": WRITE,
+        "escalate": WRITE,
+        "feedback": WRITE,
+        "correct": WRITE,
+        "rate": WRITE,
+        "close": WRITE,
+    }
+
+    def get_queryset(self) -> QuerySet[Ticket]:
+        return self.scoped(
+            Ticket.objects.select_related("model_version").prefetch_related("suggestions")
+        )
+
+    def _out(self, ticket: Ticket, code: int = status.HTTP_200_OK) -> Response:
+        ticket = self.get_queryset().get(pk=ticket.pk)
+        return Response(self.get_serializer(ticket).data, status=code)
+
+    def _require_submit_access(self) -> None:
+        access = billing.organization_access(self.organization)
+        if not access.can_submit:
+            raise BillingReadOnly(access.banner or "The subscription does not allow new work.")
+
+    @extend_schema(parameters=[s.TicketFilterInput])
+    def list(self, request: Request) -> Response:
+        params = s.TicketFilterInput(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        tickets = tickets_filtered(
+            self.organization,
+            {
+                "status": data.get("status", ""),
+                "category": data.get("category", ""),
+                "priority": data.get("priority", ""),
+                "q": data.get("search", ""),
+            },
+        )
+        tickets = self.scoped(tickets).select_related("model_version")
+        tickets = tickets.prefetch_related("suggestions")
+        if "created_after" in data:
+            tickets = tickets.filter(created_at__gte=data["created_after"])
+        if "created_before" in data:
+            tickets = tickets.filter(created_at__lt=data["created_before"])
+        page = self.paginate_queryset(tickets)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request: Request, number: int) -> Response:
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(
+        request=s.TicketCreateInput,
+        responses={201: s.TicketOutput},
+        parameters=[IDEMPOTENCY_KEY],
+        examples=[
+            OpenApiExample("Submit", value=CREATE_EXAMPLE_REQUEST, request_only=True),
+            OpenApiExample(
+                "Triaged", value=CREATE_EXAMPLE_RESPONSE, response_only=True, status_codes=["201"]
+            ),
+        ],
+    )
+    def create(self, request: Request) -> Response:
+        data = self._valid(s.TicketCreateInput, request)
+        self._require_submit_access()
+        ticket = ticket_services.ticket_submit(
+            organization=self.organization,
+            author=request_user(request._request),
+            title=data["title"],
+            body=data["body"],
+        )
+        return self._out(ticket, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.EscalateInput, responses={200: s.TicketOutput})
+    @action(detail=True, methods=["post"])
+    def escalate(self, request: Request, number: int) -> Response:
+        ticket = self.get_object()
+        data = self._valid(s.EscalateInput, request)
+        self._require_submit_access()
+        current = ticket_services.escalation_price_cents(ticket)
+        if current != data["confirmed_price_cents"]:
+            raise Conflict(
+                "The price changed since you looked; confirm the current price.",
+                current_price_cents=current,
+            )
+        ticket = ticket_services.ticket_escalate(
+            ticket=ticket, actor=request_user(request._request), confirmed_price_cents=current
+        )
+        return self._out(ticket)
+
+    @extend_schema(request=s.FeedbackInput, responses={200: s.TicketOutput})
+    @action(detail=True, methods=["post"])
+    def feedback(self, request: Request, number: int) -> Response:
+        ticket = self.get_object()
+        data = self._valid(s.FeedbackInput, request)
+        ticket_services.suggestion_feedback(
+            ticket=ticket,
+            actor=request_user(request._request),
+            suggestion_id=data["suggestion"],
+            solved=data["helpful"],
+        )
+        return self._out(ticket)
+
+    @extend_schema(request=s.CorrectInput, responses={200: s.TicketOutput})
+    @action(detail=True, methods=["post"])
+    def correct(self, request: Request, number: int) -> Response:
+        ticket = self.get_object()
+        data = self._valid(s.CorrectInput, request)
+        ticket_services.ticket_correct(
+            ticket=ticket,
+            actor=request_user(request._request),
+            category=data.get("category"),
+            priority=data.get("priority"),
+        )
+        return self._out(ticket)
+
+    @extend_schema(request=s.RateInput, responses={200: s.TicketOutput})
+    @action(detail=True, methods=["post"])
+    def rate(self, request: Request, number: int) -> Response:
+        ticket = self.get_object()
+        data = self._valid(s.RateInput, request)
+        ticket_services.expert_answer_accept(
+            ticket=ticket,
+            actor=request_user(request._request),
+            answer_id=data["answer"],
+            score=data["score"],
+            comment=data.get("comment", ""),
+        )
+        return self._out(ticket)
+
+    @extend_schema(request=None, responses={200: s.TicketOutput})
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, number: int) -> Response:
+        ticket = self.get_object()
+        ticket_services.ticket_close(ticket=ticket, actor=request_user(request._request))
+        return self._out(ticket)
+
+    @staticmethod
+    def _valid(serializer_class: Any, request: Request) -> dict[str, Any]:
+        serializer = serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
