@@ -72,3 +72,43 @@ def tiny_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("tiny-model") / "v1"
     model.save(path)
     return path
+
+
+STARTER_ANSWERS = (
+    ("VPN router drops", "Restart the VPN client and renew the router lease."),
+    ("Printer out of toner", "Replace the toner cartridge in tray 2."),
+    ("Account locked after password change", "Unlock the account in the portal."),
+)
+
+
+@pytest.fixture
+def make_org_with_model(make_org, tiny_artifact):
+    """An organization whose champion is the tiny session model, with solved tickets whose
+    answers retrieval can suggest."""
+    from django.utils import timezone
+
+    from ml import serving
+    from ml.models import ImportedTicket, ModelVersion
+    from ml.pipeline import checksum
+    from ml.services import embedding_index_rebuild
+
+    def make(answers=STARTER_ANSWERS, **org_fields: object) -> Organization:
+        org = make_org(**org_fields)
+        ModelVersion.objects.create(
+            organization=org,
+            version=1,
+            status=ModelVersion.Status.CHAMPION,
+            artifact_path=str(tiny_artifact),
+            artifact_checksum=checksum(tiny_artifact),
+            label_sets={"category": ["access", "hardware", "network", "software"]},
+            promoted_at=timezone.now(),
+        )
+        for i, (title, answer) in enumerate(answers):
+            ImportedTicket.objects.create(
+                organization=org, external_id=f"x{i}", title=title, text=title, answer=answer
+            )
+        serving.reset_caches()
+        embedding_index_rebuild(organization=org)
+        return org
+
+    return make

@@ -9,13 +9,8 @@ serves as the organization's champion."""
 from __future__ import annotations
 
 import pytest
-from django.utils import timezone
 
 from accounts.models import Role
-from ml import serving
-from ml.models import ImportedTicket, ModelVersion
-from ml.pipeline import checksum
-from ml.services import embedding_index_rebuild
 from solutions.models import ExpertProfile, KnowledgeArticle, Ticket
 from tests.factories import PASSWORD
 
@@ -38,28 +33,12 @@ def _login(page, email: str) -> None:
 
 
 @pytest.fixture
-def journey_org(make_org, make_user, add_member, tiny_artifact):
-    org = make_org(name="Journey Corp")
+def journey_org(make_org_with_model, make_user, add_member):
+    org = make_org_with_model(
+        [("Printer out of toner", "Replace the toner cartridge in tray 2.")], name="Journey Corp"
+    )
     agent = make_user(email="agent@journey.test")
     add_member(org, agent, Role.AGENT)
-    ModelVersion.objects.create(
-        organization=org,
-        version=1,
-        status=ModelVersion.Status.CHAMPION,
-        artifact_path=str(tiny_artifact),
-        artifact_checksum=checksum(tiny_artifact),
-        label_sets={"category": ["access", "hardware", "network", "software"]},
-        promoted_at=timezone.now(),
-    )
-    ImportedTicket.objects.create(
-        organization=org,
-        external_id="toner",
-        title="Printer out of toner",
-        text="Printer out of toner",
-        answer="Replace the toner cartridge in tray 2.",
-    )
-    serving.reset_caches()
-    embedding_index_rebuild(organization=org)
     expert = make_user(email="expert@journey.test")
     ExpertProfile.objects.create(
         user=expert, headline="Network engineer", skills=["network"], vetted=True

@@ -20,7 +20,7 @@ from billing.models import BillingAccount, ExpertEarning, UsageRecord
 from billing.services import billing_account_for
 from ml import serving
 from ml.labels import collect_labels
-from ml.models import ImportedTicket, ModelVersion
+from ml.models import ModelVersion
 from ml.pipeline import checksum
 from ml.services import embedding_index_rebuild
 from solutions.models import (
@@ -39,37 +39,9 @@ ELF = b"\x7fELF\x02\x01\x01" + b"\x00" * 64
 
 
 @pytest.fixture
-def org_with_model(make_org, tiny_artifact):
+def org_with_model(make_org_with_model):
     """An organization whose champion is the tiny model, with answers to retrieve."""
-    org = make_org()
-    ModelVersion.objects.create(
-        organization=org,
-        version=1,
-        status=ModelVersion.Status.CHAMPION,
-        artifact_path=str(tiny_artifact),
-        artifact_checksum=checksum(tiny_artifact),
-        label_sets={"category": ["access", "hardware", "network", "software"]},
-        promoted_at=timezone.now(),
-    )
-    for i, (title, answer) in enumerate(
-        [
-            ("VPN router drops", "Restart the VPN client and renew the router lease."),
-            ("Printer out of toner", "Replace the toner cartridge in tray 2."),
-            ("Account locked after password change", "Unlock the account in the portal."),
-        ]
-    ):
-        ImportedTicket.objects.create(
-            organization=org,
-            external_id=f"x{i}",
-            title=title,
-            text=title,
-            answer=answer,
-            category="",
-            priority="",
-        )
-    serving.reset_caches()
-    embedding_index_rebuild(organization=org)
-    return org
+    return make_org_with_model()
 
 
 @pytest.fixture
