@@ -16,6 +16,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("solutions.api.urls")),
+    path("api/v1/", include("billing.api.urls")),
+    path("api/v1/", include("ml.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     path("model/", include("ml.urls")),

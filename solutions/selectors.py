@@ -1,4 +1,5 @@
-"""Reads that carry a rule: the ticket list's filters, always inside one organization."""
+"""Reads that carry a rule (the ticket list's filters, which articles a member may read),
+always inside one organization. Pages and the API share them."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import Organization
 
-from .models import Ticket
+from .models import KnowledgeArticle, Ticket
+
+ARTICLE_SEARCH_MAX = 200
 
 
 def tickets_filtered(organization: Organization, params: Any) -> QuerySet[Ticket]:
@@ -33,3 +36,27 @@ def tickets_filtered(organization: Organization, params: Any) -> QuerySet[Ticket
             match |= Q(number=int(q.lstrip("#")))
         tickets = tickets.filter(match)
     return tickets
+
+
+def articles_visible(organization: Organization, *, can_manage: bool) -> QuerySet[KnowledgeArticle]:
+    """Agents read published articles only; an archived one is as absent as another
+    organization's (404), so they never act on advice that was withdrawn."""
+    articles = KnowledgeArticle.objects.filter(organization=organization)
+    if not can_manage:
+        articles = articles.filter(status=KnowledgeArticle.Status.PUBLISHED)
+    return articles
+
+
+def articles_filtered(
+    articles: QuerySet[KnowledgeArticle], *, q: str = "", category: str = "", status: str = ""
+) -> QuerySet[KnowledgeArticle]:
+    """`articles` narrowed by status (published unless another is asked for), category and a
+    word search: every word must appear in the title or the body, in any order."""
+    if status not in KnowledgeArticle.Status.values:
+        status = KnowledgeArticle.Status.PUBLISHED
+    articles = articles.filter(status=status)
+    if category:
+        articles = articles.filter(category__iexact=category)
+    for word in " ".join(q.split())[:ARTICLE_SEARCH_MAX].split():
+        articles = articles.filter(Q(title__icontains=word) | Q(body__icontains=word))
+    return articles

@@ -54,6 +54,8 @@ def period_bounds(period: str) -> tuple[datetime, datetime]:
     if match is None:
         raise ValidationError(f"{period!r} is not a period: use YYYY-MM, for example 2026-03.")
     year, month = int(match.group(1)), int(match.group(2))
+    if not 1970 <= year <= 9998 or not 1 <= month <= 12:  # datetime() ends at year 9999
+        raise ValidationError(f"{period!r} is not a period: use YYYY-MM, for example 2026-03.")
     start = datetime(year, month, 1, tzinfo=UTC)
     end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
     return start, end

@@ -87,9 +87,16 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout let the web process and the Celery worker share the file.
+    # IMMEDIATE transactions take the write lock at BEGIN, so concurrent writers queue on the
+    # busy timeout; with SQLite's default (DEFERRED) a reader that later writes fails at once
+    # with "database is locked" when another writer got there first.
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     )
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
@@ -184,7 +191,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 CELERY_TIMEZONE = "UTC"
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.api_schema.ApiAutoSchema",
     # The API key first: its `WWW-Authenticate: Bearer` makes unauthenticated requests 401s.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.api.ApiKeyAuthentication",

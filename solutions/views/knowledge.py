@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views import View
@@ -23,10 +23,10 @@ from accounts.tenancy import (
 
 from ..forms_knowledge import ArticleForm, ArticleImportForm
 from ..models import KnowledgeArticle
+from ..selectors import ARTICLE_SEARCH_MAX, articles_filtered, articles_visible
 from ..services import knowledge as services
 
 PAGE_SIZE = 20
-SEARCH_MAX = 200
 Status = KnowledgeArticle.Status
 
 
@@ -46,10 +46,7 @@ class KnowledgeMixin(OrganizationRequiredMixin):
         return bool(self.request.membership.can_manage)  # type: ignore[attr-defined]
 
     def visible_articles(self) -> QuerySet[KnowledgeArticle]:
-        """Agents read published articles only; an archived one is as absent as another
-        organization's (404), so they never act on advice that was withdrawn."""
-        articles = self.scoped(KnowledgeArticle.objects.all())
-        return articles if self.can_manage else articles.filter(status=Status.PUBLISHED)
+        return articles_visible(self.organization, can_manage=self.can_manage)
 
     def get_article(self, pk: int) -> KnowledgeArticle:
         return get_scoped_or_404(
@@ -62,17 +59,14 @@ class KnowledgeMixin(OrganizationRequiredMixin):
 class KnowledgeListView(KnowledgeMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         visible = self.visible_articles()
-        q = " ".join(request.GET.get("q", "").split())[:SEARCH_MAX]
+        q = " ".join(request.GET.get("q", "").split())[:ARTICLE_SEARCH_MAX]
         category = request.GET.get("category", "").strip()
         status = request.GET.get("status", "")
         if not self.can_manage or status not in Status.values:
             status = Status.PUBLISHED
-        articles = visible.filter(status=status).select_related("source_ticket")
-        if category:
-            articles = articles.filter(category__iexact=category)
-        # Every word must appear in the title or the body, in any order.
-        for word in q.split():
-            articles = articles.filter(Q(title__icontains=word) | Q(body__icontains=word))
+        articles = articles_filtered(visible, q=q, category=category, status=status).select_related(
+            "source_ticket"
+        )
         page = Paginator(articles, PAGE_SIZE).get_page(request.GET.get("page"))
         filters = {"q": q, "category": category, "status": status}
         # The default status stays out of links, so page 2 of a search reads "?page=2&q=vpn".
