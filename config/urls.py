@@ -24,6 +24,7 @@ urlpatterns = [
     path("tickets/", include("solutions.urls_tickets")),
     path("kb/", include("solutions.urls_knowledge")),
     path("experts/", include("solutions.urls_experts")),
+    path("settings/webhooks/", include("webhooks.urls")),
     path("settings/", include("solutions.urls_settings")),
     path("billing/", include("billing.urls")),
     path("", include("accounts.urls")),

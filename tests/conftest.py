@@ -1,10 +1,14 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import cast
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from accounts import services
@@ -112,3 +116,71 @@ def make_org_with_model(make_org, tiny_artifact):
         return org
 
     return make
+
+
+def _database_url() -> str:
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{s['NAME']}"
+    user = s.get("USER") or ""
+    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    return f"postgres://{auth}{s.get('HOST') or '127.0.0.1'}:{s.get('PORT') or 5432}/{s['NAME']}"
+
+
+@pytest.fixture
+def worker_env() -> dict[str, str]:
+    """Extra environment for the `worker` process; override it in a test module to change
+    the worker's settings (they are read from the environment)."""
+    return {}
+
+
+@pytest.fixture
+def worker(
+    transactional_db: None, tmp_path: Path, worker_env: dict[str, str]
+) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
+    """A real Celery worker process (queue `default`) on this test's database and broker;
+    while it runs, tasks queued here go to it instead of running eagerly."""
+    from config.celery_app import app as celery_app
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": _database_url(),
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        **worker_env,
+    }
+    log = (tmp_path / "worker.log").open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            "default",
+            "--pool",
+            "solo",
+            "-l",
+            "info",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    celery_app.conf.task_always_eager = False
+    try:
+        yield proc, tmp_path / "worker.log"
+    finally:
+        celery_app.conf.task_always_eager = True
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "billing",
     "solutions",
     "ml",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -292,6 +293,25 @@ CELERY_BEAT_SCHEDULE["payouts-monthly"] = {
 CELERY_BEAT_SCHEDULE["billing-close-previous-period"] = {
     "task": "billing.tasks.close_previous_period_task",
     "schedule": crontab(day_of_month="1", hour=3, minute=0),
+}
+# Outbound webhooks (docs/webhooks.md). Endpoint secrets are encrypted at rest with a key
+# derived from WEBHOOK_SECRET_KEY (SECRET_KEY when empty); old keys go in the FALLBACKS list.
+WEBHOOK_SECRET_KEY = env.str("WEBHOOK_SECRET_KEY", default="")
+WEBHOOK_SECRET_KEY_FALLBACKS = env.list("WEBHOOK_SECRET_KEY_FALLBACKS", default=[])
+# Server-side request forgery guard: loopback and private targets are refused unless this is
+# on (development and tests only; production forces it off). See webhooks/transport.py.
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
+WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=False)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Retries: 30 s after the first failure, doubling, at most 1 h apart, 12 attempts in all
+# (about 5 hours), then the delivery is failed and can be redelivered from its page.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=12)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
+WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=3600.0)
+# A lost task message must not lose a webhook: overdue deliveries are re-queued every minute.
+CELERY_BEAT_SCHEDULE["webhooks-requeue-due"] = {
+    "task": "webhooks.tasks.webhook_deliveries_requeue_task",
+    "schedule": crontab(minute="*"),
 }
 # autodiscover_tasks() imports only `<app>.tasks`; workers must also know these beat targets.
 CELERY_IMPORTS = ["solutions.tasks_experts", "solutions.tasks_knowledge", "billing.tasks_earnings"]

@@ -20,14 +20,19 @@ def ticket_event_record(
     message: str,
     details: dict[str, Any] | None = None,
 ) -> TicketEvent:
-    """One line of the ticket's timeline (who did what, when)."""
-    return TicketEvent.objects.create(
+    """One line of the ticket's timeline (who did what, when). The events outside systems
+    subscribe to also become webhooks here, in the act's transaction (see `events`)."""
+    from .events import ticket_webhook_emit  # events imports this module
+
+    event = TicketEvent.objects.create(
         ticket=ticket,
         actor=actor if actor is not None and actor.is_authenticated else None,
         kind=kind,
         message=message[:500],
         details=details or {},
     )
+    ticket_webhook_emit(ticket=ticket, kind=kind, details=event.details)
+    return event
 
 
 def notification_send(

@@ -1,0 +1,81 @@
+"""An owner adds a webhook endpoint, copies its secret from the one page that shows it, sends
+a test event that the receiver refuses, reads the delivery log and redelivers it."""
+
+from __future__ import annotations
+
+import pytest
+from standardwebhooks import Webhook
+
+from accounts.models import Role
+from tests.factories import PASSWORD
+from tests.webhooks.receiver import local_receiver
+from webhooks.models import WebhookDelivery, WebhookEndpoint
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def receiver(settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True  # the receiver listens on 127.0.0.1
+    with local_receiver() as r:
+        yield r
+
+
+def test_owner_adds_an_endpoint_tests_it_and_redelivers(make_org, new_page, shot, receiver):
+    org = make_org(name="Hooks Corp")
+    owner = org.memberships.get(role=Role.OWNER).user
+    page = new_page()
+    page.goto("/accounts/login/")
+    page.fill("input[name=login]", owner.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_load_state()
+
+    page.get_by_role("link", name="Webhooks").click()
+    assert page.get_by_test_id("empty-state").is_visible()
+    page.fill("input[name=url]", "http://169.254.169.254/latest/meta-data/")
+    page.check("input[value='ticket.answered']")
+    page.get_by_role("button", name="Add endpoint").click()
+    assert "link-local address" in page.content()
+    assert not WebhookEndpoint.objects.exists()
+
+    page.fill("input[name=url]", receiver.url)
+    page.check("input[value='ticket.answered']")
+    page.check("input[value='ticket.resolved']")
+    page.fill("input[name=description]", "Helpdesk bridge")
+    page.get_by_role("button", name="Add endpoint").click()
+    secret = page.get_by_test_id("signing-secret").inner_text().strip()
+    assert secret.startswith("whsec_")
+    shot(page, "secret-shown-once")
+
+    page.goto("/settings/webhooks/")
+    assert secret not in page.content()
+    row = page.get_by_test_id("endpoint-row")
+    assert "active" in row.inner_text() and "ticket.resolved" in row.inner_text()
+    row.get_by_role("link", name="Deliveries").click()
+    assert page.get_by_test_id("empty-log").is_visible()
+
+    receiver.answer(500)
+    page.get_by_test_id("send-test").click()
+    page.wait_for_load_state()
+    delivery_row = page.get_by_test_id("delivery-row")
+    assert delivery_row.get_by_test_id("delivery-status").inner_text() == "pending"
+    assert "500" in delivery_row.get_by_test_id("delivery-response").inner_text()
+    assert delivery_row.get_by_test_id("delivery-attempts").inner_text() == "1"
+
+    delivery_row.get_by_role("button", name="Redeliver").click()
+    page.wait_for_load_state()
+    rows = page.get_by_test_id("delivery-row")
+    assert rows.count() == 2
+    assert rows.first.get_by_test_id("delivery-status").inner_text() == "succeeded"
+    assert "200" in rows.first.get_by_test_id("delivery-response").inner_text()
+    assert "is being redelivered" in page.content()
+    shot(page, "delivery-log")
+
+    first, second = receiver.wait_for(2)
+    assert first.headers["webhook-id"] == second.headers["webhook-id"]
+    assert Webhook(secret).verify(second.body, second.headers)["type"] == "ping"
+    assert list(WebhookDelivery.objects.order_by("pk").values_list("status", flat=True)) == [
+        "pending",
+        "succeeded",
+    ]

@@ -1,0 +1,52 @@
+"""Operators see endpoints and deliveries, read-only: changes go through the services (and
+their audit rows). Nobody sees a secret here: it is stored encrypted, and only the response
+that creates an endpoint shows it, once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from .models import WebhookDelivery, WebhookEndpoint
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(ReadOnlyAdmin):
+    list_display = ("url", "organization", "is_active", "created_by", "created_at")
+    list_filter = ("is_active",)
+    search_fields = ("url", "organization__name", "organization__slug")
+    exclude = ("secret_encrypted",)
+    readonly_fields = ("signing_secret",)
+
+    @admin.display(description="Signing secret")
+    def signing_secret(self, obj: WebhookEndpoint) -> str:
+        return "encrypted at rest; shown to its creator once, never again"
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "event",
+        "endpoint",
+        "organization",
+        "status",
+        "attempts",
+        "last_response_code",
+        "next_attempt_at",
+    )
+    list_filter = ("status", "event")
+    search_fields = ("message_id", "endpoint__url")

@@ -1,0 +1,178 @@
+"""Webhook pages for owners and admins: thin — parse, check permission, call a service.
+Another organization's endpoint or delivery is a 404 (`get_scoped_or_404`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views import View
+
+from accounts.tenancy import ManagerRequiredMixin, get_scoped_or_404, request_user
+
+from . import services
+from .forms import WebhookEndpointForm, WebhookEventsForm
+from .models import EventType, WebhookDelivery, WebhookEndpoint
+
+DELIVERIES_PER_PAGE = 25
+
+
+def _add_errors(form: Any, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+class WebhookEndpointsView(ManagerRequiredMixin, View):
+    """The organization's endpoints and the form to add one. A new endpoint's secret is in
+    the POST's response only: it is stored encrypted and never shown again."""
+
+    template_name = "webhooks/endpoints.html"
+
+    def context(self, form: WebhookEndpointForm | None = None, **extra: Any) -> dict[str, Any]:
+        endpoints = self.scoped(WebhookEndpoint.objects.select_related("created_by"))
+        return {
+            "endpoints": endpoints,
+            "form": form or WebhookEndpointForm(),
+            "event_types": EventType.choices,
+            **extra,
+        }
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(request, self.template_name, self.context())
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = WebhookEndpointForm(request.POST)
+        if form.is_valid():
+            try:
+                endpoint, secret = services.webhook_endpoint_create(
+                    organization=self.organization,
+                    actor=request_user(request),
+                    url=form.cleaned_data["url"],
+                    events=list(form.cleaned_data["events"]),
+                    description=form.cleaned_data["description"],
+                )
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                response = render(
+                    request,
+                    self.template_name,
+                    self.context(new_endpoint=endpoint, secret=secret),
+                    status=201,
+                )
+                # The only response that ever carries the secret: keep it out of caches.
+                response["Cache-Control"] = "no-store"
+                return response
+        return render(request, self.template_name, self.context(form), status=400)
+
+
+class WebhookEndpointView(ManagerRequiredMixin, View):
+    """One endpoint: its events (editable) and its delivery log, newest first."""
+
+    template_name = "webhooks/endpoint.html"
+
+    def context(
+        self, request: HttpRequest, endpoint: WebhookEndpoint, form: WebhookEventsForm | None
+    ) -> dict[str, Any]:
+        deliveries = WebhookDelivery.objects.filter(endpoint=endpoint).order_by(
+            "-created_at", "-pk"
+        )
+        page = Paginator(deliveries, DELIVERIES_PER_PAGE).get_page(request.GET.get("page"))
+        return {
+            "endpoint": endpoint,
+            "page": page,
+            "form": form
+            or WebhookEventsForm(
+                initial={"events": endpoint.events, "description": endpoint.description}
+            ),
+        }
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        endpoint = get_scoped_or_404(WebhookEndpoint.objects.all(), self.organization, pk=pk)
+        return render(request, self.template_name, self.context(request, endpoint, None))
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        endpoint = get_scoped_or_404(WebhookEndpoint.objects.all(), self.organization, pk=pk)
+        form = WebhookEventsForm(request.POST)
+        if form.is_valid():
+            try:
+                services.webhook_endpoint_update(
+                    actor=request_user(request),
+                    endpoint=endpoint,
+                    events=list(form.cleaned_data["events"]),
+                    description=form.cleaned_data["description"],
+                )
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, "The endpoint's events were saved.")
+                return redirect("webhook_endpoint", pk=endpoint.pk)
+        return render(
+            request, self.template_name, self.context(request, endpoint, form), status=400
+        )
+
+
+class WebhookEndpointToggleView(ManagerRequiredMixin, View):
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        endpoint = get_scoped_or_404(WebhookEndpoint.objects.all(), self.organization, pk=pk)
+        endpoint = services.webhook_endpoint_set_active(
+            actor=request_user(request), endpoint=endpoint, active=not endpoint.is_active
+        )
+        messages.success(
+            request,
+            "The endpoint is enabled."
+            if endpoint.is_active
+            else "The endpoint is disabled: it receives nothing until you enable it.",
+        )
+        return redirect("webhook_endpoint", pk=endpoint.pk)
+
+
+class WebhookEndpointTestView(ManagerRequiredMixin, View):
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        endpoint = get_scoped_or_404(WebhookEndpoint.objects.all(), self.organization, pk=pk)
+        try:
+            services.webhook_endpoint_send_test(actor=request_user(request), endpoint=endpoint)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "A test event (ping) is on its way; see the log below.")
+        return redirect("webhook_endpoint", pk=endpoint.pk)
+
+
+class WebhookEndpointDeleteView(ManagerRequiredMixin, View):
+    template_name = "webhooks/endpoint_delete.html"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        endpoint = get_scoped_or_404(WebhookEndpoint.objects.all(), self.organization, pk=pk)
+        return render(request, self.template_name, {"endpoint": endpoint})
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        endpoint = get_scoped_or_404(WebhookEndpoint.objects.all(), self.organization, pk=pk)
+        url = endpoint.url
+        services.webhook_endpoint_delete(actor=request_user(request), endpoint=endpoint)
+        messages.success(request, f"The endpoint {url} and its delivery log were deleted.")
+        return redirect("webhooks")
+
+
+class WebhookDeliveryRedeliverView(ManagerRequiredMixin, View):
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        delivery = get_scoped_or_404(
+            WebhookDelivery.objects.select_related("endpoint"), self.organization, pk=pk
+        )
+        try:
+            services.webhook_delivery_redeliver(actor=request_user(request), delivery=delivery)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request,
+                f"The {delivery.event} message {delivery.message_id} is being redelivered.",
+            )
+        return redirect("webhook_endpoint", pk=delivery.endpoint_id)
