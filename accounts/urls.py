@@ -11,10 +11,10 @@ urlpatterns = [
     path("orgs/new/", views.OrganizationCreateView.as_view(), name="organization_create"),
     path("orgs/switch/", views.organization_switch, name="organization_switch"),
     path("members/", views.MembersView.as_view(), name="members"),
-    path("members/<int:pk>/role/", views.MemberRoleView.as_view(), name="member_role"),
-    path("members/<int:pk>/remove/", views.MemberRemoveView.as_view(), name="member_remove"),
+    path("members/<id:pk>/role/", views.MemberRoleView.as_view(), name="member_role"),
+    path("members/<id:pk>/remove/", views.MemberRemoveView.as_view(), name="member_remove"),
     path(
-        "invitations/<int:pk>/revoke/",
+        "invitations/<id:pk>/revoke/",
         views.InvitationRevokeView.as_view(),
         name="invitation_revoke",
     ),
@@ -24,7 +24,7 @@ urlpatterns = [
         name="invitation_accept",
     ),
     path("api-keys/", views.ApiKeysView.as_view(), name="api_keys"),
-    path("api-keys/<int:pk>/revoke/", views.ApiKeyRevokeView.as_view(), name="api_key_revoke"),
+    path("api-keys/<id:pk>/revoke/", views.ApiKeyRevokeView.as_view(), name="api_key_revoke"),
     path("audit/", views.AuditLogView.as_view(), name="audit_log"),
     path("account/security/", views.AccountSecurityView.as_view(), name="account_security"),
 ]

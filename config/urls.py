@@ -1,10 +1,14 @@
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from django.views.defaults import page_not_found
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.api import not_found_problem
+from config.converters import IdConverter
+
+# Before the includes below import the apps' urls, which use `<id:…>`.
+register_converter(IdConverter, "id")
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -6,10 +6,10 @@ urlpatterns = [
     path("", views.ModelPageView.as_view(), name="ml_model"),
     path("train/", views.TrainNowView.as_view(), name="ml_train"),
     path(
-        "runs/<int:pk>/progress/",
+        "runs/<id:pk>/progress/",
         views.TrainingProgressView.as_view(),
         name="ml_training_progress",
     ),
-    path("versions/<int:pk>/promote/", views.PromoteView.as_view(), name="ml_promote"),
+    path("versions/<id:pk>/promote/", views.PromoteView.as_view(), name="ml_promote"),
     path("rollback/", views.RollbackView.as_view(), name="ml_rollback"),
 ]

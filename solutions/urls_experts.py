@@ -9,10 +9,10 @@ urlpatterns = [
     path("onboarding/", views.ExpertOnboardingView.as_view(), name="expert_onboarding"),
     path("profile/", views.ExpertProfileView.as_view(), name="expert_profile"),
     path("queue/", views.ExpertQueueView.as_view(), name="expert_queue"),
-    path("tickets/<int:pk>/", views.ExpertTicketView.as_view(), name="expert_ticket"),
+    path("tickets/<id:pk>/", views.ExpertTicketView.as_view(), name="expert_ticket"),
     path("claims/", views.ExpertClaimsView.as_view(), name="expert_claims"),
-    path("claims/<int:pk>/answer/", views.ExpertAnswerView.as_view(), name="expert_answer"),
-    path("claims/<int:pk>/release/", views.ExpertReleaseView.as_view(), name="expert_release"),
+    path("claims/<id:pk>/answer/", views.ExpertAnswerView.as_view(), name="expert_answer"),
+    path("claims/<id:pk>/release/", views.ExpertReleaseView.as_view(), name="expert_release"),
     path("answer-preview/", views.ExpertAnswerPreviewView.as_view(), name="expert_answer_preview"),
     path("notifications/", views.NotificationsView.as_view(), name="notifications"),
     path(

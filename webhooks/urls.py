@@ -4,20 +4,20 @@ from . import views
 
 urlpatterns = [
     path("", views.WebhookEndpointsView.as_view(), name="webhooks"),
-    path("<int:pk>/", views.WebhookEndpointView.as_view(), name="webhook_endpoint"),
+    path("<id:pk>/", views.WebhookEndpointView.as_view(), name="webhook_endpoint"),
     path(
-        "<int:pk>/toggle/",
+        "<id:pk>/toggle/",
         views.WebhookEndpointToggleView.as_view(),
         name="webhook_endpoint_toggle",
     ),
-    path("<int:pk>/test/", views.WebhookEndpointTestView.as_view(), name="webhook_endpoint_test"),
+    path("<id:pk>/test/", views.WebhookEndpointTestView.as_view(), name="webhook_endpoint_test"),
     path(
-        "<int:pk>/delete/",
+        "<id:pk>/delete/",
         views.WebhookEndpointDeleteView.as_view(),
         name="webhook_endpoint_delete",
     ),
     path(
-        "deliveries/<int:pk>/redeliver/",
+        "deliveries/<id:pk>/redeliver/",
         views.WebhookDeliveryRedeliverView.as_view(),
         name="webhook_delivery_redeliver",
     ),
