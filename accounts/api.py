@@ -1,11 +1,15 @@
 """Tenancy and authentication for the REST API, in one place (like `tenancy.py` for pages).
 
-A request authenticates either with an organization API key (`Authorization: Bearer edk_…`)
-or with the browser session. Either way it acts as a user — the key's creator, or the
-signed-in member — so the API calls the very services the pages call, with the same actor
-rules. `OrganizationScopedMixin` resolves the organization once (the key's, or the session's
-active one) and is the only place API querysets are scoped: another organization's object is
-a 404, never a 403.
+A request authenticates either with an API key (`Authorization: Bearer edk_…`) or with the
+browser session. Either way it acts as a user — the key's creator, or the signed-in member —
+so the API calls the very services the pages call, with the same actor rules.
+`OrganizationScopedMixin` resolves the organization once (the key's, or the session's active
+one) and is the only place API querysets are scoped: another organization's object is a 404,
+never a 403.
+
+Expert keys (no organization) open only the expert endpoints, whose views use
+`ExpertCallerMixin` instead; organization keys open only the organization endpoints. Each
+side refuses the other's keys with a 403.
 """
 
 from __future__ import annotations
@@ -24,6 +28,11 @@ from .services import api_key_authenticate
 from .tenancy import scoped
 
 M = TypeVar("M", bound=Model)
+
+EXPERT_KEY_REFUSED = "An expert API key works only on the /api/v1/expert/ endpoints."
+ORGANIZATION_KEY_REFUSED = (
+    "An organization API key can't call the expert endpoints; use an expert API key."
+)
 
 
 class ApiKeyAuthentication(BaseAuthentication):
@@ -81,6 +90,8 @@ class OrganizationScopedMixin:
     def check_permissions(self, request: Request) -> None:
         key = request_api_key(request)
         if key is not None:
+            if key.organization is None:
+                raise PermissionDenied(EXPERT_KEY_REFUSED)
             self.organization = key.organization
         elif request.user.is_authenticated:
             organization = getattr(request._request, "organization", None)
@@ -91,6 +102,23 @@ class OrganizationScopedMixin:
 
     def scoped(self, queryset: QuerySet[M]) -> QuerySet[M]:
         return scoped(queryset, getattr(self, "organization", None))
+
+
+class ExpertCallerMixin:
+    """For the expert endpoints, which act for a person rather than an organization: the
+    caller's expert key or their browser session. `self.expert` is that user; whether they
+    have an expert profile is the view's permission to check (accounts doesn't know experts).
+    An organization's key is refused: it speaks for the organization, not for one expert."""
+
+    expert: User
+
+    def check_permissions(self, request: Request) -> None:
+        key = request_api_key(request)
+        if key is not None and key.organization is not None:
+            raise PermissionDenied(ORGANIZATION_KEY_REFUSED)
+        if isinstance(request.user, User):
+            self.expert = request.user
+        super().check_permissions(request)  # type: ignore[misc]
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -104,5 +132,8 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "type": "http",
             "scheme": "bearer",
             "bearerFormat": "edk_<prefix>_<secret>",
-            "description": "An organization API key, created on the API keys page.",
+            "description": (
+                "An organization API key (API keys page), or an expert's own key for the "
+                "/api/v1/expert/ endpoints."
+            ),
         }

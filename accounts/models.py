@@ -173,10 +173,15 @@ class AuditLogEntry(models.Model):
 
 
 class ApiKey(models.Model):
-    """An organization's key for the REST API. The plaintext `edk_<prefix>_<secret>` is shown
-    once; only the prefix (for lookup) and a SHA-256 of the secret are stored. A fast hash is
-    safe here, unlike for passwords, because the secret is 32 random bytes: there is nothing
-    to brute-force, and a slow hasher would cost every API request tens of milliseconds."""
+    """A key for the REST API. The plaintext `edk_<prefix>_<secret>` is shown once; only the
+    prefix (for lookup) and a SHA-256 of the secret are stored. A fast hash is safe here,
+    unlike for passwords, because the secret is 32 random bytes: there is nothing to
+    brute-force, and a slow hasher would cost every API request tens of milliseconds.
+
+    A key belongs to an organization (`kind` organization: its integrations, with ticket
+    scopes) or to one expert (`kind` expert: no organization, the expert is `created_by`,
+    the one scope `expert`, and only the expert endpoints accept it). The check constraint
+    keeps the two apart in the database."""
 
     class Scope(models.TextChoices):
         TICKETS_READ = "tickets:read", "Read tickets"
@@ -184,8 +189,17 @@ class ApiKey(models.Model):
         KB_WRITE = "kb:write", "Write the knowledge base"
         USAGE_READ = "usage:read", "Read usage"
 
+    class Kind(models.TextChoices):
+        ORGANIZATION = "organization", "Organization"
+        EXPERT = "expert", "Expert"
+
+    # The one scope of an expert key. Deliberately not in `Scope`, whose choices are what an
+    # organization may grant its keys (the API keys page offers them).
+    EXPERT_SCOPE = "expert"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.ORGANIZATION)
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="api_keys"
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="api_keys"
     )
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=8, unique=True)
@@ -201,9 +215,23 @@ class ApiKey(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # Exactly one owner: an organization's key has the organization; an expert's key
+            # has none (its owner is `created_by`, which is not constrained here because it is
+            # SET_NULL when the user is deleted, and such a key is refused anyway).
+            models.CheckConstraint(
+                condition=models.Q(kind="organization", organization__isnull=False)
+                | models.Q(kind="expert", organization__isnull=True),
+                name="api_key_organization_xor_expert",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"API key {self.name} ({self.prefix})"
+
+    @property
+    def is_expert_key(self) -> bool:
+        return self.kind == self.Kind.EXPERT
 
     @property
     def state(self) -> str:
@@ -221,20 +249,37 @@ class ApiKey(models.Model):
 class IdempotencyRecord(models.Model):
     """The first response to an API POST sent with an `Idempotency-Key`, kept so a retry with
     the same key and body gets that response again instead of acting twice. The unique
-    constraint is what makes two concurrent retries safe: only one of them inserts the row
-    and runs; the other sees it (in progress: 409; finished: the replay)."""
+    constraints are what make two concurrent retries safe: only one of them inserts the row
+    and runs; the other sees it (in progress: 409; finished: the replay).
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    Keys belong to an organization (its integrations and members share them) or, on the
+    expert endpoints, which act for no organization, to the expert user."""
+
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     key = models.CharField(max_length=255)
     request_fingerprint = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.JSONField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    # Indexed: the hourly purge deletes by age (accounts.services.idempotency_records_purge).
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["organization", "key"], name="idempotency_key_unique")
+            models.UniqueConstraint(fields=["organization", "key"], name="idempotency_key_unique"),
+            # NULLs are distinct in unique constraints, so each constraint binds only the rows
+            # of its own kind of owner.
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_user"),
+            models.CheckConstraint(
+                condition=models.Q(organization__isnull=False, user__isnull=True)
+                | models.Q(organization__isnull=True, user__isnull=False),
+                name="idempotency_owner_organization_xor_user",
+            ),
         ]
 
     def __str__(self) -> str:

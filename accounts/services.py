@@ -340,20 +340,22 @@ def api_key_create(
 
 def _api_key_issue(
     *,
-    organization: Organization,
+    organization: Organization | None,
     actor: User | None,
     owner: User,
     name: str,
     scopes: list[str],
     expires_at: datetime | None,
 ) -> tuple[ApiKey, str]:
+    """Validates and stores a key; `organization` None makes it the owner's expert key."""
     name = name.strip()
     errors: dict[str, str] = {}
     if not name:
         errors["name"] = "Name the key after the integration that uses it."
     elif len(name) > 100:
         errors["name"] = "Keep the name under 100 characters."
-    unknown = [s for s in scopes if s not in ApiKey.Scope.values]
+    allowed = ApiKey.Scope.values if organization is not None else [ApiKey.EXPERT_SCOPE]
+    unknown = [s for s in scopes if s not in allowed]
     if unknown:
         errors["scopes"] = f"Unknown scope(s): {', '.join(unknown)}."
     elif not scopes:
@@ -369,6 +371,7 @@ def _api_key_issue(
             if not ApiKey.objects.filter(prefix=prefix).exists():
                 break
         key = ApiKey.objects.create(
+            kind=ApiKey.Kind.ORGANIZATION if organization is not None else ApiKey.Kind.EXPERT,
             organization=organization,
             name=name,
             prefix=prefix,
@@ -411,8 +414,31 @@ def api_key_create_for_operator(
     )
 
 
+def api_key_create_for_expert(
+    *, expert: User, actor: User | None, name: str, expires_at: datetime | None = None
+) -> tuple[ApiKey, str]:
+    """An expert's own key for the expert endpoints: no organization, the one `expert` scope,
+    requests act as the expert. `actor` is the expert (self-service) or None (an operator at
+    the shell). Accounts knows nothing of expert profiles, so the caller checks that `expert`
+    is one: `solutions.services.expert_api_keys.expert_api_key_create` does."""
+    if actor is not None and actor.pk != expert.pk:
+        raise PermissionDenied("Experts create their own keys.")
+    return _api_key_issue(
+        organization=None,
+        actor=actor,
+        owner=expert,
+        name=name,
+        scopes=[ApiKey.EXPERT_SCOPE],
+        expires_at=expires_at,
+    )
+
+
 def api_key_revoke(*, actor: User, key: ApiKey) -> ApiKey:
-    _require_manager(actor, key.organization)
+    """Organization keys: owners and admins of its organization. Expert keys: the expert."""
+    if key.organization is not None:
+        _require_manager(actor, key.organization)
+    elif key.created_by_id is None or key.created_by_id != actor.pk:
+        raise PermissionDenied("Only the expert who owns this key can revoke it.")
     with transaction.atomic():
         key = ApiKey.objects.select_for_update().get(pk=key.pk)
         if key.revoked_at is None:
@@ -434,12 +460,16 @@ def api_key_authenticate(plaintext: str) -> ApiKey | None:
     )
     if key is None or not hmac.compare_digest(key.secret_hash, _hash_api_secret(parts[2])):
         return None
-    if not key.is_active or key.created_by_id is None:
+    owner = key.created_by
+    if not key.is_active or owner is None:
         return None
+    if key.organization_id is None:
+        # An expert key acts as its expert, who belongs to no organization; the expert
+        # endpoints check the expert profile.
+        if not owner.is_active:
+            return None
     # Requests act as the key's creator; a key stops working when its creator leaves.
-    if not Membership.objects.filter(
-        user_id=key.created_by_id, organization_id=key.organization_id
-    ).exists():
+    elif not Membership.objects.filter(user=owner, organization_id=key.organization_id).exists():
         return None
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at >= API_KEY_TOUCH_INTERVAL:
@@ -460,18 +490,29 @@ class IdempotencyClaim:
 
 
 def idempotency_claim(
-    *, organization: Organization, key: str, fingerprint: str
+    *,
+    organization: Organization | None = None,
+    user: User | None = None,
+    key: str,
+    fingerprint: str,
 ) -> IdempotencyClaim:
-    """Claims `key` for this request, or returns the earlier request's record. The insert is
-    its own transaction, so a concurrent retry sees the claim at once."""
+    """Claims `key` for this request, or returns the earlier request's record. Keys belong to
+    an organization or, for calls made for no organization (the expert endpoints), to a user:
+    pass exactly one. The insert is its own transaction, so a concurrent retry sees the claim
+    at once."""
+    if (organization is None) == (user is None):
+        raise ValueError("An Idempotency-Key belongs to an organization or to a user.")
+    owner: dict[str, Any] = (
+        {"organization": organization} if organization is not None else {"user": user}
+    )
     try:
         with transaction.atomic():
             record = IdempotencyRecord.objects.create(
-                organization=organization, key=key, request_fingerprint=fingerprint
+                **owner, key=key, request_fingerprint=fingerprint
             )
         return IdempotencyClaim(record=record, created=True)
     except IntegrityError:
-        record = IdempotencyRecord.objects.get(organization=organization, key=key)
+        record = IdempotencyRecord.objects.get(**owner, key=key)
         return IdempotencyClaim(record=record, created=False)
 
 
@@ -484,3 +525,12 @@ def idempotency_complete(*, record: IdempotencyRecord, status: int, body: Any) -
 def idempotency_release(*, record: IdempotencyRecord) -> None:
     """The request failed on our side (5xx): let the client retry with the same key."""
     IdempotencyRecord.objects.filter(pk=record.pk).delete()
+
+
+def idempotency_records_purge(*, now: datetime | None = None) -> int:
+    """Forgets keys older than IDEMPOTENCY_KEY_TTL_HOURS (24 by default, as Stripe does): the
+    table would otherwise grow with every API POST. A retry after that window acts anew, which
+    docs/api.md says. Returns how many records were deleted."""
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -1,6 +1,11 @@
 """Cross-app plumbing of the REST API: the one error shape (RFC 9457 problem details), the
-per-caller and per-organization rate limits from the plan, the request-size limit and the
-per-request usage record. Tenancy and keys live in `accounts.api`."""
+per-caller and per-organization rate limits from the plan, the request-size limit, the
+per-request usage record and `Idempotency-Key`. Tenancy and keys live in `accounts.api`.
+
+Organization endpoints inherit `ApiViewMixin`; the expert endpoints, which act for one expert
+and no organization, inherit `ExpertApiViewMixin`: the same errors, body limit and
+idempotency (keys owned by the expert), a per-expert rate limit from settings, and no usage
+row (there is no organization to bill)."""
 
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import exception_handler
 
-from accounts.api import OrganizationScopedMixin, request_api_key
+from accounts.api import ExpertCallerMixin, OrganizationScopedMixin, request_api_key
 from accounts.models import IdempotencyRecord
 from accounts.services import idempotency_claim, idempotency_complete, idempotency_release
 from billing import services as billing
@@ -34,6 +39,8 @@ logger = logging.getLogger(__name__)
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://expertdesk.example/problems/"
 DEFAULT_API_REQUESTS_PER_MINUTE = 60
+# Expert calls have no plan; settings.EXPERT_API_REQUESTS_PER_MINUTE overrides this.
+DEFAULT_EXPERT_API_REQUESTS_PER_MINUTE = 60
 
 
 class PaymentRequired(exceptions.APIException):
@@ -153,11 +160,27 @@ def not_found_problem(request: HttpRequest, exception: Exception | None = None) 
     )
 
 
+def _fixed_window_allows(throttle: Any, ident: str, rate: int) -> bool:
+    """Counts this request in `ident`'s current one-minute window (in the shared cache, Redis
+    in production, so every web worker sees the same count); True while within `rate`."""
+    now = time.time()
+    window = int(now // 60)
+    cache_key = f"api-throttle:{throttle.kind}:{ident}:{window}"
+    cache.add(cache_key, 0, timeout=70)
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.set(cache_key, 1, timeout=70)
+        count = 1
+    throttle._wait = (window + 1) * 60 - now
+    return bool(count <= rate)
+
+
 class _PlanRateThrottle(BaseThrottle):
-    """A fixed one-minute window counted in the shared cache (Redis in production, so every
-    web worker sees the same count): at most the plan's `api_requests_per_minute`."""
+    """A fixed one-minute window: at most the plan's `api_requests_per_minute`."""
 
     kind = ""
+    _wait = 0.0
 
     def identity(self, request: Request, view: Any) -> str | None:
         raise NotImplementedError
@@ -169,17 +192,7 @@ class _PlanRateThrottle(BaseThrottle):
             return True
         plan = billing.plan_of(organization)
         rate = plan.api_requests_per_minute if plan else DEFAULT_API_REQUESTS_PER_MINUTE
-        now = time.time()
-        window = int(now // 60)
-        cache_key = f"api-throttle:{self.kind}:{ident}:{window}"
-        cache.add(cache_key, 0, timeout=70)
-        try:
-            count = cache.incr(cache_key)
-        except ValueError:  # expired between add and incr
-            cache.set(cache_key, 1, timeout=70)
-            count = 1
-        self._wait = (window + 1) * 60 - now
-        return count <= rate
+        return _fixed_window_allows(self, ident, rate)
 
     def wait(self) -> float | None:
         return max(1.0, self._wait)
@@ -203,13 +216,30 @@ class OrganizationRateThrottle(_PlanRateThrottle):
         return f"org{organization.pk}" if organization is not None else None
 
 
-class ApiViewMixin(OrganizationScopedMixin):
-    """What every public API view inherits: tenancy (from accounts), the body-size limit, one
-    `api_call` usage row per request that got past authentication and throttling, and
-    `Idempotency-Key` on POSTs (same key and body: the first response replayed; same key,
-    other body: 422; the first still running: 409)."""
+class ExpertRateThrottle(BaseThrottle):
+    """One fixed one-minute window per expert (all their keys and their session together, so
+    more keys don't buy more requests): settings.EXPERT_API_REQUESTS_PER_MINUTE."""
 
-    throttle_classes: Sequence[type[BaseThrottle]] = (CallerRateThrottle, OrganizationRateThrottle)
+    kind = "expert"
+    _wait = 0.0
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        expert = getattr(view, "expert", None)
+        if expert is None:
+            return True
+        rate = getattr(
+            settings, "EXPERT_API_REQUESTS_PER_MINUTE", DEFAULT_EXPERT_API_REQUESTS_PER_MINUTE
+        )
+        return _fixed_window_allows(self, f"user{expert.pk}", int(rate))
+
+    def wait(self) -> float | None:
+        return max(1.0, self._wait)
+
+
+class _ApiPlumbingMixin:
+    """The body-size limit and `Idempotency-Key` on POSTs (same key and body: the first
+    response replayed; same key, other body: 422; the first still running: 409), for views
+    whose `after_authentication` says who owns the idempotency keys."""
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         try:
@@ -222,14 +252,17 @@ class ApiViewMixin(OrganizationScopedMixin):
                 f"{settings.API_MAX_BODY_BYTES} bytes."
             )
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
-        organization = getattr(self, "organization", None)
-        if organization is not None:
-            self._record_api_call(organization)
-            self._claim_idempotency_key(request, organization)
+        self.after_authentication(request)
+
+    def after_authentication(self, request: Request) -> None:
+        """Runs once the caller is authenticated, permitted and within the rate limit."""
+        raise NotImplementedError
 
     _idempotency_record: IdempotencyRecord | None = None
 
-    def _claim_idempotency_key(self, request: Request, organization: Any) -> None:
+    def _claim_idempotency_key(
+        self, request: Request, organization: Any = None, *, user: Any = None
+    ) -> None:
         key = request.headers.get("Idempotency-Key", "").strip()
         if request.method != "POST" or not key:
             return
@@ -238,7 +271,9 @@ class ApiViewMixin(OrganizationScopedMixin):
         fingerprint = hashlib.sha256(
             b"%s %s\n%s" % (request.method.encode(), request.path.encode(), request.body)
         ).hexdigest()
-        claim = idempotency_claim(organization=organization, key=key, fingerprint=fingerprint)
+        claim = idempotency_claim(
+            organization=organization, user=user, key=key, fingerprint=fingerprint
+        )
         record = claim.record
         if claim.created:
             self._idempotency_record = record
@@ -270,6 +305,20 @@ class ApiViewMixin(OrganizationScopedMixin):
                 idempotency_complete(record=record, status=response.status_code, body=response.data)
         return response
 
+
+class ApiViewMixin(OrganizationScopedMixin, _ApiPlumbingMixin):
+    """What every organization API view inherits: tenancy (from accounts), the body-size
+    limit, one `api_call` usage row per request that got past authentication and throttling,
+    and `Idempotency-Key` on POSTs, keys owned by the organization."""
+
+    throttle_classes: Sequence[type[BaseThrottle]] = (CallerRateThrottle, OrganizationRateThrottle)
+
+    def after_authentication(self, request: Request) -> None:
+        organization = getattr(self, "organization", None)
+        if organization is not None:
+            self._record_api_call(organization)
+            self._claim_idempotency_key(request, organization)
+
     def _record_api_call(self, organization: Any) -> None:
         # API calls are counted, never priced, so the spend cap can't refuse them; any other
         # failure of the ledger is logged and must not fail the caller's request.
@@ -282,3 +331,16 @@ class ApiViewMixin(OrganizationScopedMixin):
                 )
         except Exception:
             logger.exception("Could not record an API call for organization %s", organization.pk)
+
+
+class ExpertApiViewMixin(ExpertCallerMixin, _ApiPlumbingMixin):
+    """What every expert API view inherits: the caller is one expert (their key or session,
+    from accounts), the body-size limit, a per-expert rate limit, and `Idempotency-Key` on
+    POSTs, keys owned by the expert. No usage row: an expert's calls bill no organization."""
+
+    throttle_classes: Sequence[type[BaseThrottle]] = (ExpertRateThrottle,)
+
+    def after_authentication(self, request: Request) -> None:
+        expert = getattr(self, "expert", None)
+        if expert is not None:
+            self._claim_idempotency_key(request, user=expert)

@@ -7,6 +7,7 @@ attachments on an expert's behalf.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -23,11 +24,13 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
+from accounts import services as account_services
 from accounts.tenancy import OrganizationRequiredMixin, request_user
 from billing import services as billing
 
 from ..models import Claim, ExpertAnswer, ExpertProfile, Notification, Ticket
 from ..services import experts as services
+from ..services.expert_api_keys import expert_api_key_create, expert_api_keys
 
 PAGE_SIZE = 20
 
@@ -95,8 +98,20 @@ class AnswerForm(forms.Form):
     )
 
 
+class ExpertApiKeyForm(forms.Form):
+    key_name = forms.CharField(
+        max_length=100, label="Name", help_text="The tool or script that uses it."
+    )
+    expires_on = forms.DateField(
+        required=False,
+        label="Expires on (optional)",
+        help_text="The key stops working at the start of this day (UTC).",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
 # Service error keys that the forms name differently.
-FIELD_ALIASES = {"price_per_answer_cents": "price"}
+FIELD_ALIASES = {"price_per_answer_cents": "price", "name": "key_name", "expires_at": "expires_on"}
 
 
 def _add_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -185,31 +200,87 @@ class ExpertOnboardingView(LoginRequiredMixin, View):
 
 
 class ExpertProfileView(ExpertRequiredMixin, View):
+    """The profile form, the record, and the expert's own API keys (create: the plaintext is
+    in that POST's response only; revoke)."""
+
     template_name = "solutions/experts/profile.html"
 
-    def context(self, form: ExpertProfileForm) -> dict[str, Any]:
+    def context(
+        self,
+        form: ExpertProfileForm | None = None,
+        key_form: ExpertApiKeyForm | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
         user = request_user(self.request)
         return {
             "profile": self.profile,
-            "form": form,
+            "form": form or ExpertProfileForm.from_profile(self.profile),
             "answers_count": ExpertAnswer.objects.filter(expert=user).count(),
             "expired": Claim.objects.filter(expert=user, status=Claim.Status.EXPIRED)
             .select_related("ticket")
             .order_by("-due_at")[:20],
+            "api_keys": expert_api_keys(expert=user),
+            "key_form": key_form or ExpertApiKeyForm(),
+            **extra,
         }
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        return render(
-            request, self.template_name, self.context(ExpertProfileForm.from_profile(self.profile))
-        )
+        return render(request, self.template_name, self.context())
 
     def post(self, request: HttpRequest) -> HttpResponse:
+        if "create_key" in request.POST:
+            return self._create_key(request)
+        if "revoke_key" in request.POST:
+            return self._revoke_key(request)
         form = ExpertProfileForm(request.POST)
         profile = _save_profile(request, form)
         if profile is not None:
             messages.success(request, "Profile saved.")
             return redirect("expert_profile")
         return render(request, self.template_name, self.context(form), status=400)
+
+    def _create_key(self, request: HttpRequest) -> HttpResponse:
+        key_form = ExpertApiKeyForm(request.POST)
+        if key_form.is_valid():
+            expires_on = key_form.cleaned_data["expires_on"]
+            expires_at = (
+                dt.datetime.combine(expires_on, dt.time.min, tzinfo=dt.UTC) if expires_on else None
+            )
+            user = request_user(request)
+            try:
+                key, plaintext = expert_api_key_create(
+                    expert=user,
+                    actor=user,
+                    name=key_form.cleaned_data["key_name"],
+                    expires_at=expires_at,
+                )
+            except ValidationError as exc:
+                _add_errors(key_form, exc)
+            else:
+                response = render(
+                    request,
+                    self.template_name,
+                    self.context(new_key=key, plaintext=plaintext),
+                    status=201,
+                )
+                # The only response that ever carries the secret: keep it out of caches.
+                response["Cache-Control"] = "no-store"
+                return response
+        return render(request, self.template_name, self.context(key_form=key_form), status=400)
+
+    def _revoke_key(self, request: HttpRequest) -> HttpResponse:
+        user = request_user(request)
+        raw_id = request.POST.get("revoke_key", "")
+        key = (
+            expert_api_keys(expert=user).filter(pk=int(raw_id)).first()
+            if raw_id.isdigit()
+            else None
+        )
+        if key is None:
+            raise Http404("No such key of yours.")
+        account_services.api_key_revoke(actor=user, key=key)
+        messages.success(request, f"The key {key.name} ({key.prefix}) was revoked.")
+        return redirect("expert_profile")
 
 
 # ---------------------------------------------------------------- queue and ticket

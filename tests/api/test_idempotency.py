@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import timedelta
+
+from django.utils import timezone
 
 from accounts.models import IdempotencyRecord
-from accounts.services import idempotency_claim
+from accounts.services import idempotency_claim, idempotency_records_purge
+from accounts.tasks import idempotency_records_purge_task
 from solutions.models import Ticket
 
 from .conftest import bearer
@@ -78,3 +82,23 @@ def test_keys_belong_to_one_organization_and_claims_are_unique(make_org, make_ke
     assert IdempotencyRecord.objects.filter(key="shared").count() == 2
     second = idempotency_claim(organization=org_a, key="shared", fingerprint="x")
     assert not second.created
+
+
+def test_keys_older_than_the_ttl_are_purged_and_then_act_anew(make_org, make_key, settings):
+    settings.IDEMPOTENCY_KEY_TTL_HOURS = 24
+    org = make_org()
+    _, plaintext = make_key(org)
+    client = bearer(plaintext)
+    data = {"title": "Printer jams", "body": "Tray 2 jams."}
+    first = _post(client, data, "old-key")
+    _post(client, data, "fresh-key")
+    assert IdempotencyRecord.objects.count() == 2
+    IdempotencyRecord.objects.filter(key="old-key").update(
+        created_at=timezone.now() - timedelta(hours=25)
+    )
+    assert idempotency_records_purge() == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["fresh-key"]
+    assert idempotency_records_purge_task.apply().get() == 0
+    again = _post(client, data, "old-key")
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again
+    assert again.json()["id"] != first.json()["id"]
