@@ -209,15 +209,29 @@ API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Expertdesk API",
     "DESCRIPTION": (
-        "Submit tickets, read triage and suggestions, escalate to experts. See docs/api.md."
+        "Submit tickets and read their triage and suggestions, escalate them to experts, "
+        "write the knowledge base, read usage and the model; experts claim and answer with "
+        "their own keys. Errors are RFC 9457 problems. Guide: docs/api.md; signed webhooks: "
+        "docs/webhooks.md."
     ),
     "VERSION": "1.0.0",
+    # Operations are grouped by the path's first part after /api/v1 (tickets, kb, expert, …).
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI's assets are served from our static files, never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# API Idempotency-Keys are remembered this long, then purged hourly.
+IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
+CELERY_BEAT_SCHEDULE["api-idempotency-purge"] = {
+    "task": "accounts.tasks.idempotency_records_purge_task",
+    "schedule": crontab(minute=17),
+}
+# Experts have no plan: their own API keys (and session) share this per-minute limit.
+EXPERT_API_REQUESTS_PER_MINUTE = env.int("EXPERT_API_REQUESTS_PER_MINUTE", default=60)
 
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
