@@ -16,6 +16,22 @@ from accounts.models import Membership, Organization, Role, User
 from tests.factories import OrganizationFactory, UserFactory
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that runs outside a rolled-back transaction (transaction=True, or a live
+    server, or a worker) restores the database as migrations left it (seeded plans, content
+    types) when it ends, instead of leaving it flushed: then no such test depends on which one
+    ran before it. Without this, a flush (which recreates content types under new ids) followed
+    by a test that reloads the serialized state fails on duplicate keys."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        names = getattr(item, "fixturenames", [])
+        transactional = (marker is not None and marker.kwargs.get("transaction")) or (
+            "transactional_db" in names or "live_server" in names
+        )
+        if transactional and "django_db_serialized_rollback" not in names:
+            names.append("django_db_serialized_rollback")
+
+
 @pytest.fixture
 def make_user(db: None) -> Callable[..., User]:
     def make(**kwargs: object) -> User:
