@@ -60,3 +60,17 @@ def articles_filtered(
     for word in " ".join(q.split())[:ARTICLE_SEARCH_MAX].split():
         articles = articles.filter(Q(title__icontains=word) | Q(body__icontains=word))
     return articles
+
+
+def ticket_triage_summary(ticket: Ticket) -> dict[str, Any]:
+    """The model's reading of the ticket as integrations see it (API responses, webhooks):
+    the prediction with its model version, or why there is none yet."""
+    if ticket.model_version_id is None:
+        return {"unavailable": True, "reason": ticket.triage_unavailable_reason or "pending"}
+    return {
+        "category": ticket.predicted_category,
+        "priority": ticket.predicted_priority,
+        "confidence": ticket.category_confidence,
+        "priority_confidence": ticket.priority_confidence,
+        "model_version": ticket.model_version.version if ticket.model_version else None,
+    }

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import Ticket
+from ..selectors import ticket_triage_summary
 
 
 class TicketCreateInput(serializers.Serializer[Any]):
@@ -99,15 +100,7 @@ class TicketOutput(serializers.ModelSerializer[Ticket]):
 
     @extend_schema_field(TriageOutput)
     def get_triage(self, ticket: Ticket) -> dict[str, Any]:
-        if ticket.model_version_id is None:
-            return {"unavailable": True, "reason": ticket.triage_unavailable_reason or "pending"}
-        return {
-            "category": ticket.predicted_category,
-            "priority": ticket.predicted_priority,
-            "confidence": ticket.category_confidence,
-            "priority_confidence": ticket.priority_confidence,
-            "model_version": ticket.model_version.version if ticket.model_version else None,
-        }
+        return ticket_triage_summary(ticket)
 
     @extend_schema_field(LinksOutput)
     def get_links(self, ticket: Ticket) -> dict[str, str]:

@@ -17,6 +17,7 @@ from django.urls import reverse
 from webhooks.services import webhook_event_emit
 
 from ..models import ExpertAnswer, Ticket
+from ..selectors import ticket_triage_summary
 from .common import absolute_url
 
 # Timeline event kind -> webhook event type.
@@ -33,18 +34,6 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _triage(ticket: Ticket) -> dict[str, Any]:
-    if ticket.model_version_id is None:
-        return {"unavailable": True, "reason": ticket.triage_unavailable_reason or "pending"}
-    return {
-        "category": ticket.predicted_category,
-        "priority": ticket.predicted_priority,
-        "confidence": ticket.category_confidence,
-        "priority_confidence": ticket.priority_confidence,
-        "model_version": ticket.model_version.version if ticket.model_version else None,
-    }
-
-
 def ticket_webhook_data(ticket: Ticket, *, details: dict[str, Any]) -> dict[str, Any]:
     data: dict[str, Any] = {
         "ticket": {
@@ -58,7 +47,7 @@ def ticket_webhook_data(ticket: Ticket, *, details: dict[str, Any]) -> dict[str,
             "updated_at": _iso(ticket.updated_at),
             "escalated_at": _iso(ticket.escalated_at),
             "resolved_at": _iso(ticket.resolved_at),
-            "triage": _triage(ticket),
+            "triage": ticket_triage_summary(ticket),
             "links": {
                 # The REST API's path is a public contract (docs/api.md).
                 "self": absolute_url(f"/api/v1/tickets/{ticket.number}/"),

@@ -79,3 +79,14 @@ def shot(artifacts: Path) -> Callable[[object, str], Path]:
         return path
 
     return take
+
+
+def sign_in(page, email: str) -> None:
+    """Signs `email` in on `page` through the real login form (factory users' password)."""
+    from tests.factories import PASSWORD
+
+    page.goto("/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_load_state()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import ApiKey, Role
-from tests.factories import PASSWORD
+from tests.e2e.conftest import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -14,11 +14,7 @@ def test_owner_creates_sees_once_and_revokes_a_key(make_org, new_page, shot):
     org = make_org(name="Keys Corp")
     owner = org.memberships.get(role=Role.OWNER).user
     page = new_page()
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", owner.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_load_state()
+    sign_in(page, owner.email)
 
     page.get_by_role("link", name="API keys").click()
     page.fill("input[name=name]", "Zendesk sync")

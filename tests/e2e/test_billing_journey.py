@@ -10,7 +10,7 @@ import pytest
 from accounts.models import Membership, Role
 from billing.models import BillingAccount
 from tests.billing import conftest as billing_fixtures
-from tests.factories import PASSWORD
+from tests.e2e.conftest import sign_in
 
 # localstripe's fixtures live with the billing tests; reuse them here.
 localstripe_url = billing_fixtures.localstripe_url
@@ -34,11 +34,7 @@ def test_owner_subscribes_cancels_and_resumes(make_org, new_page, shot):
     org = make_org(name="Card Corp")
     owner = Membership.objects.get(organization=org, role=Role.OWNER).user
     page = new_page()
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", owner.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_load_state()
+    sign_in(page, owner.email)
 
     page.goto("/billing/")
     shot(page, "plans")

@@ -8,7 +8,7 @@ from django.test import Client
 
 from accounts.models import ApiKey
 from solutions.models import ExpertProfile
-from tests.factories import PASSWORD
+from tests.e2e.conftest import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -21,11 +21,7 @@ def test_expert_creates_uses_and_revokes_an_api_key(make_user, make_org, new_pag
     org = make_org(name="Keys Corp")  # its keys page must not list the expert's key
 
     page = new_page()
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", expert.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_load_state()
+    sign_in(page, expert.email)
 
     page.goto("/experts/profile/")
     keys = page.get_by_test_id("expert-api-keys")

@@ -16,7 +16,7 @@ from standardwebhooks import Webhook
 from accounts.models import Role
 from solutions.services.expert_api_keys import expert_api_key_create
 from tests.conftest import STARTER_ANSWERS
-from tests.factories import PASSWORD
+from tests.e2e.conftest import sign_in
 from tests.solutions import conftest as solutions_fixtures
 from tests.webhooks.receiver import local_receiver
 
@@ -40,11 +40,7 @@ def test_an_integrator_gets_a_signed_webhook_when_an_expert_answers(
     org = make_org_with_model(STARTER_ANSWERS[:2], name="Integrator Inc")
     owner = org.memberships.get(role=Role.OWNER).user
     page = new_page()
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", owner.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_load_state()
+    sign_in(page, owner.email)
 
     # 1. The docs, served with local assets.
     page.goto("/api/docs/")

@@ -12,7 +12,7 @@ import pytest
 
 from accounts.models import Role
 from solutions.models import ExpertProfile, KnowledgeArticle, Ticket
-from tests.factories import PASSWORD
+from tests.e2e.conftest import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -25,11 +25,7 @@ ANSWER = (
 
 
 def _login(page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_load_state()
+    sign_in(page, email)
 
 
 @pytest.fixture

@@ -11,17 +11,13 @@ from django.utils import timezone
 from accounts.models import Role
 from billing.models import BillingAccount, Invoice, Plan
 from billing.services import usage_record
-from tests.factories import PASSWORD
+from tests.e2e.conftest import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def _login(page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_load_state()
+    sign_in(page, email)
 
 
 def test_owner_reads_usage_sets_cap_and_sees_invoices(make_org, new_page, shot):

@@ -7,7 +7,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from accounts.models import Role
-from tests.factories import PASSWORD
+from tests.e2e.conftest import sign_in
 from tests.webhooks.receiver import local_receiver
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 
@@ -25,11 +25,7 @@ def test_owner_adds_an_endpoint_tests_it_and_redelivers(make_org, new_page, shot
     org = make_org(name="Hooks Corp")
     owner = org.memberships.get(role=Role.OWNER).user
     page = new_page()
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", owner.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_load_state()
+    sign_in(page, owner.email)
 
     page.get_by_role("link", name="Webhooks").click()
     assert page.get_by_test_id("empty-state").is_visible()
