@@ -451,3 +451,15 @@ def webhook_deliveries_requeue_due(*, now: datetime | None = None) -> int:
     for pk in due:
         webhook_delivery_attempt_task.delay(pk)
     return len(due)
+
+
+def webhook_deliveries_purge(*, now: datetime | None = None) -> int:
+    """Daily: forgets finished (succeeded or failed) deliveries completed more than
+    WEBHOOK_DELIVERY_RETENTION_DAYS ago, so the log keeps a month of history without growing
+    forever. Pending ones stay whatever their age. Returns how many were deleted."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.WEBHOOK_DELIVERY_RETENTION_DAYS)
+    deleted, _ = WebhookDelivery.objects.filter(
+        status__in=[WebhookDelivery.Status.SUCCEEDED, WebhookDelivery.Status.FAILED],
+        completed_at__lt=cutoff,
+    ).delete()
+    return deleted

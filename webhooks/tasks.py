@@ -31,3 +31,10 @@ def webhook_deliveries_requeue_task() -> int:
     from .services import webhook_deliveries_requeue_due
 
     return webhook_deliveries_requeue_due()
+
+
+@shared_task
+def webhook_deliveries_purge_task() -> int:
+    from .services import webhook_deliveries_purge
+
+    return webhook_deliveries_purge()

@@ -327,5 +327,11 @@ CELERY_BEAT_SCHEDULE["webhooks-requeue-due"] = {
     "task": "webhooks.tasks.webhook_deliveries_requeue_task",
     "schedule": crontab(minute="*"),
 }
+# The delivery log keeps finished deliveries this long; older ones are purged daily.
+WEBHOOK_DELIVERY_RETENTION_DAYS = env.int("WEBHOOK_DELIVERY_RETENTION_DAYS", default=30)
+CELERY_BEAT_SCHEDULE["webhooks-purge-old-deliveries"] = {
+    "task": "webhooks.tasks.webhook_deliveries_purge_task",
+    "schedule": crontab(hour=4, minute=30),
+}
 # autodiscover_tasks() imports only `<app>.tasks`; workers must also know these beat targets.
 CELERY_IMPORTS = ["solutions.tasks_experts", "solutions.tasks_knowledge", "billing.tasks_earnings"]

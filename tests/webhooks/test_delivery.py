@@ -263,3 +263,29 @@ def test_the_secret_is_encrypted_at_rest_and_survives_a_key_rotation(
     logged = json.dumps(list(AuditLogEntry.objects.values("details", "target_repr")))
     logged += json.dumps(list(WebhookDelivery.objects.values()), default=str)
     assert secret not in logged and request.headers["webhook-signature"] not in logged
+
+
+def test_finished_deliveries_past_the_retention_are_purged(make_org, make_endpoint, settings):
+    from webhooks.tasks import webhook_deliveries_purge_task
+
+    settings.WEBHOOK_DELIVERY_RETENTION_DAYS = 30
+    org = make_org()
+    make_endpoint(org, "http://127.0.0.1:9/hooks")
+    old_ok, old_failed, recent_ok, old_pending = (_emit(org)[0] for _ in range(4))
+    now = timezone.now()
+    for delivery, status, age_days in (
+        (old_ok, "succeeded", 31),
+        (old_failed, "failed", 40),
+        (recent_ok, "succeeded", 5),
+    ):
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=status, completed_at=now - timedelta(days=age_days)
+        )
+    WebhookDelivery.objects.filter(pk=old_pending.pk).update(created_at=now - timedelta(days=60))
+
+    assert services.webhook_deliveries_purge() == 2
+    assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {
+        recent_ok.pk,
+        old_pending.pk,
+    }
+    assert webhook_deliveries_purge_task.apply().get() == 0
