@@ -62,6 +62,16 @@ class ApiAutoSchema(AutoSchema):
                 "description": description,
                 "content": {"application/problem+json": {"schema": component.ref}},
             }
+            examples = {
+                "".join(w[:1].upper() + w[1:] for w in example.name.split()): {
+                    "value": example.value,
+                    "summary": example.name,
+                }
+                for example in self.get_examples()
+                if example.response_only and code in (example.status_codes or [])
+            }
+            if examples:  # e.g. the 409 of a changed price, declared on the view
+                response["content"]["application/problem+json"]["examples"] = examples
             if code == "429":
                 response["headers"] = {
                     "Retry-After": {

@@ -61,6 +61,21 @@ CREATE_EXAMPLE_RESPONSE = {
     },
 }
 
+INVALID_EXAMPLE_RESPONSE = {
+    "type": "https://expertdesk.example/problems/validation-error",
+    "title": "Invalid request",
+    "status": 400,
+    "detail": "The request has invalid fields; see `errors`.",
+    "errors": {"title": ["This field is required."]},
+}
+PRICE_CHANGED_EXAMPLE = {
+    "type": "https://expertdesk.example/problems/conflict",
+    "title": "Conflict",
+    "status": 409,
+    "detail": "The price changed since you looked; confirm the current price.",
+    "current_price_cents": 8000,
+}
+
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -144,6 +159,12 @@ class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet[Ticket]):
             OpenApiExample(
                 "Triaged", value=CREATE_EXAMPLE_RESPONSE, response_only=True, status_codes=["201"]
             ),
+            OpenApiExample(
+                "Invalid fields",
+                value=INVALID_EXAMPLE_RESPONSE,
+                response_only=True,
+                status_codes=["400"],
+            ),
         ],
     )
     def create(self, request: Request) -> Response:
@@ -157,7 +178,22 @@ class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet[Ticket]):
         )
         return self._out(ticket, status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.EscalateInput, responses={200: s.TicketOutput})
+    @extend_schema(
+        request=s.EscalateInput,
+        responses={200: s.TicketOutput},
+        parameters=[IDEMPOTENCY_KEY],
+        examples=[
+            OpenApiExample(
+                "Confirm the price", value={"confirmed_price_cents": 8000}, request_only=True
+            ),
+            OpenApiExample(
+                "The price changed",
+                value=PRICE_CHANGED_EXAMPLE,
+                response_only=True,
+                status_codes=["409"],
+            ),
+        ],
+    )
     @action(detail=True, methods=["post"])
     def escalate(self, request: Request, number: int) -> Response:
         ticket = self.get_object()
@@ -174,7 +210,18 @@ class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet[Ticket]):
         )
         return self._out(ticket)
 
-    @extend_schema(request=s.FeedbackInput, responses={200: s.TicketOutput})
+    @extend_schema(
+        request=s.FeedbackInput,
+        responses={200: s.TicketOutput},
+        parameters=[IDEMPOTENCY_KEY],
+        examples=[
+            OpenApiExample(
+                "This suggestion solved it",
+                value={"suggestion": 7, "helpful": True},
+                request_only=True,
+            )
+        ],
+    )
     @action(detail=True, methods=["post"])
     def feedback(self, request: Request, number: int) -> Response:
         ticket = self.get_object()
