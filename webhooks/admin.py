@@ -1,6 +1,6 @@
 """Operators see endpoints and deliveries, read-only: changes go through the services (and
 their audit rows). Nobody sees a secret here: it is stored encrypted, and only the response
-that creates an endpoint shows it, once."""
+that creates an endpoint (or rolls its secret) shows it, once."""
 
 from __future__ import annotations
 
@@ -28,12 +28,12 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
     list_display = ("url", "organization", "is_active", "created_by", "created_at")
     list_filter = ("is_active",)
     search_fields = ("url", "organization__name", "organization__slug")
-    exclude = ("secret_encrypted",)
+    exclude = ("secret_encrypted", "previous_secret_encrypted")
     readonly_fields = ("signing_secret",)
 
     @admin.display(description="Signing secret")
     def signing_secret(self, obj: WebhookEndpoint) -> str:
-        return "encrypted at rest; shown to its creator once, never again"
+        return "encrypted at rest; shown once, when the endpoint is created or its secret rolled"
 
 
 @admin.register(WebhookDelivery)

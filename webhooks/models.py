@@ -3,6 +3,8 @@ one endpoint, with its retry schedule and the last outcome)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -32,6 +34,10 @@ class WebhookEndpoint(models.Model):
     # Fernet ciphertext of the `whsec_…` signing secret (see webhooks/signing.py): it must be
     # recoverable to sign, so it is encrypted, not hashed; never shown after creation.
     secret_encrypted = models.TextField(editable=False)
+    # After a roll, the secret it replaced (encrypted the same way) keeps signing next to the
+    # new one until `previous_secret_expires_at`, so receivers can switch without a gap.
+    previous_secret_encrypted = models.TextField(blank=True, editable=False)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     is_active = models.BooleanField(default=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -49,6 +55,14 @@ class WebhookEndpoint(models.Model):
     @property
     def state(self) -> str:
         return "active" if self.is_active else "disabled"
+
+    @property
+    def previous_secret_signs_until(self) -> datetime | None:
+        """When the rolled-over secret stops signing; None when it no longer signs."""
+        expires_at = self.previous_secret_expires_at
+        if self.previous_secret_encrypted and expires_at and expires_at > timezone.now():
+            return expires_at
+        return None
 
 
 class WebhookDelivery(models.Model):

@@ -32,6 +32,7 @@ __all__ = [
     "webhook_delivery_redeliver",
     "webhook_endpoint_create",
     "webhook_endpoint_delete",
+    "webhook_endpoint_roll_secret",
     "webhook_endpoint_send_test",
     "webhook_endpoint_set_active",
     "webhook_endpoint_update",
@@ -226,6 +227,49 @@ def webhook_endpoint_delete(*, actor: User, endpoint: WebhookEndpoint) -> None:
         endpoint.delete()
 
 
+def webhook_endpoint_roll_secret(*, actor: User, endpoint: WebhookEndpoint) -> str:
+    """Gives the endpoint a new signing secret and returns it, to be shown once like at
+    creation. For WEBHOOK_SECRET_ROLL_OVERLAP_HOURS the secret it replaces keeps signing next
+    to it, so a receiver still holding the old one verifies until it switches. Only one
+    previous secret is kept: rolling again within the window retires the older one at once."""
+    _require_manager(actor, endpoint.organization)
+    secret = signing.secret_generate()
+    overlap = timedelta(hours=max(0, settings.WEBHOOK_SECRET_ROLL_OVERLAP_HOURS))
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        previous_encrypted = ""
+        if overlap:
+            try:
+                current = signing.secret_decrypt(endpoint.secret_encrypted)
+            except signing.SecretUnavailable:
+                current = ""  # it signs nothing already, so there is nothing to keep
+            if current:
+                # Encrypted afresh, so it is under today's key like the new secret.
+                previous_encrypted = signing.secret_encrypt(current)
+        signs_until = timezone.now() + overlap if previous_encrypted else None
+        endpoint.secret_encrypted = signing.secret_encrypt(secret)
+        endpoint.previous_secret_encrypted = previous_encrypted
+        endpoint.previous_secret_expires_at = signs_until
+        endpoint.save(
+            update_fields=[
+                "secret_encrypted",
+                "previous_secret_encrypted",
+                "previous_secret_expires_at",
+                "updated_at",
+            ]
+        )
+        audit_log_record(
+            actor=actor,
+            organization=endpoint.organization,
+            action="webhook_endpoint.secret_rolled",
+            target=endpoint,
+            details={
+                "previous_secret_signs_until": signs_until.isoformat() if signs_until else None
+            },
+        )
+    return secret
+
+
 def webhook_endpoint_send_test(*, actor: User, endpoint: WebhookEndpoint) -> WebhookDelivery:
     """Sends a `ping` event to this endpoint alone, to check the receiver and its signature
     verification."""
@@ -298,6 +342,25 @@ def _body(payload: Any) -> bytes:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def _signing_secrets(endpoint: WebhookEndpoint) -> list[str]:
+    """The current secret, then the rolled-over one while its overlap lasts. Raises
+    SecretUnavailable when the current one can't be decrypted."""
+    current = signing.secret_decrypt(endpoint.secret_encrypted)
+    if endpoint.previous_secret_signs_until is None:
+        return [current]
+    try:
+        previous = signing.secret_decrypt(endpoint.previous_secret_encrypted)
+    except signing.SecretUnavailable:
+        # Failing the attempt would fail the receivers that switched already, too.
+        logger.warning(
+            "Webhook endpoint %s: its previous secret can't be decrypted; "
+            "signing with the current one only.",
+            endpoint.pk,
+        )
+        return [current]
+    return [current, previous]
+
+
 def _finish(delivery: WebhookDelivery, status: str, *, error: str = "") -> None:
     now = timezone.now()
     WebhookDelivery.objects.filter(pk=delivery.pk, status=WebhookDelivery.Status.PENDING).update(
@@ -342,7 +405,7 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
         return delivery
 
     try:
-        secret = signing.secret_decrypt(endpoint.secret_encrypted)
+        signing_secrets = _signing_secrets(endpoint)
     except signing.SecretUnavailable as exc:
         result = transport.PostResult(status_code=None, error=str(exc))
     else:
@@ -351,7 +414,7 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
             **signing.signed_headers(
-                secret=secret,
+                signing_secrets=signing_secrets,
                 message_id=delivery.message_id,
                 timestamp=int(timezone.now().timestamp()),
                 body=body,

@@ -17,7 +17,7 @@ import base64
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
@@ -77,12 +77,17 @@ def signature(*, secret: str, message_id: str, timestamp: int, body: bytes) -> s
 
 
 def signed_headers(
-    *, secret: str, message_id: str, timestamp: int, body: bytes
+    *, signing_secrets: Sequence[str], message_id: str, timestamp: int, body: bytes
 ) -> Mapping[str, str]:
+    """One `v1,` signature per secret, space-separated (the current secret first): while a
+    rolled-over secret still signs, a receiver holding either secret verifies the request."""
+    if not signing_secrets:
+        raise ValueError("At least one secret signs a delivery.")
     return {
         "webhook-id": message_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": signature(
-            secret=secret, message_id=message_id, timestamp=timestamp, body=body
+        "webhook-signature": " ".join(
+            signature(secret=secret, message_id=message_id, timestamp=timestamp, body=body)
+            for secret in signing_secrets
         ),
     }

@@ -17,6 +17,11 @@ urlpatterns = [
         name="webhook_endpoint_delete",
     ),
     path(
+        "<id:pk>/roll-secret/",
+        views.WebhookEndpointRollSecretView.as_view(),
+        name="webhook_endpoint_roll_secret",
+    ),
+    path(
         "deliveries/<id:pk>/redeliver/",
         views.WebhookDeliveryRedeliverView.as_view(),
         name="webhook_delivery_redeliver",

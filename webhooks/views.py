@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -159,6 +160,32 @@ class WebhookEndpointDeleteView(ManagerRequiredMixin, View):
         services.webhook_endpoint_delete(actor=request_user(request), endpoint=endpoint)
         messages.success(request, f"The endpoint {url} and its delivery log were deleted.")
         return redirect("webhooks")
+
+
+class WebhookEndpointRollSecretView(ManagerRequiredMixin, View):
+    """GET explains what rolling does; the POST rolls and shows the new secret, once, like
+    the response that creates an endpoint."""
+
+    template_name = "webhooks/endpoint_roll_secret.html"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        endpoint = get_scoped_or_404(WebhookEndpoint.objects.all(), self.organization, pk=pk)
+        return render(
+            request,
+            self.template_name,
+            {"endpoint": endpoint, "overlap_hours": settings.WEBHOOK_SECRET_ROLL_OVERLAP_HOURS},
+        )
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        endpoint = get_scoped_or_404(WebhookEndpoint.objects.all(), self.organization, pk=pk)
+        secret = services.webhook_endpoint_roll_secret(
+            actor=request_user(request), endpoint=endpoint
+        )
+        endpoint.refresh_from_db()
+        response = render(request, self.template_name, {"endpoint": endpoint, "secret": secret})
+        # Besides creation, the only response that ever carries a secret: keep it out of caches.
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class WebhookDeliveryRedeliverView(ManagerRequiredMixin, View):

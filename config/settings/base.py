@@ -312,6 +312,9 @@ CELERY_BEAT_SCHEDULE["billing-close-previous-period"] = {
 # derived from WEBHOOK_SECRET_KEY (SECRET_KEY when empty); old keys go in the FALLBACKS list.
 WEBHOOK_SECRET_KEY = env.str("WEBHOOK_SECRET_KEY", default="")
 WEBHOOK_SECRET_KEY_FALLBACKS = env.list("WEBHOOK_SECRET_KEY_FALLBACKS", default=[])
+# After "Roll secret", the previous secret keeps signing (next to the new one) this long, so
+# receivers can switch without losing a webhook; 0 stops the old secret at once.
+WEBHOOK_SECRET_ROLL_OVERLAP_HOURS = env.int("WEBHOOK_SECRET_ROLL_OVERLAP_HOURS", default=24)
 # Server-side request forgery guard: loopback and private targets are refused unless this is
 # on (development and tests only; production forces it off). See webhooks/transport.py.
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
