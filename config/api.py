@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
+from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
@@ -33,6 +34,7 @@ from accounts.services import idempotency_claim, idempotency_complete, idempoten
 from billing import services as billing
 from billing.models import UsageRecord
 from billing.services.usage import SpendCapExceeded
+from config.converters import IdConverter
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +43,17 @@ PROBLEM_BASE = "https://expertdesk.example/problems/"
 DEFAULT_API_REQUESTS_PER_MINUTE = 60
 # Expert calls have no plan; settings.EXPERT_API_REQUESTS_PER_MINUTE overrides this.
 DEFAULT_EXPERT_API_REQUESTS_PER_MINUTE = 60
+
+# API routes match ids as page routes do: a number too large for the database is a 404.
+ID_PATTERN = IdConverter.regex
+
+
+class ApiCursorPagination(CursorPagination):
+    """Lists: 50 a page by default, `limit` up to 100; subclasses set `ordering`."""
+
+    page_size = 50
+    page_size_query_param = "limit"
+    max_page_size = 100
 
 
 class PaymentRequired(exceptions.APIException):

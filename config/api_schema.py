@@ -1,6 +1,7 @@
-"""The OpenAPI schema's error side: every operation documents the problem-details responses
-it can give (`application/problem+json`, one shared `Problem` component, `Retry-After` on
-429), so a client generator — or Schemathesis — knows every status the API may answer."""
+"""What every operation of the OpenAPI schema shares: each POST documents `Idempotency-Key`,
+and each operation documents the problem-details responses it can give
+(`application/problem+json`, one shared `Problem` component, `Retry-After` on 429), so a
+client generator — or Schemathesis — knows every header and status the API may answer."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import OpenApiParameter
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -43,7 +45,23 @@ WRITES = {
 }
 
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Retry safely: the same key and body replay the first response.",
+)
+
+
 class ApiAutoSchema(AutoSchema):
+    def get_override_parameters(self) -> list[Any]:
+        # Every POST honours the header (config.api), so every POST documents it.
+        parameters = list(super().get_override_parameters())
+        if self.method == "POST":
+            parameters.append(IDEMPOTENCY_KEY)
+        return parameters
+
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)
         if direction != "response":

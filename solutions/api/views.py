@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,7 +15,7 @@ from rest_framework.response import Response
 from accounts.api import HasScope
 from accounts.tenancy import request_user
 from billing import services as billing
-from config.api import ApiViewMixin, BillingReadOnly, Conflict
+from config.api import ID_PATTERN, ApiCursorPagination, ApiViewMixin, BillingReadOnly, Conflict
 
 from ..models import Ticket
 from ..selectors import tickets_filtered
@@ -77,20 +76,8 @@ PRICE_CHANGED_EXAMPLE = {
 }
 
 
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="Retry safely: the same key and body replay the first response.",
-)
-
-
-class TicketPagination(CursorPagination):
+class TicketPagination(ApiCursorPagination):
     ordering = "-number"
-    page_size = 50
-    page_size_query_param = "limit"
-    max_page_size = 100
 
 
 class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet[Ticket]):
@@ -98,7 +85,7 @@ class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet[Ticket]):
     permission_classes = (IsAuthenticated, HasScope)
     pagination_class = TicketPagination
     lookup_field = "number"
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = ID_PATTERN
     required_scopes = {
         "list": READ,
         "retrieve": READ,
@@ -153,7 +140,6 @@ class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet[Ticket]):
     @extend_schema(
         request=s.TicketCreateInput,
         responses={201: s.TicketOutput},
-        parameters=[IDEMPOTENCY_KEY],
         examples=[
             OpenApiExample("Submit", value=CREATE_EXAMPLE_REQUEST, request_only=True),
             OpenApiExample(
@@ -181,7 +167,6 @@ class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet[Ticket]):
     @extend_schema(
         request=s.EscalateInput,
         responses={200: s.TicketOutput},
-        parameters=[IDEMPOTENCY_KEY],
         examples=[
             OpenApiExample(
                 "Confirm the price", value={"confirmed_price_cents": 8000}, request_only=True
@@ -213,7 +198,6 @@ class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet[Ticket]):
     @extend_schema(
         request=s.FeedbackInput,
         responses={200: s.TicketOutput},
-        parameters=[IDEMPOTENCY_KEY],
         examples=[
             OpenApiExample(
                 "This suggestion solved it",

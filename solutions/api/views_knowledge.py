@@ -10,7 +10,6 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,7 +17,7 @@ from rest_framework.response import Response
 from accounts.api import HasScope
 from accounts.models import Membership
 from accounts.tenancy import request_user
-from config.api import ApiViewMixin
+from config.api import ID_PATTERN, ApiCursorPagination, ApiViewMixin
 
 from ..models import KnowledgeArticle
 from ..selectors import articles_filtered, articles_visible
@@ -34,18 +33,15 @@ ARTICLE_EXAMPLE = {
 }
 
 
-class ArticlePagination(CursorPagination):
+class ArticlePagination(ApiCursorPagination):
     ordering = ("-updated_at", "-id")
-    page_size = 50
-    page_size_query_param = "limit"
-    max_page_size = 100
 
 
 class ArticleViewSet(ApiViewMixin, viewsets.GenericViewSet[KnowledgeArticle]):
     serializer_class = s.ArticleOutput
     permission_classes = (IsAuthenticated, HasScope)
     pagination_class = ArticlePagination
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = ID_PATTERN
     required_scopes = {
         "list": READ,
         "retrieve": READ,

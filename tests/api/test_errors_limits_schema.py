@@ -57,6 +57,15 @@ def test_404_for_unknown_tickets_and_unknown_api_paths(make_org, make_key):
     _is_problem(Client().get("/api/v1/nothing-here/"), 404)
 
 
+def test_ids_too_large_for_the_database_are_404_problems(make_org, make_key):
+    _, plaintext = make_key(make_org(), scopes=["tickets:read", "tickets:write", "kb:write"])
+    client = bearer(plaintext)
+    huge = "9" * 30
+    for path in (f"{URL}{huge}/", f"{URL}{huge}/close/", f"/api/v1/kb/articles/{huge}/archive/"):
+        method = client.get if path.endswith(f"{huge}/") else client.post
+        _is_problem(method(path), 404)
+
+
 def test_415_for_form_bodies(make_org, make_key):
     _, plaintext = make_key(make_org())
     _is_problem(bearer(plaintext).post(URL, {"title": "x", "body": "y"}), 415)
