@@ -189,6 +189,17 @@ def _fixed_window_allows(throttle: Any, ident: str, rate: int) -> bool:
     return bool(count <= rate)
 
 
+def plan_rate_per_minute(view: Any, organization: Any) -> int:
+    """The plan's `api_requests_per_minute`, read once per request: both throttles (caller
+    and organization) need it."""
+    rate: int | None = getattr(view, "_plan_rate_per_minute", None)
+    if rate is None:
+        plan = billing.plan_of(organization)
+        rate = plan.api_requests_per_minute if plan else DEFAULT_API_REQUESTS_PER_MINUTE
+        view._plan_rate_per_minute = rate
+    return rate
+
+
 class _PlanRateThrottle(BaseThrottle):
     """A fixed one-minute window: at most the plan's `api_requests_per_minute`."""
 
@@ -203,9 +214,7 @@ class _PlanRateThrottle(BaseThrottle):
         ident = self.identity(request, view)
         if organization is None or ident is None:
             return True
-        plan = billing.plan_of(organization)
-        rate = plan.api_requests_per_minute if plan else DEFAULT_API_REQUESTS_PER_MINUTE
-        return _fixed_window_allows(self, ident, rate)
+        return _fixed_window_allows(self, ident, plan_rate_per_minute(view, organization))
 
     def wait(self) -> float | None:
         return max(1.0, self._wait)
