@@ -41,10 +41,11 @@ MASKED = [
     ("room 12, desk 0171 2345678 today", "2345678", "desk [phone] today", "phone"),
     # IP addresses; ports and prefix lengths say which service, so they stay
     ("the NAS at 192.168.10.25 is slow", "192.168.10.25", "NAS at [ip] is slow", "ip"),
-    ("blocked 10.0.0.0/8 on the firewall", "10.0.0.0", "blocked [ip]/8 on", "ip"),
+    # A host's address with its prefix length is still the host's address
+    ("eth0 has 10.20.30.41/24 assigned", "10.20.30.41", "has [ip]/24 assigned", "ip"),
     ("RDP to 172.16.4.2:3389 fails", "172.16.4.2", "RDP to [ip]:3389 fails", "ip"),
     ("link-local fe80::1ff:fe23:4567:890a%eth0", "fe80::1ff", "link-local [ip]", "ip"),
-    ("prefix 2001:db8::/32 routed", "2001:db8::", "prefix [ip]/32 routed", "ip"),
+    ("host 2001:db8::7/64 answers", "2001:db8::7", "host [ip]/64 answers", "ip"),
     ("curl https://[2001:db8::10]:8443/health", "2001:db8::10", "https://[ip]:8443/", "ip"),
     ("mapped ::ffff:192.0.2.128 seen", "192.0.2.128", "mapped [ip] seen", "ip"),
     # Names in greetings, sign-offs and signatures
@@ -224,12 +225,16 @@ KEPT = [
     "Order 1234 of 12 monitors, ticket 12345678",
     "Disk at 95% since 08:15",
     "We have 1 234 567 rows, costs $1,200",
-    "MAC 00:1A:2B:3C:4D:5E, uptime 10:30:15",
+    "uptime 10:30:15, build 2023.1001.1234",
     "std::string fails to compile",
     "GUID {3F2504E0-4F89-11D3-9A0C-0305E82C3301}",
     "Card 4111 1111 1111 1112 fails Luhn",
     "Windows Server 2019 1809 and Office 2016 16.0.4266.1001",
     "CVE-2024-12345 and RFC 1918 addresses",
+    # Networks and addresses that name no machine say how traffic flows, not whose it is
+    "blocked 10.0.0.0/8 on the firewall",
+    "prefix 2001:db8::/32 routed, fd00::/8 too",
+    "nginx listens on 0.0.0.0:443 and 127.0.0.1:8080, [::1]:9000",
     "https://git.corp.local:8443/repo is slow",
     "",
 ]
