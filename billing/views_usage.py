@@ -18,6 +18,7 @@ from accounts.tenancy import ManagerRequiredMixin, request_user
 
 from . import charts
 from .models import BillingAccount, Invoice
+from .services.holds import held_cents
 from .services.rating import current_period, rate_period
 from .services.usage import spend_cap_set
 
@@ -54,6 +55,7 @@ class UsageView(ManagerRequiredMixin, View):
         rating = rate_period(organization=org, period=current_period())
         account = BillingAccount.objects.filter(organization=org).first()
         cap = account.spend_cap_cents if account is not None else None
+        held = held_cents(org)
         quota = rating.included_ai_answers
         return {
             "rating": rating,
@@ -62,7 +64,8 @@ class UsageView(ManagerRequiredMixin, View):
             "chart": charts.usage_by_day(rating.by_day, title="Usage by day this period"),
             "legend": charts.legend(),
             "cap_cents": cap,
-            "cap_percent": min(100, round(100 * rating.usage_cents / cap)) if cap else 0,
+            "cap_percent": min(100, round(100 * (rating.usage_cents + held) / cap)) if cap else 0,
+            "held_cents": held,
             "form": form or SpendCapForm(initial=_cap_initial(cap)),
             "poll_seconds": POLL_SECONDS,
         }

@@ -31,6 +31,9 @@ class SolutionSettings(models.Model):
     )
     # The organization's taxonomy; empty means "whatever the champion model knows".
     categories = models.JSONField(default=list, blank=True)
+    # Words and names hidden from experts in every escalated ticket (project code names,
+    # customers' names), on top of what masking finds by itself.
+    masking_terms = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -81,7 +84,12 @@ class Ticket(models.Model):
     # What an outside expert is shown: masked once, at escalation.
     masked_title = models.CharField(max_length=200, blank=True)
     masked_body = models.TextField(blank=True)
+    # Words the person escalating asked to hide in this ticket besides the automatic masking.
+    masking_terms = models.JSONField(default=list, blank=True)
     expert_price_cents = models.PositiveIntegerField(null=True, blank=True)
+    # What the answering expert is paid: the price less the platform's commission, fixed at
+    # escalation (experts see this, never the customer's price).
+    expert_net_cents = models.PositiveIntegerField(null=True, blank=True)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -312,9 +320,13 @@ class ExpertAnswer(models.Model):
     price_cents = models.PositiveIntegerField(default=0)
     follow_up = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    # Accepted because the customer neither accepted nor followed up in time (no rating).
+    auto_accepted = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["status", "created_at"])]
 
     def __str__(self) -> str:
         return f"answer to {self.ticket_id}"
@@ -375,6 +387,37 @@ class Feedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on {self.ticket_id}"
+
+
+class KnownName(models.Model):
+    """A person's name the organization knows beyond its members: found in a signature or a
+    greeting of one of its tickets, or added by an owner. Masked wherever it appears in what
+    experts see (`services.masking`)."""
+
+    class Source(models.TextChoices):
+        FOUND = "found", "Found in a ticket"
+        ADDED = "added", "Added by an owner or admin"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="known_names"
+    )
+    name = models.CharField(max_length=100)
+    # Case- and accent-folded: "José García" and "jose garcia" are one name.
+    key = models.CharField(max_length=100)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.FOUND)
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "key"], name="known_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Notification(models.Model):

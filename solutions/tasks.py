@@ -29,6 +29,13 @@ def notification_email_task(notification_id: int) -> bool:
     return True
 
 
+@shared_task(ignore_result=True)
+def ticket_names_learn_task(ticket_id: int) -> int:
+    from .services.masking import ticket_names_learn
+
+    return ticket_names_learn(ticket_id=ticket_id)
+
+
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
 def tickets_retriage_task(organization_id: int) -> int:
     from accounts.models import Organization

@@ -26,3 +26,10 @@ def experts_notify_task() -> int:
     from .services.experts import experts_notify_new_tickets
 
     return experts_notify_new_tickets()
+
+
+@shared_task(expires=55 * 60)
+def answers_auto_accept_task() -> int:
+    from .services.tickets import answers_auto_accept_due
+
+    return answers_auto_accept_due()

@@ -75,3 +75,32 @@ __all__ += [
     "rate_period",
     "spend_cap_set",
 ]
+
+# Spend holds: escalated tickets' prices reserved against the cap, and experts' net pay.
+from .holds import (  # noqa: E402
+    CapStatus,
+    Charge,
+    ExpertPay,
+    commission_bps_of,
+    expert_pay,
+    held_cents,
+    spend_cap_status,
+    spend_hold_charge,
+    spend_hold_of,
+    spend_hold_place,
+    spend_hold_release,
+)
+
+__all__ += [
+    "CapStatus",
+    "Charge",
+    "ExpertPay",
+    "commission_bps_of",
+    "expert_pay",
+    "held_cents",
+    "spend_hold_charge",
+    "spend_hold_of",
+    "spend_hold_place",
+    "spend_hold_release",
+    "spend_cap_status",
+]

@@ -77,16 +77,22 @@ def expert_earning_record(
     idempotency_key: str,
     ticket_id: int | None = None,
     rated: bool = True,
+    commission_bps: int | None = None,
 ) -> ExpertEarning:
     """Credits an expert for one accepted answer, once: a repeated key returns the first row
-    unchanged (the commission is fixed when the answer is accepted, not when it is retried)."""
+    unchanged (the commission is fixed when the answer is accepted, not when it is retried).
+    `commission_bps` is the commission fixed when the price was reserved at escalation (the
+    net pay the expert was shown); without it the plan's current commission applies."""
     if gross_cents < 0:
         raise ValueError("gross_cents must not be negative")
     existing = ExpertEarning.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return existing
-    plan = plan_of(organization)
-    bps = plan.commission_bps if plan is not None else DEFAULT_COMMISSION_BPS
+    if commission_bps is not None:
+        bps = commission_bps
+    else:
+        plan = plan_of(organization)
+        bps = plan.commission_bps if plan is not None else DEFAULT_COMMISSION_BPS
     commission = commission_cents(gross_cents, bps)
     now = timezone.now()
     # A rated answer has had its review: the money is the expert's at once. Otherwise the hold

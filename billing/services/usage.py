@@ -8,13 +8,13 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from accounts.models import Membership, Organization, Role
 from accounts.services import audit_log_record
 
-from ..models import BillingAccount, UsageRecord
+from ..models import BillingAccount, SpendHold, UsageRecord
 from .rating import marginal_usage_cents
 
 CURRENCY = "usd"
@@ -56,7 +56,8 @@ def usage_record(
     """Records one billable act once: a repeated key returns the existing row unchanged (and
     is never refused by the cap: the act was already accepted). Raises SpendCapExceeded when
     the organization has a cap and this act's price would take the period's usage total
-    (overage + expert answers; the subscription's base price is not usage) above it."""
+    (overage + expert answers; the subscription's base price is not usage) plus what open
+    escalations reserve (spend holds, see `holds`) above it."""
     if kind not in UsageRecord.Kind.values:
         raise ValueError(f"unknown usage kind {kind!r}")
     if quantity < 1:
@@ -100,9 +101,15 @@ def usage_record(
                 unit_price_cents=unit_price_cents,
                 occurred_at=fields["occurred_at"],
             )
-            if act_cents > 0 and before.usage_cents + act_cents > cap:
+            reserved = int(
+                SpendHold.objects.filter(
+                    organization=organization, status=SpendHold.Status.HELD
+                ).aggregate(total=Sum("amount_cents"))["total"]
+                or 0
+            )
+            if act_cents > 0 and before.usage_cents + reserved + act_cents > cap:
                 raise SpendCapExceeded(
-                    cap_cents=cap, used_cents=before.usage_cents, act_cents=act_cents
+                    cap_cents=cap, used_cents=before.usage_cents + reserved, act_cents=act_cents
                 )
         return _insert_once(idempotency_key, fields)
 

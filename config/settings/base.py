@@ -286,6 +286,12 @@ CELERY_BEAT_SCHEDULE["expert-sla-warnings"] = {
     "task": "solutions.tasks_experts.sla_warnings_task",
     "schedule": crontab(minute="*"),
 }
+# An answer nobody accepted or followed up on within this many days is accepted and paid.
+EXPERT_ANSWER_AUTO_ACCEPT_DAYS = env.int("EXPERT_ANSWER_AUTO_ACCEPT_DAYS", default=7)
+CELERY_BEAT_SCHEDULE["expert-answers-auto-accept"] = {
+    "task": "solutions.tasks_experts.answers_auto_accept_task",
+    "schedule": crontab(minute=23),
+}
 CELERY_BEAT_SCHEDULE["experts-notify-new-tickets"] = {
     "task": "solutions.tasks_experts.experts_notify_task",
     "schedule": crontab(minute="*/10"),

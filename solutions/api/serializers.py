@@ -28,6 +28,22 @@ class TicketFilterInput(serializers.Serializer[Any]):
 
 class EscalateInput(serializers.Serializer[Any]):
     confirmed_price_cents = serializers.IntegerField(min_value=0)
+    masking_terms = serializers.ListField(
+        child=serializers.CharField(min_length=2, max_length=100),
+        max_length=100,
+        required=False,
+        default=list,
+        help_text="Words to hide from the expert besides what masking finds (a project's "
+        "code name, a customer's name). See `expert-preview` for the copy experts get.",
+    )
+
+
+class ExpertPreviewOutput(serializers.Serializer[Any]):
+    title = serializers.CharField(help_text="The title as the expert will see it.")
+    body = serializers.CharField(help_text="The description as the expert will see it.")
+    masked = serializers.DictField(
+        child=serializers.IntegerField(), help_text="How many of each kind were masked."
+    )
 
 
 class FeedbackInput(serializers.Serializer[Any]):

@@ -40,8 +40,10 @@ class ExpertTicketOutput(serializers.ModelSerializer[Ticket]):
         help_text="The ticket's status: `escalated` (in the queue), `claimed`, `answered`, "
         "then the customer's `resolved`, `reopened` or `closed`."
     )
-    price_cents = serializers.IntegerField(
-        source="expert_price_cents", allow_null=True, help_text="What an answer pays."
+    net_pay_cents = serializers.IntegerField(
+        source="expert_net_cents",
+        allow_null=True,
+        help_text="What an accepted answer pays you: the price less the platform's commission.",
     )
     sla_hours = serializers.SerializerMethodField(
         help_text="The answer is due this many hours after the claim."
@@ -57,7 +59,7 @@ class ExpertTicketOutput(serializers.ModelSerializer[Ticket]):
             "status",
             "category",
             "priority",
-            "price_cents",
+            "net_pay_cents",
             "sla_hours",
             "escalated_at",
             "links",
@@ -104,7 +106,12 @@ class ExpertAnswerInput(serializers.Serializer[Any]):
 class ExpertAnswerOutput(serializers.ModelSerializer[ExpertAnswer]):
     ticket = serializers.IntegerField(source="ticket_id", help_text="The ticket's id.")
     claim = serializers.IntegerField(source="claim_id", help_text="The claim it answers.")
+    net_pay_cents = serializers.IntegerField(
+        source="ticket.expert_net_cents",
+        allow_null=True,
+        help_text="What this answer pays you once accepted, after the platform's commission.",
+    )
 
     class Meta:
         model = ExpertAnswer
-        fields = ["id", "ticket", "claim", "body", "status", "price_cents", "created_at"]
+        fields = ["id", "ticket", "claim", "body", "status", "net_pay_cents", "created_at"]

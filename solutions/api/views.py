@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
@@ -20,6 +20,7 @@ from config.api import ID_PATTERN, ApiCursorPagination, ApiViewMixin, BillingRea
 from ..models import Ticket
 from ..selectors import tickets_filtered
 from ..services import tickets as ticket_services
+from ..services.masking import terms_clean, ticket_masked_copy
 from . import serializers as s
 
 READ, WRITE = "tickets:read", "tickets:write"
@@ -95,6 +96,8 @@ class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet[Ticket]):
         "correct": WRITE,
         "rate": WRITE,
         "close": WRITE,
+        "withdraw": WRITE,
+        "expert_preview": READ,
     }
 
     def get_queryset(self) -> QuerySet[Ticket]:
@@ -191,8 +194,39 @@ class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet[Ticket]):
                 current_price_cents=current,
             )
         ticket = ticket_services.ticket_escalate(
-            ticket=ticket, actor=request_user(request._request), confirmed_price_cents=current
+            ticket=ticket,
+            actor=request_user(request._request),
+            confirmed_price_cents=current,
+            masking_terms=data["masking_terms"],
         )
+        return self._out(ticket)
+
+    @extend_schema(
+        summary="What an expert would see if the ticket were escalated now",
+        parameters=[
+            OpenApiParameter(
+                "terms",
+                str,
+                many=True,
+                description="Extra words to hide (repeat the parameter for several).",
+            )
+        ],
+        responses={200: s.ExpertPreviewOutput},
+    )
+    @action(detail=True, methods=["get"], url_path="expert-preview")
+    def expert_preview(self, request: Request, number: int) -> Response:
+        ticket = self.get_object()
+        terms = terms_clean(request.query_params.getlist("terms"))
+        copy = ticket_masked_copy(ticket=ticket, extra_terms=terms)
+        return Response({"title": copy.title, "body": copy.body, "masked": copy.counts})
+
+    @extend_schema(request=None, responses={200: s.TicketOutput})
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, number: int) -> Response:
+        """Takes an escalated ticket nobody has claimed back from the experts' queue and
+        releases the price it reserved against the spend cap."""
+        ticket = self.get_object()
+        ticket_services.ticket_withdraw(ticket=ticket, actor=request_user(request._request))
         return self._out(ticket)
 
     @extend_schema(

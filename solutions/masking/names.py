@@ -587,11 +587,7 @@ def known_names_rule(names: Iterable[str]) -> Rule | None:
                 continue
             before = text[last : match.start()]
             # "Jane Doe" is one name: a space between two masked parts joins them.
-            if out and out[-1] == TOKEN["name"] and before in (" ", "\t"):
-                out.append(before)
-                out[-2:] = [TOKEN["name"]]
-                out.pop()
-            else:
+            if not (out and out[-1] == TOKEN["name"] and before in (" ", "\t")):
                 out += [before, TOKEN["name"]]
                 counts["name"] += 1
             if base != word:

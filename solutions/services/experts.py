@@ -339,6 +339,38 @@ def expert_release_claim(*, expert: User, claim_id: int) -> Claim:
     return claim
 
 
+def _hold_renew(ticket: Ticket) -> bool:
+    """An expired claim ends that expert's attempt: the price it reserved is released and
+    reserved again for the next expert under today's cap. When the cap (lowered meanwhile)
+    can't cover it, the ticket leaves the queue instead of waiting for an expert who could not
+    be paid. Call inside the transaction that holds the ticket's lock."""
+    organization = ticket.organization
+    billing.spend_hold_release(
+        organization=organization, ticket_id=ticket.pk, reason="claim expired"
+    )
+    try:
+        with transaction.atomic():
+            billing.spend_hold_place(
+                organization=organization,
+                ticket_id=ticket.pk,
+                amount_cents=ticket.expert_price_cents or 0,
+            )
+    except billing.SpendCapExceeded:
+        ticket.status = Ticket.Status.NEEDS_EXPERT
+        ticket.save(update_fields=["status", "updated_at"])
+        if ticket.author is not None:
+            notification_send(
+                user=ticket.author,
+                organization=organization,
+                kind="escalation_lapsed",
+                message=f"Ticket #{ticket.number} “{ticket.title}” left the experts' queue: "
+                "its expert's claim lapsed and the spend cap no longer covers the price.",
+                url=f"/tickets/{ticket.number}/",
+            )
+        return False
+    return True
+
+
 def claims_expire_due(now: datetime | None = None) -> int:
     """Active claims past their deadline expire: the ticket returns to the queue and the
     lapse stays on the expert's record. Each claim in its own transaction, so one failure
@@ -348,7 +380,11 @@ def claims_expire_due(now: datetime | None = None) -> int:
     expired = 0
     for claim_id, ticket_id in due.values_list("pk", "ticket_id"):
         with transaction.atomic():
-            ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+            ticket = (
+                Ticket.objects.select_for_update(of=("self",))
+                .select_related("organization", "author")
+                .get(pk=ticket_id)
+            )
             claim = (
                 Claim.objects.select_for_update(of=("self",))
                 .select_related("expert")
@@ -364,13 +400,19 @@ def claims_expire_due(now: datetime | None = None) -> int:
             ExpertProfile.objects.filter(user_id=claim.expert_id).update(
                 expired_claims=F("expired_claims") + 1
             )
+            requeued = _hold_renew(ticket)
             ticket_event_record(
                 ticket=ticket,
                 actor=None,
                 kind="claim_expired",
-                message="The expert's claim lapsed without an answer; the ticket is back in "
-                "the experts' queue.",
-                details={"claim_id": claim.pk},
+                message="The expert's claim lapsed without an answer; "
+                + (
+                    "the ticket is back in the experts' queue."
+                    if requeued
+                    else "the spend cap no longer covers the price, so the ticket left the "
+                    "experts' queue. Raise the cap and escalate it again."
+                ),
+                details={"claim_id": claim.pk, "requeued": requeued},
             )
             audit_log_record(
                 actor=None,

@@ -7,6 +7,7 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -19,7 +20,6 @@ from accounts.services import audit_log_record
 from billing import services as billing
 from ml import serving as ml_serving
 
-from ..masking import mask_text
 from ..models import (
     DEFAULT_PRIORITIES,
     Attachment,
@@ -32,6 +32,13 @@ from ..models import (
     TicketSuggestion,
 )
 from .common import notification_send, ticket_event_record
+from .masking import (
+    known_names_learn,
+    masking_context_for,
+    terms_clean,
+    text_mask,
+    ticket_masked_copy,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -224,6 +231,12 @@ def ticket_submit(
             message="Submitted the ticket"
             + (f" with {len(checked)} attachment(s)" if checked else ""),
         )
+        from ..tasks import ticket_names_learn_task
+
+        ticket_id = ticket.pk
+        # Names the ticket announces (its signature, its greeting) are masked in every later
+        # escalation of the organization; reading them is not on the submitter's clock.
+        transaction.on_commit(lambda: ticket_names_learn_task.delay(ticket_id))
     return ticket_triage(ticket=ticket)
 
 
@@ -435,10 +448,19 @@ def escalation_price_cents(ticket: Ticket) -> int:
     )
 
 
-def ticket_escalate(*, ticket: Ticket, actor: User, confirmed_price_cents: int) -> Ticket:
-    """Sends the ticket to the experts' queue at the price the agent confirmed. Experts only
-    ever see the masked copy made here."""
+def ticket_escalate(
+    *,
+    ticket: Ticket,
+    actor: User,
+    confirmed_price_cents: int,
+    masking_terms: Sequence[str] = (),
+) -> Ticket:
+    """Sends the ticket to the experts' queue at the price the agent confirmed, with the price
+    reserved against the spend cap (refused with SpendCapExceeded when the cap can't cover
+    it: no expert works for an answer that can't be paid). Experts only ever see the masked
+    copy made here, which also hides `masking_terms`."""
     _require_billing_access(ticket.organization)
+    terms = terms_clean(masking_terms)
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
         if ticket.status not in ESCALATABLE:
@@ -453,26 +475,73 @@ def ticket_escalate(*, ticket: Ticket, actor: User, confirmed_price_cents: int) 
                 "The price changed since you looked (the priority or the plan changed). "
                 "Check the new price and confirm again."
             )
-        ticket.masked_title = mask_text(ticket.title)[:200]
-        ticket.masked_body = mask_text(ticket.body)
+        organization = ticket.organization
+        hold = billing.spend_hold_place(
+            organization=organization, ticket_id=ticket.pk, amount_cents=price
+        )
+        ticket.masking_terms = terms
+        copy = ticket_masked_copy(ticket=ticket)
+        ticket.masked_title = copy.title
+        ticket.masked_body = copy.body
         ticket.expert_price_cents = price
+        ticket.expert_net_cents = billing.expert_pay(
+            gross_cents=price, commission_bps=hold.commission_bps
+        ).net_cents
         ticket.status = Ticket.Status.ESCALATED
         ticket.escalated_at = timezone.now()
         ticket.priority = ticket.priority or "medium"
         ticket.save()
+        known_names_learn(organization=organization, names=copy.found_names, ticket=ticket)
         ticket_event_record(
             ticket=ticket,
             actor=actor,
             kind="escalated",
-            message=f"Escalated to an expert at ${price / 100:,.2f}.",
-            details={"price_cents": price},
+            message=f"Escalated to an expert at ${price / 100:,.2f} (reserved against the "
+            "spend cap until the answer is accepted).",
+            details={"price_cents": price, "masked": copy.counts},
+        )
+        audit_log_record(
+            actor=actor,
+            organization=organization,
+            action="ticket.escalated",
+            target=ticket,
+            details={"price_cents": price, "masking_terms": len(terms)},
+        )
+    return ticket
+
+
+def ticket_withdraw(*, ticket: Ticket, actor: User) -> Ticket:
+    """Takes an escalated ticket that no expert has claimed back from the queue; the price it
+    reserved is released."""
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if ticket.status != Ticket.Status.ESCALATED:
+            raise ValidationError(
+                "Only a ticket waiting in the experts' queue can be withdrawn"
+                + (
+                    "; an expert is working on it."
+                    if ticket.status == Ticket.Status.CLAIMED
+                    else "."
+                )
+            )
+        released = billing.spend_hold_release(
+            organization=ticket.organization, ticket_id=ticket.pk, reason="withdrawn"
+        )
+        ticket.status = Ticket.Status.NEEDS_EXPERT
+        ticket.save(update_fields=["status", "updated_at"])
+        ticket_event_record(
+            ticket=ticket,
+            actor=actor,
+            kind="withdrawn",
+            message="Withdrew the ticket from the experts' queue"
+            + (f"; ${released / 100:,.2f} reserved for it is free again." if released else "."),
         )
         audit_log_record(
             actor=actor,
             organization=ticket.organization,
-            action="ticket.escalated",
+            action="ticket.withdrawn",
             target=ticket,
-            details={"price_cents": price},
+            details={"released_cents": released},
         )
     return ticket
 
@@ -483,16 +552,26 @@ def ticket_escalate(*, ticket: Ticket, actor: User, confirmed_price_cents: int) 
 def expert_answer_accept(
     *, ticket: Ticket, actor: User, answer_id: int, score: int, comment: str = ""
 ) -> ExpertAnswer:
-    """Accepts and rates the expert's answer: resolves the ticket, bills it once, credits the
-    expert's rating, keeps the answer as a (masked) knowledge article and a training label."""
+    """Accepts and rates the expert's answer: resolves the ticket, turns the price reserved at
+    escalation into the charge, credits the expert (net of the commission fixed then), keeps
+    the answer as a (masked) knowledge article and a training label."""
     if not 1 <= int(score) <= 5:
         raise ValidationError({"score": "Rate the answer from 1 to 5."})
     if len(comment) > 2000:
         raise ValidationError({"comment": "Keep the comment under 2,000 characters."})
+    return _answer_accept(
+        ticket_id=ticket.pk, actor=actor, answer_id=answer_id, score=int(score), comment=comment
+    )
+
+
+def _answer_accept(
+    *, ticket_id: int, actor: User | None, answer_id: int, score: int | None, comment: str = ""
+) -> ExpertAnswer:
+    """Accepting by the customer (with a rating) or automatically (`score` None)."""
     from .knowledge import article_create
 
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
         answer = ticket.answers.select_related("expert").filter(pk=answer_id).first()
         if answer is None:
             raise ValidationError("That answer does not belong to this ticket.")
@@ -502,12 +581,16 @@ def expert_answer_accept(
         ):
             raise ValidationError("This answer can no longer be accepted.")
         now = timezone.now()
+        automatic = score is None
         answer.status = ExpertAnswer.Status.ACCEPTED
-        answer.save(update_fields=["status"])
-        Rating.objects.create(answer=answer, rater=actor, score=score, comment=comment.strip())
-        ExpertProfile.objects.filter(user=answer.expert).update(
-            rating_sum=F("rating_sum") + score, rating_count=F("rating_count") + 1
-        )
+        answer.accepted_at = now
+        answer.auto_accepted = automatic
+        answer.save(update_fields=["status", "accepted_at", "auto_accepted"])
+        if score is not None:
+            Rating.objects.create(answer=answer, rater=actor, score=score, comment=comment.strip())
+            ExpertProfile.objects.filter(user=answer.expert).update(
+                rating_sum=F("rating_sum") + score, rating_count=F("rating_count") + 1
+            )
         ticket.status = Ticket.Status.RESOLVED
         ticket.resolution = Ticket.Resolution.EXPERT
         ticket.resolved_at = now
@@ -522,19 +605,19 @@ def expert_answer_accept(
             priority=ticket.priority,
             answer=answer.body,
         )
-        Feedback.objects.create(
+        if score is not None:
+            Feedback.objects.create(
+                organization=organization,
+                ticket=ticket,
+                actor=actor,
+                kind=Feedback.Kind.RATING,
+                score=score,
+            )
+        charge = billing.spend_hold_charge(
             organization=organization,
-            ticket=ticket,
-            actor=actor,
-            kind=Feedback.Kind.RATING,
-            score=score,
-        )
-        billing.usage_record(
-            organization=organization,
-            kind="expert_answer",
-            idempotency_key=f"org:{organization.pk}:ticket:{ticket.pk}:expert_answer:{answer.pk}",
-            ticket=ticket,
+            ticket_id=ticket.pk,
             unit_price_cents=answer.price_cents,
+            idempotency_key=f"org:{organization.pk}:ticket:{ticket.pk}:expert_answer:{answer.pk}",
         )
         billing.expert_earning_record(
             expert=answer.expert,
@@ -542,30 +625,75 @@ def expert_answer_accept(
             gross_cents=answer.price_cents,
             idempotency_key=f"org:{organization.pk}:ticket:{ticket.pk}:expert_earning:{answer.pk}",
             ticket_id=ticket.pk,
-            rated=True,  # accepting always carries a 1–5 rating
+            # A customer's acceptance carries a 1–5 rating; an automatic one waits out the
+            # earnings hold before it can be paid out.
+            rated=not automatic,
+            commission_bps=charge.commission_bps,
         )
+        context = masking_context_for(organization=organization, ticket=ticket)
         article_create(
             organization=organization,
             actor=actor,
-            title=(ticket.masked_title or mask_text(ticket.title))[:200],
-            body=mask_text(answer.body),
+            title=(ticket.masked_title or text_mask(ticket.title, context).text)[:200],
+            body=text_mask(answer.body, context).text,
             category=ticket.category,
             source="expert_answer",
             source_ticket=ticket,
         )
-        ticket_event_record(
-            ticket=ticket,
-            actor=actor,
-            kind="answer_accepted",
-            message=f"Accepted the expert's answer and rated it {score}/5.",
-        )
+        if automatic:
+            days = auto_accept_days()
+            ticket_event_record(
+                ticket=ticket,
+                actor=None,
+                kind="answer_auto_accepted",
+                message=f"The expert's answer was accepted automatically: nobody accepted it or "
+                f"asked a follow-up within {days} days.",
+            )
+            message = (
+                f"Your answer to “{ticket.masked_title}” was accepted automatically after "
+                f"{days} days without a reply from the customer."
+            )
+        else:
+            ticket_event_record(
+                ticket=ticket,
+                actor=actor,
+                kind="answer_accepted",
+                message=f"Accepted the expert's answer and rated it {score}/5.",
+            )
+            message = f"Your answer to “{ticket.masked_title}” was accepted and rated {score}/5."
         notification_send(
-            user=answer.expert,
-            kind="answer_accepted",
-            message=f"Your answer to “{ticket.masked_title}” was accepted and rated {score}/5.",
-            url="/experts/claims/",
+            user=answer.expert, kind="answer_accepted", message=message, url="/experts/claims/"
         )
     return answer
+
+
+DEFAULT_AUTO_ACCEPT_DAYS = 7
+
+
+def auto_accept_days() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "EXPERT_ANSWER_AUTO_ACCEPT_DAYS", DEFAULT_AUTO_ACCEPT_DAYS))
+
+
+def answers_auto_accept_due(now: datetime | None = None) -> int:
+    """Answers the customer neither accepted nor followed up on within
+    EXPERT_ANSWER_AUTO_ACCEPT_DAYS are accepted (unrated) and paid: an expert's work is never
+    left unpaid because nobody looked at it. Each in its own transaction."""
+    cutoff = (now or timezone.now()) - timedelta(days=auto_accept_days())
+    due = ExpertAnswer.objects.filter(
+        status=ExpertAnswer.Status.SUBMITTED,
+        ticket__status=Ticket.Status.ANSWERED,
+        created_at__lte=cutoff,
+    ).values_list("ticket_id", "pk")
+    accepted = 0
+    for ticket_id, answer_id in list(due):
+        try:
+            _answer_accept(ticket_id=ticket_id, actor=None, answer_id=answer_id, score=None)
+        except ValidationError:
+            continue  # accepted or followed up on since the query above
+        accepted += 1
+    return accepted
 
 
 def ticket_reopen(*, ticket: Ticket, actor: User, answer_id: int, follow_up: str) -> Ticket:
@@ -589,9 +717,11 @@ def ticket_reopen(*, ticket: Ticket, actor: User, answer_id: int, follow_up: str
         answer.follow_up = follow_up
         answer.save(update_fields=["status", "follow_up"])
         ticket.reopen_count += 1
+        context = masking_context_for(organization=ticket.organization, ticket=ticket)
         ticket.masked_body = (
-            f"{ticket.masked_body}\n\n---\nFollow-up after a first answer:\n{mask_text(follow_up)}"
-            f"\n\nPrevious answer:\n{mask_text(answer.body)}"
+            f"{ticket.masked_body}\n\n---\nFollow-up after a first answer:\n"
+            f"{text_mask(follow_up, context).text}"
+            f"\n\nPrevious answer:\n{text_mask(answer.body, context).text}"
         )
         # Back in the experts' queue (the state machine's "reopened" leg ends there).
         ticket.status = Ticket.Status.ESCALATED
@@ -624,7 +754,20 @@ def ticket_close(*, ticket: Ticket, actor: User) -> Ticket:
             raise ValidationError(
                 "An expert is working on this ticket; accept or follow up on the answer first."
             )
+        released = billing.spend_hold_release(
+            organization=ticket.organization, ticket_id=ticket.pk, reason="closed"
+        )
         ticket.status = Ticket.Status.CLOSED
         ticket.save(update_fields=["status", "updated_at"])
-        ticket_event_record(ticket=ticket, actor=actor, kind="closed", message="Closed the ticket.")
+        ticket_event_record(
+            ticket=ticket,
+            actor=actor,
+            kind="closed",
+            message="Closed the ticket"
+            + (
+                f"; ${released / 100:,.2f} reserved for an expert is free again."
+                if released
+                else "."
+            ),
+        )
     return ticket

@@ -31,6 +31,7 @@ from billing import services as billing
 from ..models import Claim, ExpertAnswer, ExpertProfile, Notification, Ticket
 from ..services import experts as services
 from ..services.expert_api_keys import expert_api_key_create, expert_api_keys
+from ..services.tickets import auto_accept_days
 
 PAGE_SIZE = 20
 
@@ -329,6 +330,7 @@ class ExpertTicketView(ExpertRequiredMixin, View):
                 and self.profile.available,
                 "active_claim": active,
                 "past_claims": [c for c in claims if c is not active],
+                "auto_accept_days": auto_accept_days(),
             },
         )
 

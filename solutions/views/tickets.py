@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -43,6 +44,7 @@ from ..forms_tickets import (
 from ..models import Attachment, ExpertAnswer, Ticket
 from ..selectors import tickets_filtered
 from ..services import tickets as services
+from ..services.masking import terms_clean, ticket_masked_copy
 
 PAGE_SIZE = 25
 
@@ -203,6 +205,12 @@ class TicketDetailView(TicketMixin, View):
             "can_escalate": ticket.status in services.ESCALATABLE
             and billing.organization_access(self.organization).can_submit,
             "price_cents": services.escalation_price_cents(ticket),
+            "hold": billing.spend_hold_of(ticket_id=ticket.pk),
+            "auto_accept_at": (
+                pending.created_at + timedelta(days=services.auto_accept_days())
+                if pending is not None
+                else None
+            ),
             "rating_form": forms.get("rating_form") or RatingForm(),
             "follow_up_form": forms.get("follow_up_form") or FollowUpForm(),
             "correction_form": forms.get("correction_form") or CorrectionForm(),
@@ -270,6 +278,11 @@ class TicketActionView(TicketMixin, View):
             elif action == "close":
                 services.ticket_close(ticket=ticket, actor=actor)
                 messages.success(request, "Ticket closed.")
+            elif action == "withdraw":
+                services.ticket_withdraw(ticket=ticket, actor=actor)
+                messages.success(
+                    request, "Withdrawn from the experts' queue; the reserved price is released."
+                )
             else:
                 return HttpResponse(status=404)
         except (ValueError, ValidationError) as exc:
@@ -279,38 +292,69 @@ class TicketActionView(TicketMixin, View):
         return detail
 
 
+def _terms_from(text: str) -> list[str]:
+    """Words to hide, one per line (commas also separate them)."""
+    return [part for line in (text or "").splitlines() for part in line.split(",")]
+
+
 class TicketEscalateView(TicketMixin, View):
-    """A confirmation page showing the price from the organization's plan."""
+    """A confirmation page with the price from the organization's plan, where the price
+    stands against the spend cap, and exactly what the expert will see (the masked copy), with
+    a field for more words to hide; "Preview" shows the copy with them, "Escalate" sends it."""
+
+    template_name = "solutions/tickets/escalate_confirm.html"
+
+    def context(self, ticket: Ticket, terms_text: str) -> dict[str, Any]:
+        price = services.escalation_price_cents(ticket)
+        terms_error = ""
+        try:
+            terms = terms_clean(_terms_from(terms_text))
+        except ValidationError as exc:
+            terms, terms_error = [], " ".join(exc.messages)
+        copy = ticket_masked_copy(ticket=ticket, extra_terms=terms)
+        cap = billing.spend_cap_status(self.organization)
+        return {
+            "ticket": ticket,
+            "price_cents": price,
+            "can_escalate": ticket.status in services.ESCALATABLE,
+            "categories": services.organization_categories(self.organization),
+            "preview": copy,
+            "masked_summary": sorted(copy.counts.items()),
+            "terms_text": terms_text,
+            "terms_error": terms_error,
+            "cap": cap,
+            "cap_covers": cap.covers(price),
+        }
 
     def get(self, request: HttpRequest, number: int) -> HttpResponse:
         ticket = self.get_ticket(number)
         return render(
-            request,
-            "solutions/tickets/escalate_confirm.html",
-            {
-                "ticket": ticket,
-                "price_cents": services.escalation_price_cents(ticket),
-                "can_escalate": ticket.status in services.ESCALATABLE,
-                "categories": services.organization_categories(self.organization),
-            },
+            request, self.template_name, self.context(ticket, request.GET.get("terms", ""))
         )
 
     def post(self, request: HttpRequest, number: int) -> HttpResponseBase:
         ticket = self.get_ticket(number)
+        terms_text = request.POST.get("terms", "")
+        if request.POST.get("intent") == "preview":
+            return render(request, self.template_name, self.context(ticket, terms_text))
         try:
             confirmed = int(request.POST.get("price_cents", "-1"))
             services.ticket_escalate(
-                ticket=ticket, actor=request_user(request), confirmed_price_cents=confirmed
+                ticket=ticket,
+                actor=request_user(request),
+                confirmed_price_cents=confirmed,
+                masking_terms=_terms_from(terms_text),
             )
         except ValueError:
             messages.error(request, "Confirm the price shown on the page.")
-            return redirect("ticket_escalate", number=number)
         except ValidationError as exc:
             for error in _messages_of(exc):
                 messages.error(request, error)
-            return redirect("ticket_escalate", number=number)
-        messages.success(request, "Escalated. Matching experts can claim it now.")
-        return redirect("ticket_detail", number=number)
+        else:
+            messages.success(request, "Escalated. Matching experts can claim it now.")
+            return redirect("ticket_detail", number=number)
+        context = self.context(self.get_ticket(number), terms_text)
+        return render(request, self.template_name, context, status=400)
 
 
 class AttachmentDownloadView(TicketMixin, View):

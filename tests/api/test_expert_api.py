@@ -103,7 +103,8 @@ def test_the_queue_is_masked_and_only_what_the_expert_may_see(
     assert item["title"] == "VPN for [email] drops"
     assert item["body"] == "Password [secret] for [email], call [phone]."
     assert item["category"] == "network" and item["priority"] == "high"
-    assert item["price_cents"] == 8000 and item["sla_hours"] == 4
+    # Net pay: the $80 price less the Starter plan's 20% commission; never the customer's price.
+    assert item["net_pay_cents"] == 6400 and "price_cents" not in item and item["sla_hours"] == 4
     assert item["links"]["self"].endswith(f"/api/v1/expert/tickets/{visible.pk}/")
     assert item["links"]["web"].endswith(f"/experts/tickets/{visible.pk}/")
     raw = response.content.decode()
@@ -177,7 +178,7 @@ def test_claim_and_answer_through_the_api_and_the_organization_accepts_it(
         "claim": claim.pk,
         "body": ANSWER,
         "status": "submitted",
-        "price_cents": 8000,
+        "net_pay_cents": 6400,
         "created_at": answered.json()["created_at"],
     }
     ticket.refresh_from_db()

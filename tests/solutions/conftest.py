@@ -10,6 +10,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import Organization, User
+from billing import services as billing
 from solutions.models import ExpertProfile, Ticket
 
 
@@ -33,8 +34,9 @@ def make_expert(make_user: Callable[..., User]) -> Callable[..., User]:
 
 @pytest.fixture
 def make_escalated_ticket(db: None) -> Callable[..., Ticket]:
-    """A ticket as `tickets.ticket_escalate` leaves it: escalated, masked copy stored, priced.
-    Built directly so expert-side tests don't depend on triage."""
+    """A ticket as `tickets.ticket_escalate` leaves it: escalated, masked copy stored, priced,
+    with its net pay and its price held against the spend cap. Built directly so expert-side
+    tests don't depend on triage."""
 
     def make(
         organization: Organization,
@@ -49,22 +51,33 @@ def make_escalated_ticket(db: None) -> Callable[..., Ticket]:
         number = (
             Ticket.objects.filter(organization=organization).aggregate(n=Max("number"))["n"] or 0
         ) + 1
-        return Ticket.objects.create(
+        price = fields.pop("expert_price_cents", 8000)
+        hold = fields.pop("hold", True)
+        pay = billing.expert_pay(
+            gross_cents=price, commission_bps=billing.commission_bps_of(organization)
+        )
+        ticket = Ticket.objects.create(
             organization=organization,
             author=author,
             number=number,
             title=title,
             body=body,
-            status=Ticket.Status.ESCALATED,
+            status=fields.pop("status", Ticket.Status.ESCALATED),
             category=category,
             priority=priority,
             predicted_category=category,
             predicted_priority=priority,
             masked_title=fields.pop("masked_title", title),
             masked_body=fields.pop("masked_body", body),
-            expert_price_cents=fields.pop("expert_price_cents", 8000),
+            expert_price_cents=price,
+            expert_net_cents=pay.net_cents,
             escalated_at=fields.pop("escalated_at", timezone.now()),
             **fields,
         )
+        if hold:
+            billing.spend_hold_place(
+                organization=organization, ticket_id=ticket.pk, amount_cents=price
+            )
+        return ticket
 
     return make

@@ -519,7 +519,9 @@ def test_queue_page_lists_matches_and_explains_an_empty_or_closed_queue(
     assert page.status_code == 200
     rows = page.context["rows"]
     assert [r.ticket for r in rows] == [secret_ticket] and rows[0].sla_hours == 4
-    assert "$80.00" in page.content.decode()
+    # The expert sees what the answer pays them (price $80 less the Starter plan's 20%
+    # commission), never the customer's price.
+    assert "$64.00" in page.content.decode() and "$80.00" not in page.content.decode()
     empty = login(make_expert(skills=("printing",))).get(reverse("expert_queue"))
     assert 'data-testid="queue-empty"' in empty.content.decode()
     away = login(make_expert(available=False)).get(reverse("expert_queue"))

@@ -296,8 +296,14 @@ def test_page_actions_solve_and_escalate(org_with_model, agent, login):
     confirm = client.get(reverse("ticket_escalate", args=[ticket.number]))
     price = services.escalation_price_cents(ticket)
     assert f"${price / 100:,.2f}" in confirm.content.decode()
-    stale = client.post(reverse("ticket_escalate", args=[ticket.number]), {"price_cents": "1"})
-    assert stale.status_code == 302
+    stale = client.post(
+        reverse("ticket_escalate", args=[ticket.number]),
+        {"price_cents": "1", "terms": "Project Falcon", "intent": "escalate"},
+    )
+    # The page comes back with the error and with the words the agent typed, not emptied.
+    assert stale.status_code == 400
+    assert "The price changed" in stale.content.decode()
+    assert "Project Falcon" in stale.content.decode()
     ticket.refresh_from_db()
     assert ticket.status != Ticket.Status.ESCALATED
     client.post(reverse("ticket_escalate", args=[ticket.number]), {"price_cents": str(price)})
