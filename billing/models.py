@@ -178,6 +178,9 @@ class StripeEvent(models.Model):
     payload = models.JSONField()
     received_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Whoever set this first handles the event; past it, a crashed handler's claim lapses and
+    # Stripe's next retry handles the event again.
+    claimed_until = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
 
     class Meta:

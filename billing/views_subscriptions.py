@@ -24,7 +24,7 @@ from accounts.tenancy import ManagerRequiredMixin, request_user
 from . import stripe_gateway
 from .models import BillingAccount, Plan
 from .services import subscriptions as subs
-from .webhooks import InvalidSignature, event_receive, event_verify
+from .webhooks import InvalidSignature, MalformedEvent, event_receive, event_verify
 
 logger = logging.getLogger(__name__)
 
@@ -195,11 +195,28 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         event = event_verify(request.body, request.headers.get("Stripe-Signature"))
     except InvalidSignature as exc:
         logger.warning("stripe webhook rejected: %s", exc)
-        return HttpResponse("invalid signature", status=400)
+        return _problem(400, "The Stripe-Signature does not verify.", "invalid-signature")
+    except MalformedEvent as exc:
+        logger.warning("stripe webhook malformed: %s", exc)
+        return _problem(400, f"Not a Stripe event: {exc}.", "malformed-event")
     try:
         _, handled = event_receive(event)
     except Exception:
         logger.exception("stripe webhook %s failed", event.get("id"))
         # A 500 makes Stripe deliver it again later; the stored record keeps the error.
-        return HttpResponse("handler failed", status=500)
+        return _problem(500, "Handling the event failed; Stripe will deliver it again.", "error")
     return HttpResponse("ok" if handled else "duplicate", status=200)
+
+
+def _problem(status: int, detail: str, code: str) -> JsonResponse:
+    """Errors in the API's RFC 9457 shape; Stripe only reads the status."""
+    return JsonResponse(
+        {
+            "type": f"https://expertdesk.example/problems/{code}",
+            "title": "Invalid request" if status == 400 else "Error",
+            "status": status,
+            "detail": detail,
+        },
+        status=status,
+        content_type="application/problem+json",
+    )

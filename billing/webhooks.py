@@ -8,12 +8,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Organization
@@ -30,8 +31,17 @@ TOLERANCE_S = 300
 Handler = Callable[[Mapping[str, Any]], None]
 
 
+# How long one delivery may take to handle an event before another delivery may take over:
+# handlers make a few Stripe API calls, each with the SDK's own timeout.
+CLAIM_LEASE = timedelta(minutes=5)
+
+
 class InvalidSignature(Exception):
     pass
+
+
+class MalformedEvent(ValueError):
+    """Signed, but not shaped like a Stripe event: answered 400, never handled."""
 
 
 def event_verify(payload: bytes, signature: str | None) -> dict[str, Any]:
@@ -48,6 +58,13 @@ def event_verify(payload: bytes, signature: str | None) -> dict[str, Any]:
         raise InvalidSignature(str(exc)) from exc
     if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
         raise InvalidSignature("not a Stripe event")
+    if not isinstance(event["id"], str) or not isinstance(event["type"], str):
+        raise MalformedEvent("the event's id and type must be strings")
+    if len(event["id"]) > 100 or len(event["type"]) > 100:
+        raise MalformedEvent("the event's id or type is too long")
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        raise MalformedEvent("the event's data.object must be an object")
     return event
 
 
@@ -174,8 +191,9 @@ HANDLERS: dict[str, Handler] = {
 
 def event_receive(event: Mapping[str, Any]) -> tuple[StripeEvent, bool]:
     """Stores the event once and handles it; returns (record, handled_now). A delivery of an
-    event already handled does nothing; one whose handling failed is handled again (Stripe
-    retries failed deliveries, and the record keeps the last error)."""
+    event already handled, or being handled by another delivery right now, does nothing; one
+    whose handling failed is handled again (Stripe retries failed deliveries, and the record
+    keeps the last error)."""
     event_id = str(event["id"])
     try:
         # Insert first, not get-or-create: a transaction that reads before it writes can't
@@ -188,16 +206,28 @@ def event_receive(event: Mapping[str, Any]) -> tuple[StripeEvent, bool]:
         record = StripeEvent.objects.get(event_id=event_id)
     if record.processed_at is not None:
         return record, False
+    # Claim it with one conditional UPDATE: of concurrent deliveries exactly one sets the lease
+    # (the database serializes the row), the others see 0 rows and leave it to that one.
+    now = timezone.now()
+    claimed = (
+        StripeEvent.objects.filter(pk=record.pk, processed_at__isnull=True)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(claimed_until=now + CLAIM_LEASE)
+    )
+    if not claimed:
+        return record, False
     handler = HANDLERS.get(record.type)
     try:
         if handler is not None:
-            obj = (event.get("data") or {}).get("object") or {}
-            handler(obj)
+            handler(event["data"]["object"])
     except Exception as exc:
-        record.error = f"{type(exc).__name__}: {exc}"[:2000]
-        record.save(update_fields=["error"])
+        # The claim goes with the failure, so Stripe's retry can handle the event again.
+        StripeEvent.objects.filter(pk=record.pk).update(
+            error=f"{type(exc).__name__}: {exc}"[:2000], claimed_until=None
+        )
         raise
-    record.processed_at = timezone.now()
-    record.error = ""
-    record.save(update_fields=["processed_at", "error"])
+    StripeEvent.objects.filter(pk=record.pk).update(
+        processed_at=timezone.now(), error="", claimed_until=None
+    )
+    record.refresh_from_db()
     return record, True

@@ -105,6 +105,35 @@ _ES_STREET = re.compile(
     r",?[ \t]*(?:n[º°o]\.?[ \t]*)?[0-9]{1,4}(?![\w-])(?:[ \t,]*[0-9]+º?[ \t]?[A-Z]?)?"
     r"(?:,?[ \t]*(?:\r?\n[ \t]*)?[0-9]{5}[ \t]+[A-ZÁÉÍÓÚ][\w'’-]*+)?"
 )
+# Street type first, then the name and the number: Portuguese, Italian, Polish, Romanian and
+# Spanish forms ("Rua Augusta 112", "Via Roma 12", "ul. Marszałkowska 84/92").
+_PREFIX_STREET = re.compile(
+    r"(?P<type>[RAVTPLECSBuUaApP](?<![\w-].)(?:(?<=R)ua|(?<=A)(?:venida|lameda|v\.)|(?<=T)ravessa"
+    r"|(?<=P)(?:raça|raca|iazza|iazzale|iac)|(?<=L)argo|(?<=E)strada|(?<=V)(?:ia|iale|icolo)"
+    r"|(?<=C)(?:orso|alea)|(?<=S)(?:trada|tr\.)|(?<=B)(?:ulevardul|d\.)|(?<=[uU])l(?:\.|ica)"
+    r"|(?<=[aA])l(?:\.|eja)|(?<=[pP])l(?:\.|ac)))[ \t]+"
+    r"(?:(?:de|da|do|dos|das|di|del|della|dei|degli|delle)[ \t]+)?[A-ZÀ-ÖØ-ÞŁŚŻŹĆŃ0-9][\w'’.-]*+"
+    r"(?:[ \t]+(?:de|da|do|dos|das|di|del|della|dei|e|[A-ZÀ-ÖØ-ÞŁŚŻŹĆŃ][\w'’.-]*+)){0,4}+"
+    rf",?[ \t]*(?:n\.?[º°o]?\.?[ \t]*)?{_HOUSE_NUMBER}(?![\w-])"
+    r"(?:[ \t]*(?:m\.|lok\.|apt\.?|int\.?|[0-9]{1,2}\.?[º°ª])[ \t]*[\w.]{0,6})?"
+    r"(?:,?[ \t]*(?:[\w.º°ª]{1,6}[ \t]*){0,2},?[ \t]*(?:\r?\n[ \t]*)?"
+    r"(?:[0-9]{4}-[0-9]{3}|[0-9]{2}-[0-9]{3}|[0-9]{5}|[0-9]{4})[ \t]+[A-ZÀ-ÖØ-ÞŁŚŻŹĆŃ][\w'’-]*+)?"
+)
+# Nordic compounds: "Storgatan 12B, 114 51 Stockholm", "Nørregade 7", "Karl Johans gate 1".
+_NORDIC_STREET = re.compile(
+    r"[A-ZÅÄÖÆØ](?<![\w-].)[a-zåäöæøé]{2,}(?:gatan|gata|vägen|väg|gränd|torget|gade|vej|veien"
+    r"|vegen|vei|gate|gaten|plads|torv|stræde|tie|katu|kuja)"
+    rf"[ \t]+{_HOUSE_NUMBER}(?![\w-])"
+    r"(?:,?[ \t]*(?:\r?\n[ \t]*)?(?:[0-9]{3}[ \t]?[0-9]{2}|[0-9]{4,5})[ \t]+[A-ZÅÄÖÆØ][\w-]*+)?"
+)
+
+
+def _prefix_street(match: re.Match[str]) -> str | None:
+    kind = match["type"]
+    # "Via" and "Av." also start ordinary phrases ("via VPN 2"): only with a capitalised name.
+    return TOKEN["address"] if kind not in ("Via", "via") or match.group()[4:5].isupper() else None
+
+
 # US "Mountain View, CA 94043" on a line of its own, and UK postcodes wherever they stand.
 _US_TOWN_LINE = re.compile(
     rf"[A-Z](?<![\w-].)[\w'’.-]*+(?:[ \t]+[A-Z][\w'’.-]*+){{0,3}},[ \t]*(?:{_US_STATES})"
@@ -153,6 +182,8 @@ RULES: tuple[Rule, ...] = (
     regex_rule(_NL_STREET, _address),
     regex_rule(_FR_STREET, _address),
     regex_rule(_ES_STREET, _address),
+    regex_rule(_PREFIX_STREET, _prefix_street),
+    regex_rule(_NORDIC_STREET, _address),
     regex_rule(_US_TOWN_LINE, _address),
     regex_rule(_UK_POSTCODE_ALONE, _address),
     regex_rule(_PO_BOX, _address),

@@ -89,7 +89,12 @@ def keywords(words: Iterable[str], *, camel_case: bool = False) -> str:
     first = "".join(sorted(f"{c}{c.upper()}" for c in by_first))
     # Not after a letter or digit; with camel_case also at a hump: newPassword, clientSecret.
     boundary = r"(?:(?<![^\W_].)|(?<=[a-z][A-Z]))" if camel_case else r"(?<![^\W_].)"
-    tails = "|".join(f"(?<={c})(?:{'|'.join(rest)})" for c, rest in by_first.items())
+    # Longest alternatives first: "clave wifi" must be tried before "clave", or the shorter
+    # key would match and leave the real value unread.
+    tails = "|".join(
+        f"(?<={c})(?:{'|'.join(sorted(rest, key=len, reverse=True))})"
+        for c, rest in by_first.items()
+    )
     return rf"[{first}]{boundary}(?i:{tails})(?![^\W_])"
 
 

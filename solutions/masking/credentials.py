@@ -77,11 +77,27 @@ _WEBHOOK_URL = re.compile(
     r"|discord(?:app)?\.com/api/webhooks/"
     r"|chat\.googleapis\.com/v1/spaces/"
     r"|api\.telegram\.org/bot"
+    r"|hooks\.zapier\.com/hooks/(?:catch|standard)/"
+    r"|maker\.ifttt\.com/trigger/[^\s/]{1,64}/with/key/"
     r")(?P<secret>[^\s\"'<>?#)\[\]]{6,512}+)"
 )
 
 
 def _webhook_url(match: re.Match[str]) -> str | None:
+    return swap(match, "secret", TOKEN["secret"])
+
+
+# Self-hosted chat (Mattermost, Rocket.Chat, Gitea, n8n): `/hooks/<token>` on any host, the
+# token long and random.
+_HOOK_PATH = re.compile(
+    r"/(?i:hooks|webhooks?)/(?P<secret>[A-Za-z0-9_-]{20,256}+(?:/[A-Za-z0-9_-]{8,256}+)?)"
+)
+
+
+def _hook_path(match: re.Match[str]) -> str | None:
+    token = match["secret"]
+    if sum(ch.isdigit() for ch in token) < 2 or token.isdigit():
+        return None
     return swap(match, "secret", TOKEN["secret"])
 
 
@@ -195,6 +211,22 @@ _CODE_LIST = re.compile(
 _CODE = re.compile(r"[A-Za-z0-9]{3,10}(?:[ -][A-Za-z0-9]{3,10})?(?=[ \t]*(?:\r?\n|\Z))")
 
 
+# The same codes on one line: "backup codes in case you need them: 8841-2207 5530-1196".
+_CODE_LIST_INLINE = re.compile(
+    rf"(?P<head>{_CODE_HEADS}[^\n:]{{0,40}}:[ \t]*)"
+    r"(?P<codes>[A-Za-z0-9]{3,10}(?:-[A-Za-z0-9]{3,10})?(?:[ \t,;]+[A-Za-z0-9]{3,10}"
+    r"(?:-[A-Za-z0-9]{3,10})?){1,19})"
+)
+_INLINE_CODE = re.compile(r"[A-Za-z0-9]{3,10}(?:-[A-Za-z0-9]{3,10})?")
+
+
+def _code_list_inline(match: re.Match[str]) -> str | None:
+    codes = match["codes"]
+    if sum(ch.isdigit() for ch in codes) < 6:
+        return None
+    return match["head"] + _INLINE_CODE.sub(TOKEN["secret"], codes)
+
+
 def _code_list(match: re.Match[str]) -> str | None:
     codes = match["codes"]
     if not any(ch.isdigit() for ch in codes):
@@ -268,6 +300,11 @@ _API_CREDENTIAL_KEYS = (
 # Keys whose value is a password: prose in several languages, Wi-Fi keys included.
 _LOGIN_CREDENTIAL_KEYS = (
     "password",
+    # Misspelt as people type it.
+    r"pass?wo?r?d",
+    r"passowrd",
+    r"passwrod",
+    r"pasw(?:oo)?rd",
     "passwort",
     "passwd",
     "kennwort",
@@ -286,7 +323,11 @@ _LOGIN_CREDENTIAL_KEYS = (
     r"has(?:ł|l)o",
     r"heslo",
     r"salasana",
-    r"wi-?fi[ _-]?(?:key|code|pass)",
+    r"wi-?fi[ _-]?(?:key|code|pass|sleutel|schl(?:ü|ue)ssel)",
+    *(
+        f"{word}[ _-]?(?:du[ \t]+|de[ \t]+|do[ \t]+|del[ \t]+)?wi-?fi"
+        for word in ("code", "clave", "chave", "cl(?:é|e)")
+    ),
     r"wlan[ _-]?(?:key|code|schl(?:ü|ue)ssel)",
     r"wpa[23]?(?:[ _-]?psk)?[ _-]?(?:key|passphrase)",
     r"(?:network|security|wireless)[ _-]?key",
@@ -307,7 +348,8 @@ _WEAK_KEYS = frozenset({"pass", "mdp", "psk", "sig"})
 # "password: x", "password is x", "password - x", "password x".
 _SEP_ASSIGN = r"[\"']?[ \t]*(?:=>|:=|[:=])[ \t]*"
 _SEP_VERB = (
-    r"[ \t]+(?i:is|was|ist|lautet|est|es|era|é|sera|wird|will[ \t]+be|would[ \t]+be"
+    r"[ \t]+(?i:is|was|ist|lautet|est|es|era|é|è|sera|wird|er|är|jest|wordt|will[ \t]+be"
+    r"|would[ \t]+be"
     r"|should[ \t]+be|must[ \t]+be)(?:[ \t]+(?i:now|still|currently|jetzt|nun|actuellement"
     r"|ahora|temporarily|temporär|temporaire))?[ \t]*:?[ \t]+"
 )
@@ -538,7 +580,19 @@ _CLI_SHORT = re.compile(
     r"|[^\s\"'<>;&|-][^\s\"'<>;&|]*+))"
 )
 _PASSWORD_FLAGS = {
-    "-p": ("mysql", "mariadb", "mysqldump", "mysqladmin", "sshpass", "mongo", "mongosh", "7z"),
+    "-p": (
+        "mysql",
+        "mariadb",
+        "mysqldump",
+        "mysqladmin",
+        "sshpass",
+        "mongo",
+        "mongosh",
+        "7z",
+        "psexec",
+        "paexec",
+        "winrs",
+    ),
     "-P": ("sqlcmd", "bcp", "osql", "zip", "unzip"),
     "-a": ("redis-cli",),
     "-w": ("ldapsearch", "ldapmodify", "ldapadd", "ldapdelete", "ldappasswd", "ldapwhoami"),
@@ -556,6 +610,103 @@ _NET_USE = re.compile(
     r"[Nn](?<![\w-].)(?i:et[ \t]+use)[ \t]+(?:[A-Za-z]:[ \t]+)?\\\\[^\s]++[ \t]+"
     r"(?P<value>[^\s/*][^\s]*+)"
 )
+# `htpasswd -b[c] FILE USER PASSWORD`: the password is the last argument.
+_HTPASSWD = re.compile(
+    r"h(?<![\w-].)tpasswd[ \t]+(?:-[a-zA-Z]*[ \t]+)*?-[a-zA-Z]*b[a-zA-Z]*[ \t]+"
+    r"(?:-[a-zA-Z]+[ \t]+)*[^\s]+[ \t]+[^\s]+[ \t]+(?P<value>[^\s]+)"
+)
+# ~/.pgpass lines: host:port:database:user:password.
+_PGPASS = re.compile(
+    r"[A-Za-z0-9*](?<![\w.:-].)[\w.*-]{0,252}:(?:[0-9]{2,5}|\*):[\w.*-]{1,63}:[\w.*@-]{1,63}:"
+    r"(?P<value>[^\s:]{3,256})(?=\s|\Z)"
+)
+# Go and other DSNs without a scheme: user:password@tcp(host:3306)/db.
+_DSN = re.compile(
+    r"[\w.-](?<![\w.-].)[\w.-]{0,63}:(?P<value>[^\s@:/\"']{1,256})@(?=(?:tcp|udp|unix)\()"
+)
+# A quoted key that names a secret, then its quoted value: PHP's define('DB_PASSWORD', 'x'),
+# 'password' => 'x', os.environ["API_TOKEN"] = "x", ["password"] = "x".
+_QUOTED_PAIR = re.compile(
+    r"(?P<q1>[\"'])(?P<key>[\w.-]{0,40}(?i:password|passwd|pwd|secret|token|api_?key|apikey"
+    r"|passphrase|private_?key|access_?key)[\w.-]{0,40})(?P=q1)[ \t]*(?:\][ \t]*)?"
+    r"(?:,|=>|:|=)[ \t]*(?P<q2>[\"'])(?P<value>[^\"'\r\n]{1,512})(?P=q2)"
+)
+# XML elements named for a secret: <Password>x</Password>, and unattend.xml's
+# <AdministratorPassword><Value>x</Value>.
+_XML_SECRET = re.compile(
+    r"<(?P<tag>[\w:.-]{0,40}(?i:password|passwd|pwd|secret|token|apikey|api_key|passphrase"
+    r"|privatekey|accesskey)[\w:.-]{0,40})(?:[ \t][^<>]{0,200})?>"
+    r"(?P<gap>[ \t\r\n]{0,40}(?:<(?i:value)>)?)(?P<value>[^<\s][^<]{0,511})(?=<)"
+)
+
+
+def _xml_secret(match: re.Match[str]) -> str | None:
+    value = match["value"].rstrip()
+    if (
+        is_placeholder(value)
+        or value.casefold() in NOT_VALUES
+        or value.casefold()
+        in (
+            "true",
+            "false",
+        )
+    ):
+        return None
+    start = match.start("value") - match.start()
+    whole = match.group()
+    return whole[:start] + TOKEN[_secret_kind(match)] + whole[start + len(value) :]
+
+
+# On a line about Wi-Fi, the word "key" (in any language) with a colon gives the key:
+# "WLAN für Patienten: Praxis-Gast, Schlüssel: Zahnarzt2024Gast".
+_WIFI_LINE = re.compile(
+    r"(?im)^(?P<head>[^\n]{0,120}?(?:wi-?fi|wlan|ssid|wpa2?|hotspot|wireless)[^\n]{0,80}?"
+    r"(?<![^\W_])(?:schl(?:ü|ue)ssel|key|code|clave|cl(?:é|e)|chave|sleutel|n(?:ø|o)gle"
+    r"|nyckel|avain|kennwort|pass|pw)[ \t]*[:=][ \t]*)(?P<value>[^\s,;]{4,64})"
+)
+
+
+def _wifi_line(match: re.Match[str]) -> str | None:
+    core = match["value"].rstrip(TRAILING)
+    if is_placeholder(match["value"]) or core.casefold() in NOT_VALUES:
+        return None
+    if not looks_like_password(core) and not (len(core) >= 8 and core.isalpha()):
+        return None
+    return match["head"] + TOKEN["password"] + match["value"][len(core) :]
+
+
+# A password that stands a few words after the word, set apart in brackets or quotes, or
+# shaped like one with a symbol: "the temporary password I was given (Temp-4471-Xq)", "new
+# password 👉 Palmtree#88".
+_NEARBY_PASSWORD = re.compile(
+    r"(?P<head>"
+    + keywords(["password", "passwort", "kennwort", r"mot[ \t]+de[ \t]+passe", "contraseña"])
+    + r"(?P<gap>(?:[ \t]+[^\s]{1,20}){0,6}?[ \t]+))"
+    # A digit in the value, so the search skips the words in between instead of taking one.
+    r"(?P<open>[(\"'“«`])?(?=[^\s)\"'”»`]{0,63}[0-9])(?P<value>[^\s)\"'”»`]{4,64})"
+    r"(?(open)[)\"'”»`])"
+)
+
+
+def _nearby_password(match: re.Match[str]) -> str | None:
+    value = match["value"]
+    core = value.rstrip(TRAILING)
+    if is_placeholder(value) or core.casefold() in NOT_VALUES or _TECHNICAL.fullmatch(core):
+        return None
+    if re.search(r"[.!?;:=]([ \t]|\Z)", match["gap"]):
+        return None  # past the end of the sentence, or a value tied by ":" (other rules)
+    symbols = sum(not ch.isalnum() for ch in core)
+    letters = sum(ch.isalpha() for ch in core)
+    digits = sum(ch.isdigit() for ch in core)
+    enclosed = match["open"] is not None
+    strong = letters and digits and symbols and any(ch.isupper() for ch in core)
+    if not ((enclosed and looks_like_password(core)) or strong):
+        return None
+    start = match.start("value") - match.start()
+    whole = match.group()
+    return whole[:start] + TOKEN["password"] + whole[start + len(core) :]
+
+
 # PowerShell: ConvertTo-SecureString "Secret" -AsPlainText.
 _SECURE_STRING = re.compile(
     r"C(?<![\w-].)(?i:onvertTo-SecureString)[ \t]+(?:-String[ \t]+)?(?P<q>[\"'])"
@@ -573,17 +724,25 @@ _SENSITIVE_SETTINGS = (
 )
 _CONFIG_ATTRIBUTE = re.compile(
     rf"(?P<attr>[kKnN](?<![\w-].)(?i:ey|ame))[\"']?[ \t]*[=:][ \t]*[\"']?"
-    rf"{_SENSITIVE_SETTINGS}[\"']?"
+    rf"(?P<setting>{_SENSITIVE_SETTINGS})[\"']?"
     r"[ \t]*,?[ \t]*(?:\r?\n[ \t-]{0,40})?(?i:value)[\"']?[ \t]*[=:][ \t]*(?P<q>[\"'])?"
     r"(?P<value>(?(q)[^\"'\r\n]{1,512}|[^\s\"'<>,}]{1,512}))"
 )
+
+
+def _secret_kind(match: re.Match[str]) -> str:
+    """A value named for a password is a `[password]`, for a key or token a `[secret]`."""
+    name = next((match[g] for g in ("key", "tag", "setting") if g in match.re.groupindex), None)
+    if name is None:
+        return "password"
+    return "password" if re.search(r"(?i:pass|pwd)", name) else "secret"
 
 
 def _quoted_value(match: re.Match[str]) -> str | None:
     value = match["value"]
     if is_placeholder(value) or value.casefold() in NOT_VALUES or value.startswith("$"):
         return None
-    return swap(match, "value", TOKEN["password"])
+    return swap(match, "value", TOKEN[_secret_kind(match)])
 
 
 def _cli_user_pass(match: re.Match[str]) -> str | None:
@@ -644,6 +803,7 @@ RULES: tuple[Rule, ...] = (
     mask_private_keys,
     regex_rule(_URL_CREDENTIALS, _url_credentials, needs="://"),
     regex_rule(_WEBHOOK_URL, _webhook_url),
+    regex_rule(_HOOK_PATH, _hook_path, needs="/"),
     regex_rule(_QUERY_SECRET, _query_secret, needs="="),
     regex_rule(_AUTH_HEADER, _header_value),
     regex_rule(_COOKIE_HEADER, _header_value),
@@ -652,6 +812,12 @@ RULES: tuple[Rule, ...] = (
     regex_rule(_RECOVERY_KEYS, _recovery_key_replace, needs="-"),
     regex_rule(_BITLOCKER_SPACED, _bitlocker_replace),
     regex_rule(_CODE_LIST, _code_list),
+    regex_rule(_CODE_LIST_INLINE, _code_list_inline),
+    regex_rule(_XML_SECRET, _xml_secret, needs="<"),
+    regex_rule(_QUOTED_PAIR, _quoted_value),
+    regex_rule(_PGPASS, _quoted_value, needs=":"),
+    regex_rule(_DSN, _quoted_value, needs="@"),
+    regex_rule(_HTPASSWD, _quoted_value, needs="htpasswd"),
     regex_rule(_SECURE_STRING, _quoted_value),
     regex_rule(_WIFI_QR, _quoted_value, needs="IFI:"),
     regex_rule(_CONFIG_ATTRIBUTE, _quoted_value),
@@ -664,6 +830,8 @@ RULES: tuple[Rule, ...] = (
     regex_rule(_NET_USER, _net_user_replace),
     regex_rule(_NET_USE, _net_user_replace),
     regex_rule(_ACCOUNT_PAIR, _account_pair),
+    regex_rule(_WIFI_LINE, _wifi_line),
+    regex_rule(_NEARBY_PASSWORD, _nearby_password),
     regex_rule(_PIN, _pin_replace),
     regex_rule(_BARE_KEY, _bare_key),
 )

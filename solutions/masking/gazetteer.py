@@ -63,6 +63,10 @@ AMBIGUOUS = frozenset(
     deacon pastor parson judge sheriff bishop abbot monk friar saint santa angel devil
     buster ranger hunter archer fisher porter carter cooper taylor tyler turner walker
     parker spencer chandler mason sawyer tanner wyatt dallas trent kent brent
+    charlotte augusta helena regina alexandria eugene kingston lafayette salem marion
+    valencia santiago sofia lima quito victoria adelaide perth darwin hamilton wellington
+    nelson jersey chester lancaster winchester preston bradford clifton orange
+    core sub pro max mini nova stella luna aurora apollo atlas titan orion zeus juno
     """.split()
 )
 
@@ -91,7 +95,13 @@ NOT_SURNAMES = frozenset(
     uefi kernel driver drivers firmware patch hotfix build builds pipeline job jobs task
     tasks agent agents node nodes cluster pod pods container containers image images
     instance instances volume volumes bucket buckets queue queues topic topics event events
-    log logs monitor monitoring alert alerts
+    log logs monitor monitoring alert alerts switches status type mode level name value list
+    view grid field form button menu tab page site room rooms floor building point control
+    panel change changes request requests release releases upgrade migration rollout plan
+    review approval approvals notes note summary details overview schedule meeting meetings
+    training session sessions board boards channel channels chat calendar mailbox inbox
+    license licence licenses licences subscription subscriptions tenant region zone zones
+    core edge hub branch office offices plant warehouse lab labs
     """.split()
 )
 
@@ -157,9 +167,10 @@ def fold(word: str) -> str:
 
 
 @cache
-def first_names() -> frozenset[str]:
-    """Folded first names (loaded once per process, about 50 ms)."""
-    found: set[str] = {fold(name) for name in _SUPPLEMENT}
+def first_names() -> dict[str, int]:
+    """Folded first names and how common each is (the dictionary's 1 = rare to 13 = extremely
+    common, the highest over its countries); loaded once per process, about 50 ms."""
+    found: dict[str, int] = dict.fromkeys((fold(name) for name in _SUPPLEMENT), 5)
     data = resources.files("gender_guesser") / "data" / "nam_dict.txt"
     with data.open(encoding="utf-8") as lines:
         for line in lines:
@@ -168,23 +179,44 @@ def first_names() -> frozenset[str]:
             if line[:1] in ("#", "=") or len(line) < 31 or line[29] == "+":
                 continue
             name = line[3:29].strip()
-            if "+" in name:  # Asian compound names: "Jun+Wei" is "Jun-Wei", "Jun Wei", "Junwei"
-                found.add(fold(name.replace("+", "")))
-                found.add(fold(name.replace("+", "-")))
+            if len(name) < 2:
                 continue
-            if len(name) > 1:
-                found.add(fold(name))
-    return frozenset(found)
+            frequency = max((int(ch, 16) for ch in line[30:85] if ch in _HEX), default=1)
+            # Asian compound names: "Jun+Wei" is written "Jun-Wei" or "Jun Wei" (each part a
+            # word of its own); the run-together form would also match place names.
+            key = fold(name.replace("+", "-"))
+            found[key] = max(frequency, found.get(key, 0))
+    return found
 
 
-def is_first_name(word: str) -> bool:
-    return fold(word) in first_names()
+_HEX = frozenset("0123456789ABCDEF")
 
 
 @lru_cache(maxsize=65536)
-def is_clear_first_name(word: str) -> bool:
+def name_frequency(word: str) -> int:
+    """How common `word` is as a first name (0: not one). "Jean-Baptiste" counts when each of
+    its parts is a first name."""
+    names = first_names()
+    key = fold(word)
+    if key in names:
+        return names[key]
+    if "-" in key:
+        parts = [names.get(part, 0) for part in key.split("-") if part]
+        return min(parts) if parts and all(parts) else 0
+    return 0
+
+
+def is_first_name(word: str, min_frequency: int = 1) -> bool:
+    return name_frequency(word) >= min_frequency
+
+
+@lru_cache(maxsize=65536)
+def is_clear_first_name(word: str, min_frequency: int = 1) -> bool:
     """A first name that is not also an ordinary word: enough on its own after a greeting."""
     key = fold(word)
     return (
-        len(key) > 2 and key in first_names() and key not in AMBIGUOUS and key not in COMMON_WORDS
+        len(key) > 2
+        and name_frequency(word) >= min_frequency
+        and key not in AMBIGUOUS
+        and key not in COMMON_WORDS
     )

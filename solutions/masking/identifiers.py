@@ -12,9 +12,15 @@ from types import ModuleType
 
 from stdnum import iban as stdnum_iban
 from stdnum import luhn
+from stdnum.be import nn as be_nn
+from stdnum.br import cpf as br_cpf
+from stdnum.cn import ric as cn_ric
 from stdnum.es import dni as es_dni
 from stdnum.es import nie as es_nie
+from stdnum.fi import hetu as fi_hetu
+from stdnum.in_ import aadhaar as in_aadhaar
 from stdnum.it import codicefiscale as it_codicefiscale
+from stdnum.mx import curp as mx_curp
 from stdnum.us import ssn as us_ssn
 
 from .base import TOKEN, Rule, keywords, regex_rule
@@ -83,6 +89,21 @@ _NATIONAL_IDS: tuple[tuple[re.Pattern[str], ModuleType], ...] = (
     # Spanish DNI and NIE: 12345678Z, X1234567L.
     (re.compile(r"[0-9](?<![\w.-].)[0-9]{7}-?[A-Z](?!\w)"), es_dni),
     (re.compile(r"[XYZ](?<![\w].)-?[0-9]{7}-?[A-Z](?!\w)"), es_nie),
+    # Chinese resident ID: 18 characters with the birth date inside and a check digit.
+    (re.compile(r"[1-9](?<![\w.-].)[0-9]{16}[0-9X](?![\w-])"), cn_ric),
+    # Mexican CURP: GOMC850712MDFRRR00.
+    (re.compile(r"[A-Z](?<![\w].)[A-Z]{3}[0-9]{6}[HM][A-Z]{5}[0-9A-Z][0-9](?!\w)"), mx_curp),
+    # Finnish HETU: 040693-416U.
+    (re.compile(r"[0-9](?<![\w.-].)[0-9]{5}[-+AYXWVUBCDEF][0-9]{3}[0-9A-Y](?![\w-])"), fi_hetu),
+    # Belgian national number as written on cards: 90.04.12-778.04.
+    (re.compile(r"[0-9](?<![\w.-].)[0-9]\.[0-9]{2}\.[0-9]{2}-[0-9]{3}\.[0-9]{2}(?![\w.-])"), be_nn),
+    # Brazilian CPF as written: 123.456.789-09.
+    (re.compile(r"[0-9](?<![\w.-].)[0-9]{2}\.[0-9]{3}\.[0-9]{3}-[0-9]{2}(?![\w.-])"), br_cpf),
+    # Indian Aadhaar as written: 2345 6789 0123 (Verhoeff check digit).
+    (
+        re.compile(r"[2-9](?<![\w.-].)[0-9]{3}[ -][0-9]{4}[ -][0-9]{4}(?![\w.-]|[ -][0-9])"),
+        in_aadhaar,
+    ),
 )
 
 
@@ -145,18 +166,48 @@ _ID_WORDS = keywords(
         r"driver['’]?s[ \t]+licen[cs]e(?:[ \t]+(?:number|no\.?))?",
         r"driving[ \t]+licen[cs]e(?:[ \t]+(?:number|no\.?))?",
         r"f(?:ü|ue)hrerschein(?:nummer)?",
-        r"date[ \t]+of[ \t]+birth",
-        r"dob",
-        r"geburtsdatum",
-        r"birth[ \t]*date",
+        r"f(?:ø|o)dselsnummer",
+        r"f(?:ö|o)delsenummer",
+        r"henkil(?:ö|o)tunnus",
+        r"rijksregister(?:nummer)?",
+        r"id[ \t]+(?:number|no\.?|nr\.?|#)",
+        r"identity[ \t]+number",
+        r"identification[ \t]+number",
+        r"personal[ \t]+(?:id|number|identity[ \t]+number)",
+        r"employee[ \t]+(?:id|number)",
+        r"curp",
+        r"rfc",
+        r"nin",
+        r"nip",
+        r"regon",
+        r"ein",
+        r"pan",
+        r"tfn",
+        r"ird[ \t]+number",
+        r"c(?:é|e)dula",
+        r"rut",
+        r"documento[ \t]+(?:de[ \t]+identidad|nacional)",
+        r"n(?:ú|u)mero[ \t]+de[ \t]+identificaci(?:ó|o)n",
+        r"num(?:é|e)ro[ \t]+fiscal",
+        r"identiteitskaart",
+        r"carta[ \t]+d['’]identit(?:à|a)",
+        r"dowód(?:[ \t]+osobisty)?",
+        r"numer[ \t]+(?:pesel|dowodu)",
     ]
 )
+# The number follows the word at once ("SSN: 536-90-4399", "SSN ....... 244 35 5330") or a
+# few words later ("social security number again (394175567)", "Reisepassnummer für die
+# Anmeldung: CF8K3M7L1"); a value further away must look more like an identifier.
 _ID_VALUE = re.compile(
     r"(?P<word>" + _ID_WORDS + r")"
-    r"(?P<sep>(?:[ \t-]?(?i:nr|no|num|number|nummer)\.?)?[ \t]*(?:\((?i:[a-z ]{1,20})\))?"
-    r"[ \t]*(?:[:=#]|(?i:is|was|ist|lautet|est|es|no\.?|nr\.?|number|nummer)(?![^\W_]))?"
-    r"[ \t]*(?:[:=#][ \t]*)?)"
-    r"(?P<value>[A-Za-z0-9](?:[A-Za-z0-9]|[ ./-](?=[A-Za-z0-9])){4,24}+)"
+    r"(?P<sep>[^\n0-9\[\]]{0,40}?)"
+    # The value has a digit early on, so that a word in between ("für", "again") is skipped
+    # by the search rather than taken and refused.
+    r"(?P<value>(?<![\w])(?=[A-Za-z./-]{0,12}[0-9])[A-Za-z0-9](?:[A-Za-z0-9]|[ ./-](?=[A-Za-z0-9]))"
+    r"{4,24}+)"
+)
+_TIGHT_SEP = re.compile(
+    r"[ \t.:=#(\-]*(?:(?i:nr|no|num|number|nummer|is|was|ist|lautet|est|es)\.?[ \t.:=#(]*)?"
 )
 _ID_WORD_BEFORE = re.compile(_ID_WORDS)
 
@@ -168,13 +219,19 @@ def _id_word_before(match: re.Match[str], reach: int) -> bool:
 
 # Short words that are also ordinary words ("sin", "tin", "nie" in German): only in capitals
 # or with a separator ("SIN 046 454 286", "nie: X1234567L").
-_SHORT_ID_WORDS = frozenset("sin tin nie nif nir dni cpf bsn cpr dob pan card".split())
+_SHORT_ID_WORDS = frozenset(
+    "sin tin nie nif nir dni cpf bsn cpr pan card curp rfc nin nip ein tfn rut".split()
+)
 
 
 def _id_value_replace(match: re.Match[str]) -> str | None:
     word = match["word"]
-    if word.casefold() in _SHORT_ID_WORDS and not word.isupper() and not match["sep"].strip():
+    sep = match["sep"]
+    tight = _TIGHT_SEP.fullmatch(sep) is not None
+    if word.casefold() in _SHORT_ID_WORDS and not word.isupper() and not (tight and sep.strip()):
         return None
+    if not tight and (len(sep) > 40 or re.search(r"[.!?;][ \t]", sep)):
+        return None  # another sentence
     value = match["value"]
     # The value may run into the next word ("L898902C3 expires"); cut it at the last piece
     # that has a digit.
@@ -183,11 +240,109 @@ def _id_value_replace(match: re.Match[str]) -> str | None:
     while keep > 0 and not any(ch.isdigit() for ch in pieces[keep - 1]):
         keep -= 2 if keep > 1 else 1
     core = "".join(pieces[:keep])
-    if sum(ch.isdigit() for ch in core) < 3 or len(core) < 5:
+    digits = sum(ch.isdigit() for ch in core)
+    if digits < 3 or len(core) < 5:
         return None
+    if not tight:
+        compact = re.sub(r"[ ./-]", "", core)
+        # Words away from the word: a long number, or capitals mixed with digits.
+        if not (digits >= 6 or (compact.isupper() and digits >= 3 and len(compact) >= 7)):
+            return None
     start = match.start("value") - match.start()
     whole = match.group()
     return whole[:start] + TOKEN["id"] + whole[start + len(core) :]
+
+
+# Chinese, Japanese and Korean labels need no word boundary (the characters around them are
+# letters too): 身份证号 110105198112196634, 护照号码 E82736451.
+_CJK_ID = re.compile(
+    r"(?P<word>身份证号码|身份证号|身份证|护照号码|护照号|护照|社会保障号|旅券番号|パスポート番号"
+    r"|マイナンバー|個人番号|주민등록번호|여권번호)[^\n0-9A-Za-z]{0,10}"
+    r"(?P<value>[A-Z0-9][A-Z0-9-]{4,24}[A-Z0-9])"
+)
+
+
+def _cjk_id(match: re.Match[str]) -> str | None:
+    if sum(ch.isdigit() for ch in match["value"]) < 3:
+        return None
+    start = match.start("value") - match.start()
+    return match.group()[:start] + TOKEN["id"]
+
+
+_MONTHS = (
+    r"jan(?:uary|uar|vier|eiro)?|feb(?:ruary|ruar)?|f(?:é|e)vr(?:ier)?|fev(?:ereiro)?|mar(?:ch)?"
+    r"|m(?:ä|a)rz|mars|mar(?:zo|ço)|apr(?:il)?|abr(?:il)?|avr(?:il)?|may|mai|mayo|maio|maggio"
+    r"|jun(?:e|i|io|ho)?|juin|giugno|jul(?:y|i|io|ho)?|juil(?:let)?|luglio|aug(?:ust)?|ago(?:sto)?"
+    r"|ao(?:û|u)t|sep(?:t|tember|tiembre|tembro)?|set(?:embro|tembre)?|oct(?:ober|obre|ubre)?"
+    r"|okt(?:ober)?|out(?:ubro)?|ott(?:obre)?|nov(?:ember|embre|embro)?|dec(?:ember)?"
+    r"|d(?:é|e)c(?:embre)?|dez(?:ember|embro)?|dic(?:iembre|embre)?"
+)
+_DATE = (
+    r"(?:[0-9]{1,2}[./-][0-9]{1,2}[./-](?:19|20)?[0-9]{2}|(?:19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}"
+    rf"|[0-9]{{1,2}}(?:st|nd|rd|th|\.|º)?[ \t]+(?:de[ \t]+)?(?i:{_MONTHS})\.?,?[ \t]+(?:de[ \t]+)?"
+    rf"(?:19|20)[0-9]{{2}}|(?i:{_MONTHS})\.?[ \t]+[0-9]{{1,2}}(?:st|nd|rd|th)?,?[ \t]+"
+    r"(?:19|20)[0-9]{2})"
+)
+# A date of birth, after the words that announce one, or before "geboren" / "born" ("Ich bin
+# am 03.11.1979 geboren").
+_DOB_WORDS = keywords(
+    [
+        r"date[ \t]+of[ \t]+birth",
+        r"d\.?o\.?b\.?",
+        r"birth[ \t-]?date",
+        r"birthday",
+        "born",
+        r"geburtsdatum",
+        r"geburtstag",
+        "geboren",
+        r"date[ \t]+de[ \t]+naissance",
+        r"n(?:é|e)e?[ \t]+le",
+        r"fecha[ \t]+de[ \t]+nacimiento",
+        r"nacid[oa][ \t]+el",
+        "geboortedatum",
+        r"data[ \t]+di[ \t]+nascita",
+        r"nat[oa][ \t]+il",
+        r"data[ \t]+de[ \t]+nascimento",
+        r"data[ \t]+urodzenia",
+        r"urodzon[ya]",
+        r"f(?:ö|o)delsedatum",
+        r"f(?:ø|o)dselsdato",
+    ]
+)
+_DOB = re.compile(
+    rf"(?P<word>{_DOB_WORDS})(?P<sep>[^\n0-9\[\]]{{0,30}}?)(?P<value>(?<![\w.]){_DATE})(?![\w.])"
+)
+_DOB_AFTER = re.compile(
+    rf"(?P<value>[0-9](?<![\w.].)(?:{_DATE[3:]})(?P<gap>[ \t]+(?:[^\W\d_]+[ \t]+)?)"
+    r"(?=(?i:geboren|born|n(?:é|e)e?|nacid[oa]|nat[oa])(?![^\W_]))"
+)
+
+
+def _dob(match: re.Match[str]) -> str | None:
+    if re.search(r"[.!?;][ \t]", match["sep"]):
+        return None
+    start, end = match.span("value")
+    whole = match.group()
+    return whole[: start - match.start()] + TOKEN["id"] + whole[end - match.start() :]
+
+
+def _dob_after(match: re.Match[str]) -> str:
+    return TOKEN["id"] + match["gap"]
+
+
+# A card's security code.
+_CVV = re.compile(
+    r"(?P<head>[CcSsPp](?<![\w-].)(?i:vv2?|vc2?|sc|ecurity[ \t]+code|r(?:ü|ue)fnummer"
+    r"|r(?:ü|ue)fziffer))[ \t]*[:=#]?[ \t]*(?P<value>[0-9]{3,4})(?![\w-])"
+)
+
+
+def _cvv(match: re.Match[str]) -> str:
+    return (
+        match["head"]
+        + match.group()[len(match["head"]) : match.start("value") - match.start()]
+        + TOKEN["card"]
+    )
 
 
 # --- Phone numbers ----------------------------------------------------------------------------
@@ -218,6 +373,19 @@ _NANP = re.compile(
     r"(?:1[ .-]?)?(?:\([0-9]{3}\)[ \t]?|[0-9]{3}[ .-])[0-9]{3}[ .-][0-9]{4}|[0-9]{3}[.-][0-9]{4}"
 )
 _INTERNATIONAL = ("+", "(+", "00")
+
+
+# Numbers after these words are references, not phone numbers, unless "phone" is said too.
+_REFERENCE_CONTEXT = re.compile(
+    r"(?i:tracking|sendungs(?:nummer)?|shipment|order|invoice|rechnung|serial|s/n|asset|ticket"
+    r"|case|incident|ref(?:erence)?|po|sku|part|model|imei|iccid|build|version|kb)"
+    r"(?:[ \t]*(?i:no|nr|number|num|\#))?\.?[ \t]*[:#=-]?[ \t]*(?:[^\s]+[ \t]+){0,3}\Z"
+)
+
+
+def _after_reference_word(match: re.Match[str]) -> bool:
+    before = match.string[max(0, match.start() - 40) : match.start()]
+    return _REFERENCE_CONTEXT.search(before) is not None
 
 
 def _after_phone_word(match: re.Match[str]) -> bool:
@@ -273,6 +441,8 @@ def _phone_replace(match: re.Match[str]) -> str | None:
             continue
         start, end = (first_unit.start() if head else 0), last_unit.end()
         if _is_phone(number[start:end], window_digits, by_context):
+            if not context and _after_reference_word(match):
+                return None  # "tracking 1Z 999 AA1 01 2345 6784" is a parcel, not a phone
             if tail:
                 return number[:start] + TOKEN["phone"] + number[end:] + (match["ext"] or "")
             return number[:start] + TOKEN["phone"]
@@ -281,9 +451,14 @@ def _phone_replace(match: re.Match[str]) -> str | None:
 
 RULES: tuple[Rule, ...] = (
     regex_rule(_IBAN, _iban_replace),
+    # Cards first: a card number's first twelve digits can pass another number's check.
+    regex_rule(_CARD, _card_replace),
+    regex_rule(_DOB, _dob),
+    regex_rule(_DOB_AFTER, _dob_after),
+    regex_rule(_CJK_ID, _cjk_id),
     regex_rule(_ID_VALUE, _id_value_replace),
     regex_rule(_SSN, _ssn_replace),
     *(_national_id_rule(pattern, module) for pattern, module in _NATIONAL_IDS),
-    regex_rule(_CARD, _card_replace),
+    regex_rule(_CVV, _cvv),
     regex_rule(_PHONE, _phone_replace),
 )

@@ -51,7 +51,13 @@ NOT_NAMES = frozenset(
     saturday sunday ticket issue problem error windows outlook office teams excel vpn server
     printer laptop password account mit viele beste liebe freundliche herzliche warm with many
     yours sincerely cheers danke gruß grüße merci cordialement saludos atentamente gracias
-    """.split()
+    reception recepción réception rezeption empfang afdeling abteilung département departamento
+    dipartimento facilities finances financiën finanzas finanzen buchhaltung contabilidad
+    comptabilité personalabteilung rrhh einkauf compras achats vertrieb ventas ventes logistik
+    logistique logística lager almacén magasin verwaltung administración administration
+    sekretariat secretaría secrétariat juridique jurídico soporte assistance informatique
+    informática produktion production producción empresa firma société equipo équipe
+    """.casefold().split()
 )
 _CONNECTORS = frozenset({"and", "&", "und", "et", "y"})
 _PARTICLES = frozenset(
@@ -59,7 +65,8 @@ _PARTICLES = frozenset(
 )
 _NAME_WORD = re.compile(r"[^\W\d_]++(?:['’\-][^\W\d_]++)*+|&")
 _TITLE = re.compile(
-    r"(?i:mr|mrs|ms|mx|miss|dr|prof|herr|frau|mme|mlle|sr|sra|srta|dott)\.?[ \t]+(?=[^\W\d_])"
+    r"(?i:mr|mrs|ms|mx|miss|dr|prof|herrn|herr|hrn|hr|frau|fr|mme|mlle|sr|sra|srta|dott|sig|sigra"
+    r"|pan|pani|dhr|mevr)\.?[ \t]+(?=[^\W\d_])"
 )
 _H_SPACE = re.compile(r"[ \t]+")
 # What may follow a name that was announced on the same line.
@@ -69,13 +76,21 @@ _NAME_END = re.compile(
 
 
 def _is_name_like(word: str) -> bool:
-    # All capitals is an acronym (IT, HR, NOC), not a name.
+    # All capitals is an acronym (IT, HR, NOC), not a name; "Ihr" or "The" is a word.
     return (
         len(word) > 1
         and word[0].isupper()
         and not word.isupper()
         and word.casefold() not in NOT_NAMES
+        and fold(word) not in COMMON_WORDS
     )
+
+
+# Words after a name that make it a group's name: "Facilities Team", "Lager & Versand Team".
+_GROUP_WORDS = frozenset(
+    "team teams group department dept office desk support crew staff squad abteilung équipe "
+    "equipo gruppe afdeling service services".split()
+)
 
 
 def _is_lower_name(word: str, *, first: bool) -> bool:
@@ -101,24 +116,36 @@ def name_span(
     or the end of the line ("Hi Outlook keeps crashing" announces no one), unless the name
     starts with a clear first name ("Thanks John for the fix")."""
     pos = start
+    titled = False
     while (title := _TITLE.match(text, pos)) is not None and pos - start < 20:
-        pos = title.end()
+        pos, titled = title.end(), True
     parts: list[tuple[str, int, int]] = []  # (kind, start, end) of each word read
     accepted = 0
     lower_run = False
     while len(parts) < 6 and (word := _NAME_WORD.match(text, pos)) is not None:
         end = word.end()
         value = word.group()
+        previous = parts[-1][0] if parts else ("particle" if titled else "")
         if len(value) == 1 and value.isupper() and text.startswith(".", end):
             kind, end = "name", end + 1  # an initial: "John D. Smith"
         elif _is_name_like(value) and not lower_run:
             kind = "name"
+        elif value.isupper() and len(value) > 2 and is_clear_first_name(value) and not parts:
+            kind = "name"  # "HI PRIYA"
+        elif (
+            parts
+            and parts[0][0] == "name"
+            and value.isupper()
+            and len(value) > 1
+            and (text[parts[0][1] : parts[0][2]].isupper())
+        ):
+            kind = "name"  # "PRIYA SHARMA": a surname in capitals after a first name in them
         elif lowercase and _is_lower_name(value, first=not parts) and (not parts or lower_run):
             kind, lower_run = "name", True
-        elif parts and parts[-1][0] == "name" and value.casefold() in _CONNECTORS:
+        elif parts and previous == "name" and value.casefold() in _CONNECTORS:
             kind = "connector"
-        elif parts and parts[-1][0] == "name" and value in _PARTICLES:
-            kind = "particle"
+        elif previous in ("name", "particle") and value in _PARTICLES:
+            kind = "particle"  # "van den Berg", and "Mme de la Fontaine" after a title
         else:
             break
         parts.append((kind, word.start(), end))
@@ -132,7 +159,11 @@ def name_span(
     if not parts:
         return None
     end = parts[-1][2]
-    first_word = text[parts[0][1] : parts[0][2]]
+    gap = _H_SPACE.match(text, end)
+    after = _NAME_WORD.match(text, gap.end()) if gap is not None else None
+    if after is not None and after.group().casefold() in _GROUP_WORDS:
+        return None  # "Facilities Team" is a group, not a person
+    first_word = text[next(p[1] for p in parts if p[0] == "name") : parts[-1][2]].split()[0]
     if strict and _NAME_END.match(text, end) is None:
         if lower_run or not is_clear_first_name(first_word):
             return None
@@ -169,7 +200,9 @@ _GREETING = re.compile(
     _LINE_START + r"(?i:hi|hello|hey|hiya|howdy|dear|good[ \t]+(?:morning|afternoon|evening"
     r"|day)|morning|greetings|hallo|moin|servus|guten[ \t]+(?:morgen|tag|abend)|liebe[rs]?"
     r"|sehr[ \t]+geehrte[rs]?|bonjour|salut|hola|buenos[ \t]+d[ií]as|buongiorno|ciao|hej|hoi"
-    r"|ol[áa]|estimad[oa]s?|cher|ch[èe]re|caro|cara)(?:[ \t]*,)?[ \t]+"
+    r"|ol[áa]|estimad[oa]s?|cher|ch[èe]re|caro|cara|beste|geachte|cze[śs][ćc]|witam"
+    r"|dzie[ńn][ \t]+dobry|szanown[aiye]|prezad[oa]|gentile|egregi[oa]|k(?:æ|ae)re|kj(?:æ|ae)re"
+    r"|hei|moi|salve|bom[ \t]+dia|boa[ \t]+tarde|ahoj|merhaba|yo)(?:[ \t]*,)?[ \t]+"
 )
 _GRUESSE = r"gr(?:ü|ue|u)(?:ß|ss)e"
 _SIGN_OFF_WORD = (
@@ -192,7 +225,8 @@ _SIGN_OFF_START = r"(?:\n[ \t>]*+|[.!?,;][ \t]++|[-–—](?<=[ \t].)[ \t]++)(?=
 _SIGN_OFF = re.compile(
     _SIGN_OFF_START
     + rf"(?P<word>{_SIGN_OFF_WORD}(?:[ \t]*(?:&|and|und|et|y)[ \t]*{_SIGN_OFF_WORD})?)"
-    r"(?P<gap>[ \t]*[,!.]?[ \t]*\r?\n(?:[ \t]*\r?\n)?[ \t>]*|[ \t]*[,!\-–—][ \t]*|[ \t]+)"
+    r"(?P<gap>[ \t]*[,!.]?[ \t]*\r?\n(?:[ \t]*\r?\n)?[ \t>]*|[ \t]*(?:[,!–—]|-{1,2})[ \t]*"
+    r"|[ \t]+)"
 )
 _SIGNATURE = re.compile(r"\n--[ \t]*\r?\n(?:[ \t]*\r?\n)?[ \t]*")
 _SIGNATURE_INLINE = re.compile(r"\n[ \t]*+(?:--|—|–)[ \t]*(?=[^\W\d_])")
@@ -224,6 +258,20 @@ _INTRODUCTION = re.compile(
             r"je[ \t]+suis",
             r"me[ \t]+llamo",
             r"mi[ \t]+nombre[ \t]+es",
+            r"signal(?:é|e)e?[ \t]+par",
+            r"demand(?:é|e)e?[ \t]+par",
+            r"de[ \t]+la[ \t]+part[ \t]+de",
+            r"gemeldet[ \t]+von",
+            r"im[ \t]+auftrag[ \t]+von",
+            r"ansprechpartner(?:in)?",
+            r"reportado[ \t]+por",
+            r"solicitado[ \t]+por",
+            r"de[ \t]+parte[ \t]+de",
+            r"segnalato[ \t]+da",
+            r"richiesto[ \t]+da",
+            r"gemeld[ \t]+door",
+            r"aangevraagd[ \t]+door",
+            r"zg(?:ł|l)oszone[ \t]+przez",
         ]
     )
     + r"[ \t]*:?[ \t]*"
@@ -288,11 +336,6 @@ _PERSON_VERBS = keywords(
         r"with",
         r"for",
         r"from",
-        r"by",
-        r"to",
-        r"and",
-        r"or",
-        r"like",
         r"frag(?:e|en)?",
         r"mit",
         r"von",
@@ -307,8 +350,8 @@ _PERSON_VERBS = keywords(
 _PERSON_NOUN_LEAD = re.compile(_PERSON_NOUNS + r"[ \t]*,?[ \t]+(?=[A-ZÀ-ÖØ-Þ])")
 _PERSON_VERB_LEAD = re.compile(_PERSON_VERBS + r"[ \t]+(?=[A-ZÀ-ÖØ-Þ])")
 _TITLED = re.compile(
-    r"[MDPHFS](?<![^\W_].)(?:(?<=M)(?:rs|r|s|x|iss|me|lle)|(?<=D)(?:r|ott)|(?<=P)rof"
-    r"|(?<=H)err|(?<=F)rau|(?<=S)(?:rta|ra|r))\.?[ \t]+(?=[A-ZÀ-ÖØ-Þ])"
+    r"[MDPHFS](?<![^\W_].)(?:(?<=M)(?:rs|r|s|x|iss|me|lle|evr)|(?<=D)(?:r|ott|hr)|(?<=P)(?:rof"
+    r"|ani)|(?<=H)(?:errn|err|rn|r)|(?<=F)(?:rau|r)|(?<=S)(?:rta|ra|r|ig))\.?[ \t]+(?=[A-ZÀ-ÖØ-Þ])"
 )
 
 
@@ -418,15 +461,31 @@ def _surname_end(text: str, pos: int) -> int | None:
     return end
 
 
+def _candidates(words: Iterable[str], test: Callable[[str], bool]) -> re.Pattern[str] | None:
+    """A pattern for just the distinct words that pass `test`: finding the words is one pass in
+    C, deciding about each distinct word is a cached lookup, so a megabyte of logs costs a set
+    of words, not a Python step per word."""
+    chosen = sorted({w for w in set(words) if test(w)}, key=len, reverse=True)
+    if not chosen:
+        return None
+    return re.compile(r"(?<![\w@./\\-])(?:" + "|".join(map(re.escape, chosen)) + r")(?![^\W_])")
+
+
+_CAPITALISED_WORD = re.compile(r"[A-ZÀ-ÖØ-Þ][^\W\d_]*+(?:['’-][^\W\d_]++)*+")
+
+
 def _full_names(text: str, counts: Tally) -> str:
+    # Names the dictionary marks as rare are as often a word of some language ("Core").
+    pattern = _candidates(
+        _CAPITALISED_WORD.findall(text), lambda w: not w.isupper() and is_clear_first_name(w, 2)
+    )
+    if pattern is None:
+        return text
     out: list[str] = []
     last = 0
-    for match in _CANDIDATE.finditer(text):
+    for match in pattern.finditer(text):
         if match.start() < last:
             continue  # a word of the surname just masked
-        first = match.group()
-        if first.isupper() or not is_clear_first_name(first):
-            continue
         end = _surname_end(text, match.end())
         if end is None:
             continue
@@ -473,25 +532,30 @@ _ROLE_WORDS = re.compile(
     r"|gesch(?:ä|ae)ftsf(?:ü|ue)hrer(?:in)?|buchhaltung|vertrieb|einkauf|verwaltung"
     r"|responsable|directeur|directrice|ing(?:é|e)nieur|comptabilit(?:é|e)|jefe|gerente"
     r"|departamento|ingeniero|inc|ltd|llc|gmbh|ag|corp|corporation|plc|sarl|pty|limited"
-    r"|holdings|tel|phone|mobile|mob|cell|fax|e-?mail|www)(?![^\W_]))"
+    r"|holdings|tel|phone|mobile|mob|cell|fax|e-?mail|www|branch|ext|extension|plant|site"
+    r"|campus|region|headquarters|hq)(?![^\W_]))"
     r"|\[(?:phone|email|address)\]"
 )
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]{2,4}")
 _NAME_LINE = re.compile(
     r"(?m)^(?P<lead>[ \t>]*)(?P<name>(?:(?i:mr|mrs|ms|mx|dr|prof)\.?[ \t]+)?"
     rf"{_CAPITALISED}(?:[ \t]+(?:[A-Z]\.|(?i:van|von|de|der|den|da|di|del|la|le|du|dos|bin|al"
-    rf"|el)|{_CAPITALISED})){{0,3}})"
+    rf"|el)|{_CAPITALISED})){{0,3}}(?:[ \t]+[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]{{2,4}})?)"
     r"(?P<after>[ \t]*(?:(?:,|[ \t]-|[ \t]–|[ \t]\||[ \t]·)[ \t]*(?P<role>[^\n]{2,80}))?"
     r"[ \t]*(?:\((?:she|he|they)/\w+\))?[ \t]*)\r?$"
 )
 
 
 def _signature_name_ok(name: str) -> bool:
-    words = _NAME_WORD.findall(_TITLE.sub("", name))
+    words = [w for w in _NAME_WORD.findall(_TITLE.sub("", name)) if not _CJK.fullmatch(w)]
     if not words or any(fold(w) in NOT_NAMES or fold(w) in NOT_SURNAMES for w in words):
         return False
     if all(w.isupper() for w in words):
         # "JAMES CARTER" above "Warehouse Supervisor": capitals only with a real first name.
         return len(words) >= 2 and is_clear_first_name(words[0])
+    if words[0].isupper() and len(words) >= 2 and not any(w.isupper() for w in words[1:]):
+        # East Asian order with the family name in capitals: "WANG Xiaoming", "KIM Min-jun".
+        return len(words[0]) <= 12
     if any(w.isupper() and len(w) > 1 for w in words):
         return False
     return len(words) >= 2 or is_clear_first_name(words[0])
@@ -624,6 +688,179 @@ def extra_terms_rule(terms: Iterable[str]) -> Rule | None:
     return rule
 
 
+# --- Lower-case names in prose, display names, mentions and chat handles --------------------
+
+# "yusuf and fatma from accounting", "luis miguel fernández can't log in": in lower case, two
+# first names joined by "and", or two first names in a row (with a surname after them). Each
+# at least four letters, since short given names of some languages are everyday syllables.
+_LOWER_WORD = re.compile(r"(?<![\w@.-])[^\W\d_]+(?![\w@-])")
+
+
+def _lower_name(word: str) -> bool:
+    return word.islower() and len(word) >= 4 and is_clear_first_name(word, 3)
+
+
+_LOWER_WORDS = re.compile(r"[^\W\d_A-Z]{4,}")
+
+
+def _lower_names(text: str, counts: Tally) -> str:
+    if _candidates(_LOWER_WORDS.findall(text), _lower_name) is None:
+        return text  # no lower-case first name anywhere: nothing to pair
+    words = [m for m in _LOWER_WORD.finditer(text) if m.group().islower()]
+    spans: list[tuple[int, int, str]] = []
+    index = 0
+    while index < len(words) - 1:
+        first, second = words[index], words[index + 1]
+        adjacent = text[first.end() : second.start()] in (" ", "\t")
+        if not (adjacent and _lower_name(first.group())):
+            index += 1
+            continue
+        if second.group() in _CONNECTORS and index + 2 < len(words):
+            third = words[index + 2]
+            if text[second.end() : third.start()] in (" ", "\t") and _lower_name(third.group()):
+                spans += [(first.start(), first.end(), ""), (third.start(), third.end(), "")]
+                index += 3
+                continue
+        if _lower_name(second.group()):
+            end = second.end()
+            if index + 2 < len(words):
+                third = words[index + 2]
+                if text[second.end() : third.start()] in (" ", "\t") and _is_lower_name(
+                    third.group(), first=False
+                ):
+                    end = third.end()
+                    index += 1
+            spans.append((first.start(), end, ""))
+            index += 2
+            continue
+        index += 1
+    if not spans:
+        return text
+    out: list[str] = []
+    last = 0
+    for start, end, _ in spans:
+        out += [text[last:start], TOKEN["name"]]
+        counts["name"] += 1
+        _record(counts, text[start:end])
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+# The display name before an address in a mail header or a quote line: "Oluwadamilare
+# Ogunleye <[email]> wrote:", "From: Weber, Matthias <[email]>", '"Adebayo, Tunde" <[email]>'.
+_DISPLAY_NAME = re.compile(
+    r"(?P<name>(?:[\"'][^\"'<>\n]{2,80}[\"']|[^\W\d_][^\W\d_'’.-]*(?:['’.-][^\W\d_]+)*"
+    r"(?:,?[ \t]+[^\W\d_][^\W\d_'’.-]*(?:['’.-][^\W\d_]+)*){0,4}))"
+    r"(?P<gap>[ \t]*<(?:\[email\]|[^<>@\s]+@[^<>\s]+)>)"
+)
+
+
+def _display_names(text: str, counts: Tally) -> str:
+    if "<" not in text:
+        return text
+
+    def one(match: re.Match[str]) -> str:
+        raw = match["name"]
+        name = raw.strip("\"'")
+        words = _NAME_WORD.findall(name)
+        # Only the words that can be a person's: trailing ones, after "wrote" or a date.
+        keep = []
+        for word in reversed(words):
+            if not (word[0].isupper() or is_first_name(word)) or fold(word) in NOT_NAMES:
+                break
+            keep.append(word)
+        keep.reverse()
+        if not keep or all(fold(w) in NOT_SURNAMES for w in keep):
+            return match.group()
+        start = raw.rfind(keep[0]) if len(keep) == len(words) else raw.find(keep[0])
+        prefix = raw[:start]
+        if raw[:1] in "\"'" and len(keep) == len(words):
+            prefix, suffix = raw[:1], raw[-1:]
+        else:
+            suffix = ""
+        counts["name"] += 1
+        _record(counts, " ".join(keep))
+        return prefix + TOKEN["name"] + suffix + match["gap"]
+
+    return _DISPLAY_NAME.sub(one, text)
+
+
+# Further names in a header line: "Cc: Sophie van den Berg; Thomas Janssens".
+_HEADER_LINE = re.compile(
+    r"(?im)^(?P<head>[ \t>]*(?:to|cc|bcc|an|aan|à|para|a|da)[ \t]*:[ \t]*)(?P<value>[^\n]{1,500})$"
+)
+
+
+def _header_lists(text: str, counts: Tally) -> str:
+    if ":" not in text:
+        return text
+
+    def one(match: re.Match[str]) -> str:
+        value = match["value"]
+        if ";" not in value:
+            return match.group()
+        out = []
+        for entry in re.split(r"(;[ \t]*)", value):
+            found = name_span(entry, 0, strict=False) if entry and entry[0] != ";" else None
+            if found is not None and found[0] == len(entry.rstrip()):
+                counts["name"] += found[1].count(TOKEN["name"])
+                _record(counts, entry)
+                entry = found[1] + entry[found[0] :]
+            out.append(entry)
+        return match["head"] + "".join(out)
+
+    return _HEADER_LINE.sub(one, text)
+
+
+# @mentions and chat handles: "@kwame.mensah", "@Siddharth", "@Nguyen Van Long", Slack's
+# "<@U04ABCD12|ifeoma.chukwu>", IRC's "<svetlana.ivanova>".
+_SLACK_MENTION = re.compile(r"<@[A-Z0-9]{6,20}\|(?P<handle>[^>|\n]{2,80})>")
+_MENTION = re.compile(
+    r"@(?<![\w.@]@)(?P<handle>[^\W\d_][\w.'-]{1,40}(?:[ \t]+[A-Z][^\W\d_]+){0,3})"
+    r"(?![\w@-]|\.[^\W\d_])"
+)
+_CHAT_HANDLE = re.compile(r"<(?P<handle>[a-z][a-z0-9]*(?:[._-][a-z0-9]+){0,3})>")
+_NOT_HANDLES = frozenset(
+    "here channel everyone all team admins admin support helpdesk devops ops oncall".split()
+)
+
+
+def _handle_is_person(handle: str) -> bool:
+    if fold(handle) in _NOT_HANDLES:
+        return False
+    parts = [p for p in re.split(r"[._\s'-]+", handle) if p]
+    if not parts:
+        return False
+    if len(parts) == 1:
+        return is_clear_first_name(parts[0])
+    return any(is_first_name(p) and fold(p) not in COMMON_WORDS for p in parts)
+
+
+def _handles(text: str, counts: Tally) -> str:
+    def masked(match: re.Match[str], *, always: bool = False) -> str:
+        handle = match["handle"]
+        words = handle.split()
+        if len(words) > 1 and not is_first_name(words[0]):
+            # "@Anika — same issue": only the handle itself, not capitalised words after it.
+            handle = words[0]
+        if not always and not _handle_is_person(handle.split()[0] if " " in handle else handle):
+            return match.group()
+        counts["name"] += 1
+        _record(counts, handle)
+        start = match.start("handle") - match.start()
+        whole = match.group()
+        return whole[:start] + TOKEN["name"] + whole[start + len(handle) :]
+
+    if "@" in text:
+        # Slack writes a user mention as <@USERID|name>: always a person.
+        text = _SLACK_MENTION.sub(lambda m: masked(m, always=True), text)
+        text = _MENTION.sub(masked, text)
+    if "<" in text:
+        text = _CHAT_HANDLE.sub(masked, text)
+    return text
+
+
 RULES: tuple[Rule, ...] = (
     _names_after(_GREETING, lambda _match: True),
     _names_after(_SIGN_OFF, _sign_off_mode),
@@ -637,4 +874,8 @@ RULES: tuple[Rule, ...] = (
     _full_names,
     _possessives,
     _signature_blocks,
+    _lower_names,
+    _display_names,
+    _header_lists,
+    _handles,
 )

@@ -25,8 +25,9 @@ def _email_replace(match: re.Match[str]) -> str | None:
 # "jane (at) acme-corp (dot) com", "jane[at]acme[dot]com", "jane at acme dot com": a marker in
 # brackets is enough; the bare words "at" and "dot" both have to be there.
 _AT = (
-    r"(?:[ \t]*(?P<bracket_at>[(\[{<][ \t]*(?i:at|@)[ \t]*[)\]}>])[ \t]*"
-    r"|(?P<spaced_at>[ \t]+@[ \t]+)|[ \t]+(?i:at)[ \t]+)"
+    r"(?:[ \t]*(?P<bracket_at>[(\[{<][ \t]*(?i:at|@|arroba|arobase|ät)[ \t]*[)\]}>])[ \t]*"
+    r"|(?P<spaced_at>[ \t]+@[ \t]+|@@|&#0*64;|&commat;|%40|[ \t]+(?i:arroba|arobase)[ \t]+)"
+    r"|[ \t]+(?i:at)[ \t]+)"
 )
 _DOT = (
     r"(?:[ \t]*[(\[{<][ \t]*(?:(?i:dot|punkt|point)|\.)[ \t]*[)\]}>][ \t]*|[ \t]+(?i:dot)[ \t]+"
@@ -52,12 +53,39 @@ def _obfuscated_email_replace(match: re.Match[str]) -> str | None:
     return TOKEN["email"]
 
 
+# Phone numbers inside links: WhatsApp (wa.me/…, api.whatsapp.com/send?phone=…) and tel:.
+_PHONE_LINK = re.compile(
+    r"(?P<head>w(?<![\w.-].)a\.me/|whatsapp\.com/send\?phone=|(?<![\w-])tel:)"
+    r"(?P<number>\+?[0-9][0-9 ()./-]{5,20}[0-9])"
+)
+
+
+def _phone_link(match: re.Match[str]) -> str | None:
+    if sum(ch.isdigit() for ch in match["number"]) < 7:
+        return None
+    return match["head"] + TOKEN["phone"]
+
+
 # MAC addresses: six pairs with one separator throughout, or Cisco's three dotted quads (with
 # a hex letter, so that a dotted build number stays).
 _MAC = re.compile(
     r"[0-9A-Fa-f](?<![\w:.-].)(?:[0-9A-Fa-f](?P<sep>[:-])[0-9A-Fa-f]{2}(?:(?P=sep)[0-9A-Fa-f]{2}){4}"
     r"|[0-9A-Fa-f]{3}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![\w:-]|\.[0-9A-Fa-f])"
 )
+
+
+# Twelve hex digits in a row are a MAC address only where the text says so.
+_MAC_BARE = re.compile(
+    r"(?P<head>[Mm](?<![\w-].)(?i:ac)(?:[ \t-]?(?i:address|adresse|addr|id))?[ \t]*[:=#]?[ \t]*)"
+    r"(?P<value>[0-9A-Fa-f]{12})(?![\w:.-])"
+)
+
+
+def _mac_bare(match: re.Match[str]) -> str | None:
+    value = match["value"]
+    if value.isdigit() or value.isalpha():
+        return None
+    return match["head"] + TOKEN["mac"]
 
 
 def _mac_replace(match: re.Match[str]) -> str | None:
@@ -126,12 +154,27 @@ def _mask_ipv6(text: str, counts: Tally) -> str:
 _IPV4 = re.compile(r"[0-9](?<![\w.].)(?<![0-9]:.)[0-9]{0,2}+(?:\.[0-9]{1,3}+){3}(?!\w|\.[0-9])")
 
 
+# Four dotted numbers after these words are a version or a netmask, not a machine.
+_NOT_AN_ADDRESS_BEFORE = re.compile(
+    r"(?<![^\W_])(?i:version|ver\.?|build|firmware|fw|release|revision|rev\.?|bios"
+    r"|netmask|subnet[ \t]+mask|mask|maske|masque|máscara)[ \t:=]*\Z"
+)
+
+
+def _version_or_mask(match: re.Match[str]) -> bool:
+    before = match.string[max(0, match.start() - 24) : match.start()]
+    return _NOT_AN_ADDRESS_BEFORE.search(before) is not None
+
+
 def _ipv4_replace(match: re.Match[str]) -> str | None:
     try:
         parsed = ipaddress.IPv4Address(match.group())
     except ValueError:
         return None
-    if _kept_address(parsed, _network_prefix(match)):
+    if _kept_address(parsed, _network_prefix(match)) or _version_or_mask(match):
+        return None
+    # A netmask (255.255.255.0) is a shape, not a machine.
+    if str(parsed).startswith("255.") and bin(int(parsed)).rstrip("0").count("0") == 1:
         return None
     return TOKEN["ip"]
 
@@ -139,7 +182,9 @@ def _ipv4_replace(match: re.Match[str]) -> str | None:
 RULES: tuple[Rule, ...] = (
     regex_rule(_EMAIL, _email_replace, needs="@"),
     regex_rule(_OBFUSCATED_EMAIL, _obfuscated_email_replace),
+    regex_rule(_PHONE_LINK, _phone_link),
     regex_rule(_MAC, _mac_replace),
+    regex_rule(_MAC_BARE, _mac_bare),
     _mask_ipv6,
     regex_rule(_IPV4, _ipv4_replace, needs="."),
 )
