@@ -490,7 +490,7 @@ _CREDENTIAL_PAIR = re.compile(
         ]
     )
     + r")(?P<sep1>[ \t]*(?:[:=-]|(?i:is|are|sind|sont|son))?[ \t]*)"
-    r"(?P<user>[^\s/:|,;\"'<>()\[\]]{1,64}?)"
+    r"(?P<user>[\w\\][^\s/:|,;\"'<>()\[\]]{0,63}?)"
     rf"(?P<sep2>[ \t]*(?:/|\||:|,)[ \t]*(?:{_PAIR_KEY_WORDS}[ \t]*[:=]?[ \t]*)?"
     rf"|[ \t]+{_PAIR_KEY_WORDS}[ \t]*[:=]?[ \t]*|[ \t]+(?i:and|und|et|y)[ \t]+)"
     r"(?P<value>[^\s\"'<>]{3,128}+)"

@@ -67,6 +67,7 @@ AMBIGUOUS = frozenset(
     valencia santiago sofia lima quito victoria adelaide perth darwin hamilton wellington
     nelson jersey chester lancaster winchester preston bradford clifton orange
     core sub pro max mini nova stella luna aurora apollo atlas titan orion zeus juno
+    cassandra ada raid brand mercury jasper hermes athena minerva nova electra
     """.split()
 )
 
@@ -101,7 +102,9 @@ NOT_SURNAMES = frozenset(
     review approval approvals notes note summary details overview schedule meeting meetings
     training session sessions board boards channel channels chat calendar mailbox inbox
     license licence licenses licences subscription subscriptions tenant region zone zones
-    core edge hub branch office offices plant warehouse lab labs
+    core edge hub branch office offices plant warehouse lab labs growth strategy strategies
+    marketing sales campaign campaigns analytics insights solutions controller controllers
+    device devices connectivity performance roles permissions users groups
     """.split()
 )
 
@@ -138,6 +141,11 @@ COMMON_WORDS = frozenset(
     schon nur sehr mehr viel wenig gut neu heute morgen gestern immer nie oft hier dort ja
     nein kein keine mein meine dein sein seine ihr ihre unser euer ich du er sie es wir man
     sich bitte danke hallo gruß grüße viele liebe beste freundliche herzliche leider gerne
+    mir mich dir dich uns euch ihm ihn ihnen etwas nichts jetzt dann denn doch mal wieder
+    gerade sicher unsicher froh dabei damit dafür dazu darum
+    moi toi lui eux leur rien tout très peu déjà encore ici
+    me te le les nos os mí ti sí nada algo muy poco aquí
+    mi ti ci vi ne
     le la les un une des du de et ou mais ne pas est sont était avec sans pour par sur sous
     dans entre chez vers après avant depuis pendant comme quand où qui que quoi dont ce cette
     ces mon ma mes ton ta tes son sa ses notre nos votre vos leur leurs je tu il elle nous
@@ -160,6 +168,10 @@ COMMON_WORDS = frozenset(
 
 
 @lru_cache(maxsize=65536)
+def _folded(words: frozenset[str]) -> frozenset[str]:
+    return frozenset(fold(word) for word in words)
+
+
 def fold(word: str) -> str:
     """Case- and accent-insensitive key: "François" and "francois" are one name."""
     decomposed = unicodedata.normalize("NFKD", word.casefold())
@@ -220,3 +232,9 @@ def is_clear_first_name(word: str, min_frequency: int = 1) -> bool:
         and key not in AMBIGUOUS
         and key not in COMMON_WORDS
     )
+
+
+# Looked up by folded key, so stored folded too ("não" is "nao").
+AMBIGUOUS = _folded(AMBIGUOUS)
+NOT_SURNAMES = _folded(NOT_SURNAMES)
+COMMON_WORDS = _folded(COMMON_WORDS)

@@ -51,6 +51,7 @@ NOT_NAMES = frozenset(
     saturday sunday ticket issue problem error windows outlook office teams excel vpn server
     printer laptop password account mit viele beste liebe freundliche herzliche warm with many
     yours sincerely cheers danke gruß grüße merci cordialement saludos atentamente gracias
+    atenciosamente abraços pozdrawiam hilsen mvh
     reception recepción réception rezeption empfang afdeling abteilung département departamento
     dipartimento facilities finances financiën finanzas finanzen buchhaltung contabilidad
     comptabilité personalabteilung rrhh einkauf compras achats vertrieb ventas ventes logistik
@@ -75,6 +76,42 @@ _NAME_END = re.compile(
 )
 
 
+# Parts of the words people greet a group with, in any language: "Sehr geehrter
+# Kundenservice", "Hallo Support-Team", "Estimado Servicio de Atención al Cliente".
+_GROUP_STEMS = (
+    "team",
+    "service",
+    "servic",
+    "support",
+    "dienst",
+    "kunden",
+    "soporte",
+    "atencion",
+    "cliente",
+    "equipe",
+    "equipo",
+    "abteilung",
+    "helpdesk",
+    "desk",
+    "department",
+    "departamento",
+    "afdeling",
+    "crew",
+    "staff",
+    "admin",
+    "atendimento",
+    "suporte",
+    "kunde",
+    "assistenza",
+    "helpdesk",
+)
+
+
+def _is_group_word(word: str) -> bool:
+    key = fold(word)
+    return any(stem in key for stem in _GROUP_STEMS)
+
+
 def _is_name_like(word: str) -> bool:
     # All capitals is an acronym (IT, HR, NOC), not a name; "Ihr" or "The" is a word.
     return (
@@ -83,6 +120,7 @@ def _is_name_like(word: str) -> bool:
         and not word.isupper()
         and word.casefold() not in NOT_NAMES
         and fold(word) not in COMMON_WORDS
+        and not _is_group_word(word)
     )
 
 
@@ -216,7 +254,10 @@ _SIGN_OFF_WORD = (
     rf"|mit[ \t]+freundlichen[ \t]+gr(?:ü|ue|u)(?:ß|ss)en|(?:freundliche|viele|beste|liebe"
     rf"|herzliche)[ \t]+{_GRUESSE}|{_GRUESSE}|gru(?:ß|ss)|mfg|lg|vg|cordialement"
     r"|bien[ \t]+[àa][ \t]+vous|saludos|un[ \t]+saludo|atentamente|cumprimentos"
-    r"|cordiali[ \t]+saluti|distinti[ \t]+saluti|groetjes|met[ \t]+vriendelijke[ \t]+groet)"
+    r"|cordiali[ \t]+saluti|distinti[ \t]+saluti|groetjes|met[ \t]+vriendelijke[ \t]+groet"
+    r"|atenciosamente|abra(?:ç|c)os|um[ \t]+abra(?:ç|c)o|sauda(?:ç|c)(?:õ|o)es|pozdrawiam"
+    r"|z[ \t]+powa(?:ż|z)aniem|s[ \t]+pozdravem|med[ \t]+v(?:ä|a)nlig[ \t]+h(?:ä|a)lsning|mvh"
+    r"|(?:venlig[ \t]+|vennlig[ \t]+)?hilsen|yst(?:ä|a)v(?:ä|a)llisin[ \t]+terveisin)"
 )
 # A sign-off also closes a sentence mid-line: "works now, thanks jane", "ok - cheers, Ben".
 # Each alternative starts with its literal, not with a run of spaces: a run that fails would be
@@ -402,14 +443,10 @@ def _sign_off_mode(match: re.Match[str]) -> bool | None:
 
 
 def _a_person(found: str) -> bool:
-    """After "my colleague": a clear first name, or two name-like words that are no product
-    ("user Jenkins Build" is not a person)."""
+    """After "my colleague": a name that starts with a first name of the gazetteer ("user
+    Roles and Permissions", "user Jenkins Build" are no people)."""
     words = _NAME_WORD.findall(_TITLE.sub("", found))
-    if not words:
-        return False
-    if is_clear_first_name(words[0]):
-        return True
-    return len(words) >= 2 and all(fold(w) not in NOT_SURNAMES for w in words)
+    return bool(words) and is_clear_first_name(words[0])
 
 
 def _a_first_name(found: str) -> bool:
@@ -426,6 +463,29 @@ _CAPITALISED = r"[A-ZÀ-ÖØ-Þ][^\W\d_]*+(?:['’-][^\W\d_]++)*+"
 _CANDIDATE = re.compile(r"[A-ZÀ-ÖØ-Þ](?<![\w@./\\-].)[^\W\d_]*+(?:['’-][^\W\d_]++)*+")
 
 
+# Endings of abstract nouns that surnames hardly ever have: "Brand Development", "Data
+# Integration", "Network Security" are not people.
+_NOT_SURNAME_ENDINGS = (
+    "tion",
+    "sion",
+    "ment",
+    "ity",
+    "ness",
+    "ics",
+    "ogy",
+    "ware",
+    "cion",  # "-ción" folded
+    "cao",  # "-ção" folded
+    "dad",
+    "dade",
+    "itat",  # "-ität" folded
+    "heit",
+    "keit",
+    "ismus",
+    "fehler",
+)
+
+
 def _surname_like(word: str) -> bool:
     key = fold(word[:-2] if word.endswith(("'s", "’s")) else word)
     return (
@@ -435,6 +495,8 @@ def _surname_like(word: str) -> bool:
         and key not in NOT_SURNAMES
         and key not in NOT_NAMES
         and key not in COMMON_WORDS
+        and not (len(key) > 5 and key.endswith(_NOT_SURNAME_ENDINGS))
+        and not _is_group_word(word)
     )
 
 
@@ -596,8 +658,8 @@ def _signature_blocks(text: str, counts: Tally) -> str:
         following = next((ln for ln in lines[index + 1 : index + 3] if ln.strip()), "")
         rest = after[index + 1]
         previous = lines[index - 1].strip() if index else ""
-        # Near the end of the text, after a blank line (or at the very start of the text).
-        placed = rest <= 6 and (not previous or index == 0)
+        # Near the end of the text, after a blank line.
+        placed = index > 0 and rest <= 6 and not previous
         signed = bool(role and _title_line(role)) or _title_line(following)
         if not ((clear and (signed or (not rest and placed))) or (signed and placed)):
             continue
@@ -837,6 +899,32 @@ def _handle_is_person(handle: str) -> bool:
     return any(is_first_name(p) and fold(p) not in COMMON_WORDS for p in parts)
 
 
+# Chat exports: "04/06/2024, 08:12 - Yasmin Haddad: printer again", "[09:14] Jane Doe: hi".
+_CHAT_LINE = re.compile(
+    r"(?m)^(?P<head>[ \t]*(?:\[?[0-9]{1,4}[./-][0-9]{1,2}[./-][0-9]{2,4},?[ \t]+)?\[?[0-9]{1,2}:"
+    r"[0-9]{2}(?::[0-9]{2})?(?:[ \t]?[AaPp][Mm])?\]?[ \t]*(?:-[ \t]*)?)"
+    r"(?P<name>[^\W\d_][^\W\d_'’.-]*(?:[ \t]+[^\W\d_][^\W\d_'’.-]*){0,3})(?=[ \t]*:[ \t])"
+)
+
+
+def _chat_lines(text: str, counts: Tally) -> str:
+    if ":" not in text:
+        return text
+
+    def one(match: re.Match[str]) -> str:
+        name = match["name"]
+        words = name.split()
+        if any(fold(w) in NOT_NAMES or _is_group_word(w) for w in words):
+            return match.group()
+        if not (is_first_name(words[0]) or all(w[0].isupper() for w in words)):
+            return match.group()
+        counts["name"] += 1
+        _record(counts, name)
+        return match["head"] + TOKEN["name"]
+
+    return _CHAT_LINE.sub(one, text)
+
+
 def _handles(text: str, counts: Tally) -> str:
     def masked(match: re.Match[str], *, always: bool = False) -> str:
         handle = match["handle"]
@@ -877,5 +965,6 @@ RULES: tuple[Rule, ...] = (
     _lower_names,
     _display_names,
     _header_lists,
+    _chat_lines,
     _handles,
 )
