@@ -60,3 +60,9 @@ class SolutionSettingsForm(forms.Form):
         required=False,
         help_text="One per line. Leave empty to use the categories the model learned.",
     )
+    masking_terms = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        max_length=12_000,
+        help_text="One per line: hidden from experts in every escalated ticket.",
+    )

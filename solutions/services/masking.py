@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import Membership, Organization, User
@@ -158,6 +158,29 @@ def known_names_learn(
             created = False
         learned += created
     return learned
+
+
+def known_name_forget(*, organization: Organization, actor: User, name_id: int) -> bool:
+    """Removes a learned name (an owner saw it is not a person's). Owners and admins only."""
+    from accounts.models import Role
+    from accounts.services import audit_log_record
+
+    if not Membership.objects.filter(
+        organization=organization, user=actor, role__in=[Role.OWNER, Role.ADMIN]
+    ).exists():
+        raise PermissionDenied("Only owners and admins can change what is masked.")
+    with transaction.atomic():
+        known = KnownName.objects.filter(organization=organization, pk=name_id).first()
+        if known is None:
+            return False
+        audit_log_record(
+            actor=actor,
+            organization=organization,
+            action="masking.name_forgotten",
+            details={"name_id": name_id},
+        )
+        known.delete()
+    return True
 
 
 def ticket_names_learn(*, ticket_id: int) -> int:

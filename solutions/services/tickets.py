@@ -78,6 +78,7 @@ def solution_settings_update(
     actor: User,
     auto_answer_threshold: float,
     categories: Sequence[str],
+    masking_terms: Sequence[str] | None = None,
 ) -> SolutionSettings:
     if not 0.0 <= auto_answer_threshold <= 1.0:
         raise ValidationError({"auto_answer_threshold": "Choose a value between 0 and 1."})
@@ -90,16 +91,23 @@ def solution_settings_update(
             raise ValidationError({"categories": f"“{name[:30]}…” is longer than 100 characters."})
         if name.lower() not in {c.lower() for c in cleaned}:
             cleaned.append(name)
+    terms = terms_clean(masking_terms) if masking_terms is not None else None
     with transaction.atomic():
         settings = solution_settings_for(organization)
         settings.auto_answer_threshold = auto_answer_threshold
         settings.categories = cleaned
+        if terms is not None:
+            settings.masking_terms = terms
         settings.save()
         audit_log_record(
             actor=actor,
             organization=organization,
             action="solutions.settings_updated",
-            details={"auto_answer_threshold": auto_answer_threshold, "categories": len(cleaned)},
+            details={
+                "auto_answer_threshold": auto_answer_threshold,
+                "categories": len(cleaned),
+                "masking_terms": len(settings.masking_terms),
+            },
         )
     return settings
 

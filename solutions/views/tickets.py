@@ -41,10 +41,10 @@ from ..forms_tickets import (
     SolutionSettingsForm,
     TicketForm,
 )
-from ..models import Attachment, ExpertAnswer, Ticket
+from ..models import Attachment, ExpertAnswer, KnownName, Ticket
 from ..selectors import tickets_filtered
 from ..services import tickets as services
-from ..services.masking import terms_clean, ticket_masked_copy
+from ..services.masking import known_name_forget, terms_clean, ticket_masked_copy
 
 PAGE_SIZE = 25
 
@@ -385,17 +385,34 @@ class SolutionSettingsView(ManagerRequiredMixin, View):
             initial={
                 "auto_answer_threshold": current.auto_answer_threshold,
                 "categories": "\n".join(current.categories),
+                "masking_terms": "\n".join(current.masking_terms),
             }
         )
         return render(request, self.template_name, self.context(form))
 
     def context(self, form: SolutionSettingsForm) -> dict[str, Any]:
+        known = (
+            KnownName.objects.filter(organization=self.organization)
+            .select_related("ticket")
+            .order_by("-created_at", "-pk")
+        )
         return {
             "form": form,
             "model_categories": services.organization_categories(self.organization),
+            "known_names": Paginator(known, 50).get_page(self.request.GET.get("names")),
         }
 
     def post(self, request: HttpRequest) -> HttpResponse:
+        forget = request.POST.get("forget_name")
+        if forget is not None:
+            name_id = int(forget) if forget.isdigit() and len(forget) <= 18 else None
+            if name_id is not None and known_name_forget(
+                organization=self.organization, actor=request_user(request), name_id=name_id
+            ):
+                messages.success(request, "Forgotten: that name is no longer masked on its own.")
+            else:
+                messages.error(request, "That name is not on the list any more.")
+            return redirect(reverse("solution_settings"))
         form = SolutionSettingsForm(request.POST)
         if form.is_valid():
             try:
@@ -404,6 +421,7 @@ class SolutionSettingsView(ManagerRequiredMixin, View):
                     actor=request_user(request),
                     auto_answer_threshold=form.cleaned_data["auto_answer_threshold"],
                     categories=form.cleaned_data["categories"].splitlines(),
+                    masking_terms=form.cleaned_data["masking_terms"].splitlines(),
                 )
             except ValidationError as exc:
                 _add_errors(form, exc)

@@ -241,3 +241,39 @@ def test_the_escalation_page_previews_the_expert_copy_with_added_words(
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.ESCALATED
     assert "Falcon" not in ticket.masked_title + ticket.masked_body
+
+
+def test_owners_set_words_to_hide_and_forget_learned_names_on_the_settings_page(
+    org, owner, login, make_user, add_member
+):
+    masking_services.known_names_learn(organization=org, names=["Marta Kowalczyk"])
+    client = login(owner)
+    page = client.get(reverse("solution_settings"))
+    assert "Marta Kowalczyk" in page.content.decode()
+    saved = client.post(
+        reverse("solution_settings"),
+        {"auto_answer_threshold": "0.6", "categories": "", "masking_terms": "Falcon\nContoso"},
+    )
+    assert saved.status_code == 302
+    assert services.solution_settings_for(org).masking_terms == ["Falcon", "Contoso"]
+    ticket = _ticket(org, owner, "Falcon down", "contoso users cannot log in")
+    copy = masking_services.ticket_masked_copy(ticket=ticket)
+    assert "Falcon" not in copy.title and "contoso" not in copy.body
+
+    known = KnownName.objects.get(organization=org)
+    client.post(reverse("solution_settings"), {"forget_name": str(known.pk)})
+    assert not KnownName.objects.filter(organization=org).exists()
+    # Agents can't change what is masked.
+    agent = make_user()
+    add_member(org, agent, Role.AGENT)
+    masking_services.known_names_learn(organization=org, names=["Marta Kowalczyk"])
+    again = KnownName.objects.get(organization=org)
+    assert login(agent).post(
+        reverse("solution_settings"), {"forget_name": str(again.pk)}
+    ).status_code in (403, 404)
+    assert KnownName.objects.filter(pk=again.pk).exists()
+    bad = client.post(
+        reverse("solution_settings"),
+        {"auto_answer_threshold": "0.6", "categories": "", "masking_terms": "x"},
+    )
+    assert bad.status_code == 400 and "too short" in bad.content.decode()
