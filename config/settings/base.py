@@ -51,6 +51,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "config.middleware.RejectNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -200,12 +201,15 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser with a nesting limit and no NUL characters (400s, config/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "config.api.problem_exception_handler",
 }
 # DRF's JSON parser reads the stream directly, so DATA_UPLOAD_MAX_MEMORY_SIZE doesn't apply
 # to API bodies; this limit does (413).
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
+# JSON bodies nested deeper than this are a 400 (Python's decoder fails near 1,000 levels).
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=64)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Expertdesk API",
     "DESCRIPTION": (
