@@ -31,7 +31,13 @@ from rest_framework.views import exception_handler
 
 from accounts.api import ExpertCallerMixin, OrganizationScopedMixin, request_api_key
 from accounts.models import IdempotencyRecord
-from accounts.services import idempotency_claim, idempotency_complete, idempotency_release
+from accounts.services import (
+    idempotency_claim,
+    idempotency_complete,
+    idempotency_created_pk,
+    idempotency_lease_remaining,
+    idempotency_release,
+)
 from billing import services as billing
 from billing.models import UsageRecord
 from billing.services.usage import SpendCapExceeded
@@ -198,6 +204,8 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         extra.update(exc.extra)
     response.data = problem(response.status_code, detail, code=str(code), **extra)
     response.content_type = PROBLEM_CONTENT_TYPE
+    if "retry_after_seconds" in extra:
+        response["Retry-After"] = str(extra["retry_after_seconds"])
     return response
 
 
@@ -297,8 +305,13 @@ class ExpertRateThrottle(BaseThrottle):
 
 class _ApiPlumbingMixin:
     """The body-size limit and `Idempotency-Key` on POSTs (same key and body: the first
-    response replayed; same key, other body: 422; the first still running: 409), for views
-    whose `after_authentication` says who owns the idempotency keys."""
+    response replayed; same key, other body: 422; the first still running: 409, until its
+    lease lapses; then it is taken for dead and the request runs again), for views whose
+    `after_authentication` says who owns the idempotency keys.
+
+    A view that creates something passes `idempotency_record` to the creating service, which
+    links the object to the key in its own transaction, and asks `created_by_earlier_attempt`
+    first: when a dead attempt had already created it, the retry answers with that object."""
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         try:
@@ -318,6 +331,20 @@ class _ApiPlumbingMixin:
         raise NotImplementedError
 
     _idempotency_record: IdempotencyRecord | None = None
+    _idempotency_resumed = False
+
+    @property
+    def idempotency_record(self) -> IdempotencyRecord | None:
+        """The record this request holds for its Idempotency-Key, if it sent one."""
+        return self._idempotency_record
+
+    def created_by_earlier_attempt(self, model: type[Any]) -> int | None:
+        """When this request resumes one with the same key that died after it created a
+        `model` object: that object's pk."""
+        record = self._idempotency_record
+        if record is None or not self._idempotency_resumed:
+            return None
+        return idempotency_created_pk(record, model)
 
     def _claim_idempotency_key(
         self, request: Request, organization: Any = None, *, user: Any = None
@@ -336,11 +363,17 @@ class _ApiPlumbingMixin:
         record = claim.record
         if claim.created:
             self._idempotency_record = record
+            self._idempotency_resumed = claim.resumed
             return
         if record.request_fingerprint != fingerprint:
             raise IdempotencyKeyReused()
         if record.response_status is None:
-            raise Conflict("A request with this Idempotency-Key is still in progress; retry later.")
+            wait = idempotency_lease_remaining(record)
+            raise Conflict(
+                "A request with this Idempotency-Key is still in progress; retry in "
+                f"{wait} s (sooner if it finishes).",
+                retry_after_seconds=wait,
+            )
         replay = Response(
             record.response_body,
             status=record.response_status,
@@ -352,7 +385,15 @@ class _ApiPlumbingMixin:
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, IdempotentReplay):
             return exc.response
-        return super().handle_exception(exc)  # type: ignore[misc]
+        try:
+            return super().handle_exception(exc)  # type: ignore[misc]
+        except BaseException:
+            # Unhandled: DRF re-raises it and never finalizes the response, so the key
+            # would stay "in progress" for its whole lease. Release it now.
+            record, self._idempotency_record = self._idempotency_record, None
+            if record is not None:
+                idempotency_release(record=record)
+            raise
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]

@@ -230,6 +230,9 @@ SPECTACULAR_SETTINGS = {
 
 # API Idempotency-Keys are remembered this long, then purged hourly.
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
+# A request holds its key this long at most (longer than gunicorn's 60 s timeout); a retry
+# after that finds the first attempt dead and runs again (returning what it had created).
+IDEMPOTENCY_LEASE_SECONDS = env.int("IDEMPOTENCY_LEASE_SECONDS", default=90)
 CELERY_BEAT_SCHEDULE["api-idempotency-purge"] = {
     "task": "accounts.tasks.idempotency_records_purge_task",
     "schedule": crontab(minute=17),
