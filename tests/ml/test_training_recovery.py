@@ -232,3 +232,29 @@ def test_a_training_worker_killed_mid_run_is_swept_and_the_org_trains_again(
     assert ModelVersion.objects.get(pk=run.model_version_id).status == ModelVersion.Status.FAILED
     again = services.training_run_request(organization=org, schedule=False)
     assert again.pk != run.pk and again.status == TrainingRun.Status.QUEUED
+
+
+# ---------------------------------------------------------------- the broker's redelivery
+
+
+def test_check_refuses_a_redis_visibility_timeout_shorter_than_a_training_run(settings):
+    from ml.checks import visibility_timeout_outlasts_training
+
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
+    settings.ML_TIME_BUDGET_S, settings.ML_STARTER_TIME_BUDGET_S = 3000, 300
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}  # kombu's default: one hour
+    [error] = visibility_timeout_outlasts_training()
+    assert error.id == "ml.E001" and "4800" in error.hint
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4800}
+    assert visibility_timeout_outlasts_training() == []
+    settings.CELERY_BROKER_URL = "filesystem://"  # no visibility timeout to outlast
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}
+    assert visibility_timeout_outlasts_training() == []
+
+
+def test_the_default_visibility_timeout_outlasts_training_and_webhook_retries():
+    from config.settings import base
+
+    budget = max(base.ML_TIME_BUDGET_S, base.ML_STARTER_TIME_BUDGET_S)
+    assert base.CELERY_VISIBILITY_TIMEOUT_S >= budget + 1800
+    assert base.CELERY_VISIBILITY_TIMEOUT_S > base.WEBHOOK_RETRY_MAX_SECONDS
