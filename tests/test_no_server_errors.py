@@ -188,7 +188,6 @@ json_values = st.recursive(
 RAW_JSON_BODIES = [
     _nested(100_000, "[", "]"),
     _nested(5_000, '{"title":', "}"),
-    _nested(200, "[", "]"),
     '{"title": ' + _nested(70, "[", "]") + "}",
     "1" + "0" * 5000,  # beyond Python's int_max_str_digits
     '{"suggestion": 1e400, "score": -1e400}',
@@ -299,8 +298,8 @@ class ApiOperation:
 
 # Per field type, the values that pass a JSON parser but no sane validator.
 FIELD_EDGES: dict[str, list[Any]] = {
-    "integer": [10**30, -(10**30), 2**63, 0, 1.5, "7"],
-    "number": [10**30, 1e308, -1e308],
+    "integer": [10**30, -(10**30), 2**63, 0, 1.5],
+    "number": [10**30, 1e308],
     "boolean": ["yes", 2],
     "string": ["a" * 100_000, 10**30, ["x"]],
 }
@@ -445,13 +444,14 @@ def world(make_org_with_model, make_user, add_member, stripe_settings) -> World:
 
 ODD_STRINGS = ["0", "a" * 300, "é漢字", "x-y", "..", HUGE]
 # The deterministic part of the walk: every known key at once set to one of these (the values
-# that broke views before: too large for the database, digits int() refuses, NUL bytes).
-SWEEP_VALUES = [HUGE, "²³", "\x00", "#" + HUGE]
+# that broke views before: too large for the database, digits int() refuses, NUL bytes); `q`
+# gets a ticket-number search with it.
+SWEEP_VALUES = [HUGE, "²³", "\x00"]
 TAMPERED_CURSORS = [
     base64.b64encode(raw).decode()
     for raw in (b"o=0&p=abc", b"p=" + HUGE.encode(), b"o=" + HUGE.encode(), b"r=1&p=%00", b"p=")
 ]
-JSON_SWEEP_VALUES: list[Any] = [10**30, -(10**30), 1e308, [], {}, "\x00", True, None, "a" * 3000]
+JSON_SWEEP_VALUES: list[Any] = [10**30, -(10**30), [], {}, True, None]
 LOGIN_PATHS = ("/accounts/login/", "/admin/login/")
 
 
@@ -539,14 +539,19 @@ class Walker:
             self.sweep_path(route, path)
 
     def sweep_path(self, route: Route, path: str) -> None:
-        """Every caller who reaches the view gets the hostile query strings; the first of them
-        also the hostile bodies (body parsing does not depend on who sends it), unless the
-        view takes no POST."""
+        """The first session caller and the first key caller who reach the view get the
+        hostile query strings (other callers who reach it run the same parsing); the first
+        of them also the hostile bodies, unless the view takes no POST."""
         bodies_sent = False
+        swept: set[bool] = set()
         for caller in self.callers_for(route):
-            if not self.reaches_view(route, caller, path):
+            by_key = caller.endswith("-key")
+            if by_key in swept or not self.reaches_view(route, caller, path):
                 continue
-            queries = [urlencode(dict.fromkeys(QUERY_KEYS, v)) for v in SWEEP_VALUES]
+            swept.add(by_key)
+            queries = [
+                urlencode({**dict.fromkeys(QUERY_KEYS, v), "q": f"#{v}"}) for v in SWEEP_VALUES
+            ]
             if route.is_api and not route.params:  # the lists
                 queries += [urlencode({"cursor": c}) for c in TAMPERED_CURSORS]
             for query in queries:
