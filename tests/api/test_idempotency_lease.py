@@ -88,7 +88,11 @@ def test_a_retry_after_a_crash_past_the_commit_returns_that_ticket(client_and_or
     record = _dead_attempt(org, "died-late")
     # The dead attempt got as far as storing (and triaging) the ticket, linked to its key.
     stored = ticket_services.ticket_submit(
-        organization=org, author=owner_of(org), idempotency_record=record, **DATA
+        organization=org,
+        author=owner_of(org),
+        title=DATA["title"],
+        body=DATA["body"],
+        idempotency_record=record,
     )
     fresh = _post(client, "other-key", {"title": "Other", "body": "Another ticket."})
 
@@ -108,7 +112,11 @@ def test_a_ticket_stored_before_triage_is_triaged_by_the_retry(client_and_org, m
     # the kill, which no local component can deliver at exactly that line).
     monkeypatch.setattr(ticket_services, "ticket_triage", lambda *, ticket: ticket)
     stored = ticket_services.ticket_submit(
-        organization=org, author=owner_of(org), idempotency_record=record, **DATA
+        organization=org,
+        author=owner_of(org),
+        title=DATA["title"],
+        body=DATA["body"],
+        idempotency_record=record,
     )
     monkeypatch.undo()
     assert stored.status == Ticket.Status.NEW
@@ -139,6 +147,7 @@ def test_an_unhandled_error_after_the_commit_frees_the_key_and_keeps_the_link(
         _post(client, "unhandled")
     record = IdempotencyRecord.objects.get(organization=org, key="unhandled")
     assert record.response_status is None and record.created_ref
+    assert record.lease_expires_at is not None
     assert record.lease_expires_at <= timezone.now()  # released: no 409 for the lease
 
     response = _post(client, "unhandled")
@@ -169,6 +178,7 @@ def test_of_two_retries_after_the_lease_only_one_resumes(make_org):
     second = idempotency_claim(organization=org, key="race", fingerprint=record.request_fingerprint)
     assert (first.created, first.resumed) == (True, True)
     assert (second.created, second.resumed) == (False, False)
+    assert first.record.lease_expires_at is not None
     assert first.record.lease_expires_at > timezone.now()
 
 
@@ -186,7 +196,11 @@ def test_a_dead_article_create_returns_the_article(client_and_org):
     data = {"title": "Reset the VPN", "body": "Open the portal and reset it."}
     record = _dead_attempt(org, "kb-died", url=url, data=data)
     article = kb.article_create(
-        organization=org, actor=owner_of(org), idempotency_record=record, **data
+        organization=org,
+        actor=owner_of(org),
+        title=data["title"],
+        body=data["body"],
+        idempotency_record=record,
     )
     response = _post(client, "kb-died", data, url=url)
     assert response.status_code == 201 and response.json()["id"] == article.pk

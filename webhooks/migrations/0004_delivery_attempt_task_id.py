@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('webhooks', '0003_endpoint_previous_secret'),
+        ("webhooks", "0003_endpoint_previous_secret"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='webhookdelivery',
-            name='attempt_task_id',
+            model_name="webhookdelivery",
+            name="attempt_task_id",
             field=models.CharField(blank=True, max_length=255),
         ),
     ]
