@@ -250,7 +250,9 @@ class IdempotencyRecord(models.Model):
     """The first response to an API POST sent with an `Idempotency-Key`, kept so a retry with
     the same key and body gets that response again instead of acting twice. The unique
     constraints are what make two concurrent retries safe: only one of them inserts the row
-    and runs; the other sees it (in progress: 409; finished: the replay).
+    and runs; the other sees it (in progress: 409; finished: the replay). A request that never
+    finished (its process died) keeps the key only for its lease; then one retry takes the
+    lease over (a compare-and-set) and runs again.
 
     Keys belong to an organization (its integrations and members share them) or, on the
     expert endpoints, which act for no organization, to the expert user."""
@@ -265,6 +267,12 @@ class IdempotencyRecord(models.Model):
     request_fingerprint = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.JSONField(null=True, blank=True)
+    # While the request runs (no response yet) it holds the key until then; a retry after it
+    # lapsed finds the request dead (its process was killed) and runs again.
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # What the request created (`app_label.model:pk`), written in the creating transaction,
+    # so a retry of a request that died after its commit returns that object.
+    created_ref = models.CharField(max_length=100, blank=True)
     # Indexed: the hourly purge deletes by age (accounts.services.idempotency_records_purge).
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     completed_at = models.DateTimeField(null=True, blank=True)

@@ -17,6 +17,8 @@ from django.views import View
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
+from config.converters import id_or_none
+
 from . import services
 from .forms import ApiKeyForm, InvitationForm, OrganizationForm, RoleForm
 from .models import ApiKey, AuditLogEntry, Invitation, Membership, Organization
@@ -83,12 +85,12 @@ class OrganizationCreateView(LoginRequiredMixin, View):
 @login_required
 @require_POST
 def organization_switch(request: HttpRequest) -> HttpResponse:
-    org_id = request.POST.get("org", "")
+    org_id = id_or_none(request.POST.get("org", ""))
     membership = (
-        Membership.objects.filter(user=request_user(request), organization_id=int(org_id))
+        Membership.objects.filter(user=request_user(request), organization_id=org_id)
         .select_related("organization")
         .first()
-        if org_id.isdigit()
+        if org_id is not None
         else None
     )
     if membership is None:

@@ -18,11 +18,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
@@ -30,7 +31,13 @@ from rest_framework.views import exception_handler
 
 from accounts.api import ExpertCallerMixin, OrganizationScopedMixin, request_api_key
 from accounts.models import IdempotencyRecord
-from accounts.services import idempotency_claim, idempotency_complete, idempotency_release
+from accounts.services import (
+    idempotency_claim,
+    idempotency_complete,
+    idempotency_created_pk,
+    idempotency_lease_remaining,
+    idempotency_release,
+)
 from billing import services as billing
 from billing.models import UsageRecord
 from billing.services.usage import SpendCapExceeded
@@ -48,12 +55,48 @@ DEFAULT_EXPERT_API_REQUESTS_PER_MINUTE = 60
 ID_PATTERN = IdConverter.regex
 
 
+# The largest integer a 64-bit database column holds.
+BIGINT_MAX = 2**63 - 1
+
+
 class ApiCursorPagination(CursorPagination):
-    """Lists: 50 a page by default, `limit` up to 100; subclasses set `ordering`."""
+    """Lists: 50 a page by default, `limit` up to 100; subclasses set `ordering`.
+
+    DRF decodes the cursor's base64 but passes its position to the database unchecked, so a
+    tampered cursor (`p=abc` on a number, a date that isn't one, a number beyond 64 bits)
+    would be a 500; here it is the same 404 "Invalid cursor" as an undecodable one."""
 
     page_size = 50
     page_size_query_param = "limit"
     max_page_size = 100
+    _model: Any = None
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> Any:
+        self._model = queryset.model
+        return super().paginate_queryset(queryset, request, view)
+
+    def decode_cursor(self, request: Any) -> Cursor | None:
+        cursor = super().decode_cursor(request)
+        if cursor is not None and cursor.position is not None:
+            if not self._position_is_valid(str(cursor.position)):
+                raise exceptions.NotFound(self.invalid_cursor_message)
+        return cursor
+
+    def _position_is_valid(self, position: str) -> bool:
+        if "\x00" in position:
+            return False
+        ordering = self.ordering if isinstance(self.ordering, list | tuple) else [self.ordering]
+        try:
+            field = self._model._meta.get_field(str(ordering[0]).lstrip("-"))
+        except (FieldDoesNotExist, AttributeError):
+            return True  # an ordering through a relation: left to the database
+        try:
+            value = field.to_python(position)
+        except (DjangoValidationError, ValueError, TypeError, OverflowError):
+            return False
+        if isinstance(value, int) and not isinstance(value, bool):
+            return -BIGINT_MAX - 1 <= value <= BIGINT_MAX
+        return True
 
 
 class PaymentRequired(exceptions.APIException):
@@ -161,6 +204,8 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         extra.update(exc.extra)
     response.data = problem(response.status_code, detail, code=str(code), **extra)
     response.content_type = PROBLEM_CONTENT_TYPE
+    if "retry_after_seconds" in extra:
+        response["Retry-After"] = str(extra["retry_after_seconds"])
     return response
 
 
@@ -260,8 +305,13 @@ class ExpertRateThrottle(BaseThrottle):
 
 class _ApiPlumbingMixin:
     """The body-size limit and `Idempotency-Key` on POSTs (same key and body: the first
-    response replayed; same key, other body: 422; the first still running: 409), for views
-    whose `after_authentication` says who owns the idempotency keys."""
+    response replayed; same key, other body: 422; the first still running: 409, until its
+    lease lapses; then it is taken for dead and the request runs again), for views whose
+    `after_authentication` says who owns the idempotency keys.
+
+    A view that creates something passes `idempotency_record` to the creating service, which
+    links the object to the key in its own transaction, and asks `created_by_earlier_attempt`
+    first: when a dead attempt had already created it, the retry answers with that object."""
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         try:
@@ -281,6 +331,20 @@ class _ApiPlumbingMixin:
         raise NotImplementedError
 
     _idempotency_record: IdempotencyRecord | None = None
+    _idempotency_resumed = False
+
+    @property
+    def idempotency_record(self) -> IdempotencyRecord | None:
+        """The record this request holds for its Idempotency-Key, if it sent one."""
+        return self._idempotency_record
+
+    def created_by_earlier_attempt(self, model: type[Any]) -> int | None:
+        """When this request resumes one with the same key that died after it created a
+        `model` object: that object's pk."""
+        record = self._idempotency_record
+        if record is None or not self._idempotency_resumed:
+            return None
+        return idempotency_created_pk(record, model)
 
     def _claim_idempotency_key(
         self, request: Request, organization: Any = None, *, user: Any = None
@@ -299,11 +363,17 @@ class _ApiPlumbingMixin:
         record = claim.record
         if claim.created:
             self._idempotency_record = record
+            self._idempotency_resumed = claim.resumed
             return
         if record.request_fingerprint != fingerprint:
             raise IdempotencyKeyReused()
         if record.response_status is None:
-            raise Conflict("A request with this Idempotency-Key is still in progress; retry later.")
+            wait = idempotency_lease_remaining(record)
+            raise Conflict(
+                "A request with this Idempotency-Key is still in progress; retry in "
+                f"{wait} s (sooner if it finishes).",
+                retry_after_seconds=wait,
+            )
         replay = Response(
             record.response_body,
             status=record.response_status,
@@ -315,7 +385,15 @@ class _ApiPlumbingMixin:
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, IdempotentReplay):
             return exc.response
-        return super().handle_exception(exc)  # type: ignore[misc]
+        try:
+            return super().handle_exception(exc)  # type: ignore[misc]
+        except BaseException:
+            # Unhandled: DRF re-raises it and never finalizes the response, so the key
+            # would stay "in progress" for its whole lease. Release it now.
+            record, self._idempotency_record = self._idempotency_record, None
+            if record is not None:
+                idempotency_release(record=record)
+            raise
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]

@@ -98,11 +98,18 @@ class TrainingRun(models.Model):
     timings = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
+    # Written every few seconds while the run trains (services._Heartbeat); a RUNNING run
+    # whose heartbeat is older than ML_TRAINING_HEARTBEAT_TIMEOUT_S lost its worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["organization", "status"])]
+        indexes = [
+            models.Index(fields=["organization", "status"]),
+            # The sweeper's query: active runs by age.
+            models.Index(fields=["status", "heartbeat_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"training run {self.pk} of {self.organization.slug} ({self.status})"

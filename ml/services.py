@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import logging
 import shutil
+import threading
 import time
 import traceback
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection as db_connection
+from django.db import connections as db_connections
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.models import Organization, User
@@ -78,22 +82,88 @@ def training_run_request(
     return run
 
 
-class _Progress:
-    """Writes progress to the run row at most once a second (the model page polls it)."""
+class RunAbandoned(Exception):  # noqa: N818 - it names what happened to the run
+    """The run is no longer RUNNING: the sweeper failed it (its heartbeat had gone stale), so
+    this worker must stop rather than finish and overwrite that outcome."""
 
-    def __init__(self, run: TrainingRun, start: float, end: float) -> None:
-        self.run, self.start, self.end = run, start, end
+
+class _Heartbeat:
+    """Keeps `TrainingRun.heartbeat_at` fresh while the run trains. Progress and log writes
+    beat too, but the engine has long steps without either (loading the encoder, an epoch on
+    a CPU, the ONNX export), so a thread beats every ML_TRAINING_HEARTBEAT_INTERVAL_S as long
+    as this process lives; a killed worker stops beating, which is how the sweeper
+    (`training_runs_fail_stale`) tells a dead run from a slow one.
+
+    Each beat is `UPDATE … WHERE status = 'running'`: when it matches nothing, the sweeper has
+    failed the run, `abandoned` is set, and `check()` stops the training at its next step.
+
+    The thread uses its own database connection and sees committed rows only, so it is not
+    started inside an open transaction (a test's, or an eager task's): the run row it beats
+    would be invisible to it, and a heartbeat nobody else can see is worth nothing."""
+
+    def __init__(self, run_id: int) -> None:
+        self.run_id = run_id
+        self.interval = float(_setting("ML_TRAINING_HEARTBEAT_INTERVAL_S", 15))
+        self.abandoned = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def beat(self, **fields: Any) -> None:
+        """Writes the heartbeat (and `fields`, e.g. progress) if the run is still RUNNING."""
+        updated = TrainingRun.objects.filter(
+            pk=self.run_id, status=TrainingRun.Status.RUNNING
+        ).update(heartbeat_at=timezone.now(), **fields)
+        if not updated:
+            self.abandoned.set()
+
+    def check(self) -> None:
+        if self.abandoned.is_set():
+            raise RunAbandoned(f"Training run {self.run_id} was failed while it ran.")
+
+    def _loop(self) -> None:
+        try:
+            while not self._stop.wait(self.interval):
+                try:
+                    self.beat()
+                except Exception:  # a database blip: the next beat tries again
+                    logger.warning("Heartbeat of training run %s failed", self.run_id)
+                if self.abandoned.is_set():
+                    return
+        finally:
+            db_connections.close_all()  # this thread's own connection
+
+    def __enter__(self) -> _Heartbeat:
+        self.beat()
+        if not db_connection.in_atomic_block:
+            self._thread = threading.Thread(
+                target=self._loop, name=f"training-run-{self.run_id}-heartbeat", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.interval + 5)
+
+
+class _Progress:
+    """Writes progress to the run row at most once a second (the model page polls it); each
+    write is a heartbeat, and the point where an abandoned run stops."""
+
+    def __init__(self, heartbeat: _Heartbeat, start: float, end: float) -> None:
+        self.heartbeat, self.start, self.end = heartbeat, start, end
         self.last_write = 0.0
 
     def __call__(self, fraction: float, message: str) -> None:
+        self.heartbeat.check()
         now = time.monotonic()
         value = self.start + (self.end - self.start) * max(0.0, min(1.0, fraction))
         if now - self.last_write < 1.0 and fraction < 1.0:
             return
         self.last_write = now
-        TrainingRun.objects.filter(pk=self.run.pk).update(
-            progress=round(value, 4), message=message[:300]
-        )
+        self.heartbeat.beat(progress=round(value, 4), message=message[:300])
+        self.heartbeat.check()
 
 
 def _log(run: TrainingRun, line: str) -> None:
@@ -120,9 +190,14 @@ def training_run_execute(*, run_id: int) -> ModelVersion | None:
         if run.status != TrainingRun.Status.QUEUED:
             return None
         run.status = TrainingRun.Status.RUNNING
-        run.started_at = timezone.now()
+        run.started_at = run.heartbeat_at = timezone.now()
         run.progress = 0.0
-        run.save(update_fields=["status", "started_at", "progress"])
+        run.save(update_fields=["status", "started_at", "heartbeat_at", "progress"])
+    with _Heartbeat(run.pk) as heartbeat:
+        return _train_run(run, heartbeat)
+
+
+def _train_run(run: TrainingRun, heartbeat: _Heartbeat) -> ModelVersion | None:
     organization = run.organization
     version: ModelVersion | None = None
     timings: dict[str, float] = {}
@@ -160,9 +235,10 @@ def training_run_execute(*, run_id: int) -> ModelVersion | None:
             priorities=[r.priority for r in train_rows],
             time_budget_s=run.time_budget_s,
             device=run.device or _setting("ML_DEVICE", "auto"),
-            progress=_Progress(run, 0.0, 0.85),
+            progress=_Progress(heartbeat, 0.0, 0.85),
             log=lambda line: _log(run, line),
         )
+        heartbeat.check()
         timings["train_s"] = round(time.monotonic() - t0, 2)
         _log(run, f"Trained ({trained.strategy}). Evaluating on the held-out split…")
 
@@ -192,7 +268,10 @@ def training_run_execute(*, run_id: int) -> ModelVersion | None:
         )
         version.test_count = len(held_out)
         version.status = ModelVersion.Status.READY
-        version.save()
+        with transaction.atomic():
+            # The last point to stop: once READY, the version may be promoted.
+            _lock_running(run)
+            version.save()
         timings["total_s"] = round(time.monotonic() - t0, 2)
         model_version_consider_promotion(version=version, held_out=held_out)
         with transaction.atomic():
@@ -204,6 +283,9 @@ def training_run_execute(*, run_id: int) -> ModelVersion | None:
             run.save(update_fields=["status", "progress", "finished_at", "timings"])
             _log(run, version.decision)  # the run's last message says what happened and why
         return version
+    except RunAbandoned:
+        logger.warning("Training run %s was failed by the sweeper while it ran; stopped.", run.pk)
+        return None
     except Exception as exc:
         logger.exception("Training run %s failed", run.pk)
         run.refresh_from_db()
@@ -219,6 +301,86 @@ def training_run_execute(*, run_id: int) -> ModelVersion | None:
                 status=ModelVersion.Status.FAILED, decision=f"Training failed: {detail}"[:2000]
             )
         return None
+
+
+def _lock_running(run: TrainingRun) -> None:
+    """Inside a transaction: locks the run row, and raises RunAbandoned unless it is still
+    RUNNING (the sweeper takes the same lock to fail it)."""
+    status = TrainingRun.objects.select_for_update().values_list("status", flat=True).get(pk=run.pk)
+    if status != TrainingRun.Status.RUNNING:
+        raise RunAbandoned(f"Training run {run.pk} is {status}.")
+
+
+def training_runs_fail_stale(*, now: datetime | None = None) -> int:
+    """Beat sweeper (every minute): fails the runs that will never finish, so their
+    organization can train again.
+
+    - RUNNING with a heartbeat older than ML_TRAINING_HEARTBEAT_TIMEOUT_S (300 s): the worker
+      died (killed, out of memory, its host gone). A live worker beats every
+      ML_TRAINING_HEARTBEAT_INTERVAL_S (15 s) whatever the engine is doing.
+    - QUEUED for longer than ML_TRAINING_QUEUED_TIMEOUT_S (6 h): no `ml` worker took it (none
+      is running, or its message was lost). A queued run is not failed sooner because one
+      `ml` worker trains organizations one after another, and a queue after the nightly
+      retraining can be long.
+
+    Neither is retried by itself: a run that killed its worker (memory) would kill the next
+    one too. The run's version, if it had one, is failed with it. Returns how many runs."""
+    now = now or timezone.now()
+    queued_timeout = int(_setting("ML_TRAINING_QUEUED_TIMEOUT_S", 21600))
+    heartbeat_timeout = int(_setting("ML_TRAINING_HEARTBEAT_TIMEOUT_S", 300))
+    heartbeat_cutoff = now - timedelta(seconds=heartbeat_timeout)
+    queued_cutoff = now - timedelta(seconds=queued_timeout)
+    stale_running = Q(status=TrainingRun.Status.RUNNING) & (
+        Q(heartbeat_at__lt=heartbeat_cutoff)
+        | Q(heartbeat_at__isnull=True, started_at__lt=heartbeat_cutoff)
+    )
+    stale_queued = Q(status=TrainingRun.Status.QUEUED, created_at__lt=queued_cutoff)
+    failed = 0
+    for run_id in TrainingRun.objects.filter(stale_running | stale_queued).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            run = (
+                TrainingRun.objects.select_for_update()
+                .filter(stale_running | stale_queued)  # again, under the lock
+                .filter(pk=run_id)
+                .first()
+            )
+            if run is None:
+                continue  # it beat or finished meanwhile
+            if run.status == TrainingRun.Status.RUNNING:
+                last = run.heartbeat_at or run.started_at or now
+                reason = (
+                    "the worker stopped responding (no heartbeat since "
+                    f"{last:%Y-%m-%d %H:%M:%S} UTC); it was probably stopped or ran out of memory"
+                )
+            else:
+                hours = queued_timeout / 3600
+                reason = (
+                    f"no ml worker started it within {hours:g} hours; check that a Celery "
+                    "worker consumes the `ml` queue"
+                )
+            stamp = now.strftime("%H:%M:%S")
+            run.status = TrainingRun.Status.FAILED
+            run.finished_at = now
+            run.message = f"Failed: {reason}. Train again when ready."[:300]
+            run.log = f"{run.log}{stamp} Failed: {reason}.\n"
+            run.save(update_fields=["status", "finished_at", "message", "log"])
+            if run.model_version_id is not None:
+                ModelVersion.objects.filter(
+                    pk=run.model_version_id, status=ModelVersion.Status.TRAINING
+                ).update(status=ModelVersion.Status.FAILED, decision=f"Training failed: {reason}.")
+            audit_log_record(
+                actor=None,
+                organization=run.organization,
+                action="model.training_abandoned",
+                target=run,
+                details={"reason": reason},
+            )
+            failed += 1
+    if failed:
+        logger.warning("Failed %s stale training run(s)", failed)
+    return failed
 
 
 # ---------------------------------------------------------------- registry

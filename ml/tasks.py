@@ -3,12 +3,26 @@
 from celery import shared_task
 
 
-@shared_task(acks_late=True)
+# acks_late: a worker that dies before it starts the run leaves the message to be delivered
+# again (Redis: after CELERY_VISIBILITY_TIMEOUT_S), and the next worker trains it. Not
+# reject_on_worker_lost: a run that killed its worker (out of memory) would kill the next one
+# too; a run that dies while RUNNING is failed by `training_runs_sweep_task` instead, and a
+# late redelivery of its message finds it no longer QUEUED and does nothing.
+@shared_task(acks_late=True, reject_on_worker_lost=False)
 def train_model_task(run_id: int) -> int | None:
     from . import services
 
     version = services.training_run_execute(run_id=run_id)
     return version.pk if version else None
+
+
+# On the `default` queue (see CELERY_TASK_ROUTES): it must not wait behind the training it
+# checks, nor for an `ml` worker that is gone.
+@shared_task(expires=55)
+def training_runs_sweep_task() -> int:
+    from . import services
+
+    return services.training_runs_fail_stale()
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3)

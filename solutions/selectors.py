@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from accounts.models import Organization
+from config.converters import id_or_none
 
 from .models import KnowledgeArticle, Ticket
 
@@ -28,12 +29,15 @@ def tickets_filtered(organization: Organization, params: Any) -> QuerySet[Ticket
     assignee = params.get("assignee", "")
     if assignee == "none":
         tickets = tickets.filter(assignee__isnull=True)
-    elif assignee.isdigit():
-        tickets = tickets.filter(assignee_id=int(assignee))
+    elif assignee:
+        # An id no user can have (negative, not a number, beyond the database's integers)
+        # is assigned no ticket, rather than an error or a filter silently dropped.
+        assignee_id = id_or_none(assignee)
+        tickets = tickets.filter(assignee_id=assignee_id) if assignee_id else tickets.none()
     if q := (params.get("q") or "").strip()[:200]:
         match = Q(title__icontains=q) | Q(body__icontains=q)
-        if q.lstrip("#").isdigit():
-            match |= Q(number=int(q.lstrip("#")))
+        if (number := id_or_none(q.lstrip("#"))) is not None:
+            match |= Q(number=number)
         tickets = tickets.filter(match)
     return tickets
 

@@ -152,11 +152,18 @@ def worker_env() -> dict[str, str]:
 
 
 @pytest.fixture
+def worker_options() -> list[str]:
+    """The worker's queue and pool; override it in a test module (`-Q ml`, or `--pool
+    prefork -c 1` to have a pool process to kill)."""
+    return ["-Q", "default", "--pool", "solo"]
+
+
+@pytest.fixture
 def worker(
-    transactional_db: None, tmp_path: Path, worker_env: dict[str, str]
+    transactional_db: None, tmp_path: Path, worker_env: dict[str, str], worker_options: list[str]
 ) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
-    """A real Celery worker process (queue `default`) on this test's database and broker;
-    while it runs, tasks queued here go to it instead of running eagerly."""
+    """A real Celery worker process (queue `default`, by default) on this test's database and
+    broker; while it runs, tasks queued here go to it instead of running eagerly."""
     from config.celery_app import app as celery_app
 
     env = {
@@ -175,10 +182,7 @@ def worker(
             "-A",
             "config",
             "worker",
-            "-Q",
-            "default",
-            "--pool",
-            "solo",
+            *worker_options,
             "-l",
             "info",
             "--without-heartbeat",

@@ -92,6 +92,10 @@ class WebhookDelivery(models.Model):
     last_response_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_response_excerpt = models.CharField(max_length=500, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
+    # The Celery task id of the attempt in flight (empty between attempts). The same id
+    # arriving again means the broker redelivered that message because its worker died
+    # mid-attempt, so the attempt is taken over at once instead of after its lease.
+    attempt_task_id = models.CharField(max_length=255, blank=True)
     redelivery_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="redeliveries"
     )

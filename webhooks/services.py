@@ -368,17 +368,26 @@ def _finish(delivery: WebhookDelivery, status: str, *, error: str = "") -> None:
     )
 
 
-def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
+def webhook_delivery_attempt(*, delivery_id: int, task_id: str = "") -> WebhookDelivery | None:
     """One attempt of a due, pending delivery; anything else (done, not due yet, taken by
     another worker) is left alone, so duplicate task messages are harmless. A 2xx response
     succeeds; anything else schedules the next attempt after `retry_delay`, until
     WEBHOOK_MAX_ATTEMPTS attempts have failed. Two short writes around the request, not one
-    transaction: no row lock or transaction is held while the receiver takes its time."""
+    transaction: no row lock or transaction is held while the receiver takes its time.
+
+    `task_id` is the Celery message's id. The claim records it; when the same message comes
+    back while its attempt still holds the lease, the worker that ran it died mid-attempt
+    (the broker redelivers an unacknowledged message only then: `reject_on_worker_lost`, or
+    Redis's visibility timeout), so this attempt takes over at once. The lost attempt counts
+    (it may have reached the receiver; receivers drop duplicates by `webhook-id`), so the
+    attempt cap still bounds a message that keeps killing its worker."""
     delivery = WebhookDelivery.objects.select_related("endpoint").filter(pk=delivery_id).first()
     if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
         return delivery
     now = timezone.now()
-    if delivery.next_attempt_at is not None and delivery.next_attempt_at > now:
+    # This very message, redelivered: its earlier run died holding the claim.
+    resumes = bool(task_id) and delivery.attempt_task_id == task_id
+    if not resumes and delivery.next_attempt_at is not None and delivery.next_attempt_at > now:
         return delivery
     endpoint = delivery.endpoint
     if not endpoint.is_active:
@@ -386,41 +395,45 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
         delivery.refresh_from_db()
         return delivery
     max_attempts = settings.WEBHOOK_MAX_ATTEMPTS
+    if resumes:
+        logger.warning(
+            "Webhook delivery %s: the worker of attempt %s died; attempting again.",
+            delivery.pk,
+            delivery.attempts,
+        )
     if delivery.attempts >= max_attempts:  # a worker died during the last attempt
-        _finish(delivery, WebhookDelivery.Status.FAILED, error=delivery.last_error)
+        error = "The worker stopped during the last attempt."
+        _finish(delivery, WebhookDelivery.Status.FAILED, error=delivery.last_error or error)
         delivery.refresh_from_db()
         return delivery
     attempt = delivery.attempts + 1
     # Claim the attempt with a compare-and-set (works on SQLite too). Until it finishes,
-    # next_attempt_at is a lease: should this worker die, the sweeper retries after it.
+    # next_attempt_at is a lease: should this worker die, the redelivered message (same task
+    # id) takes over, or, if that message is lost too, the sweeper retries after the lease.
     lease = max(retry_delay(attempt), timedelta(seconds=ATTEMPT_TIME_LIMIT_SECONDS + 30))
-    claimed = (
-        WebhookDelivery.objects.filter(
-            pk=delivery.pk, status=WebhookDelivery.Status.PENDING, attempts=delivery.attempts
-        )
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .update(attempts=attempt, next_attempt_at=now + lease, last_attempt_at=now)
+    claim = WebhookDelivery.objects.filter(
+        pk=delivery.pk, status=WebhookDelivery.Status.PENDING, attempts=delivery.attempts
+    )
+    if resumes:
+        claim = claim.filter(attempt_task_id=task_id)
+    else:
+        claim = claim.filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    claimed = claim.update(
+        attempts=attempt, next_attempt_at=now + lease, last_attempt_at=now, attempt_task_id=task_id
     )
     if not claimed:
         return delivery
 
     try:
-        signing_secrets = _signing_secrets(endpoint)
-    except signing.SecretUnavailable as exc:
-        result = transport.PostResult(status_code=None, error=str(exc))
-    else:
-        body = _body(delivery.payload)
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-            **signing.signed_headers(
-                signing_secrets=signing_secrets,
-                message_id=delivery.message_id,
-                timestamp=int(timezone.now().timestamp()),
-                body=body,
-            ),
-        }
-        result = transport.post(endpoint.url, body=body, headers=headers)
+        result = _post(delivery, endpoint)
+    except Exception as exc:
+        # Anything that cuts the attempt short in this process (the task's soft time limit:
+        # a receiver trickling its answer; a bug) is a failed attempt like any other, with
+        # the next one scheduled below, rather than a claim left for the sweeper.
+        logger.exception("Webhook delivery %s attempt %s broke off", delivery.pk, attempt)
+        result = transport.PostResult(
+            status_code=None, error=f"The attempt was cut short ({type(exc).__name__})."
+        )
 
     finished = timezone.now()
     delivery.attempts = attempt
@@ -448,6 +461,7 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
         result.status_code or result.error,
         delivery.status,
     )
+    delivery.attempt_task_id = ""  # done: a late copy of this message is not a takeover
     with transaction.atomic():
         delivery.save(
             update_fields=[
@@ -458,6 +472,7 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
                 "last_response_code",
                 "last_response_excerpt",
                 "last_error",
+                "attempt_task_id",
                 "completed_at",
                 "updated_at",
             ]
@@ -466,6 +481,25 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
             # Celery holds the retry until it is due; the sweeper covers a lost message.
             _queue_attempt(delivery.pk, countdown=delay.total_seconds())
     return delivery
+
+
+def _post(delivery: WebhookDelivery, endpoint: WebhookEndpoint) -> transport.PostResult:
+    try:
+        signing_secrets = _signing_secrets(endpoint)
+    except signing.SecretUnavailable as exc:
+        return transport.PostResult(status_code=None, error=str(exc))
+    body = _body(delivery.payload)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        **signing.signed_headers(
+            signing_secrets=signing_secrets,
+            message_id=delivery.message_id,
+            timestamp=int(timezone.now().timestamp()),
+            body=body,
+        ),
+    }
+    return transport.post(endpoint.url, body=body, headers=headers)
 
 
 def webhook_delivery_redeliver(*, actor: User, delivery: WebhookDelivery) -> WebhookDelivery:

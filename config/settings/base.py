@@ -51,6 +51,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "config.middleware.RejectNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -181,7 +182,11 @@ if not REDIS_URL:
         "control_folder": str(_celery_dir / "control"),
     }
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"ml.tasks.*": {"queue": "ml"}}
+CELERY_TASK_ROUTES = {
+    # An exact name wins over the pattern: the sweeper runs where the ml worker isn't.
+    "ml.tasks.training_runs_sweep_task": {"queue": "default"},
+    "ml.tasks.*": {"queue": "ml"},
+}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -200,12 +205,15 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser with a nesting limit and no NUL characters (400s, config/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "config.api.problem_exception_handler",
 }
 # DRF's JSON parser reads the stream directly, so DATA_UPLOAD_MAX_MEMORY_SIZE doesn't apply
 # to API bodies; this limit does (413).
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
+# JSON bodies nested deeper than this are a 400 (Python's decoder fails near 1,000 levels).
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=64)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Expertdesk API",
     "DESCRIPTION": (
@@ -226,6 +234,9 @@ SPECTACULAR_SETTINGS = {
 
 # API Idempotency-Keys are remembered this long, then purged hourly.
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
+# A request holds its key this long at most (longer than gunicorn's 60 s timeout); a retry
+# after that finds the first attempt dead and runs again (returning what it had created).
+IDEMPOTENCY_LEASE_SECONDS = env.int("IDEMPOTENCY_LEASE_SECONDS", default=90)
 CELERY_BEAT_SCHEDULE["api-idempotency-purge"] = {
     "task": "accounts.tasks.idempotency_records_purge_task",
     "schedule": crontab(minute=17),
@@ -271,6 +282,17 @@ ML_SERVING_CACHE_SIZE = env.int("ML_SERVING_CACHE_SIZE", default=4)
 # dynamic_int8 | none (torch fp32). CUDA always serves torch.
 ML_SERVE_QUANTIZATION = env.str("ML_SERVE_QUANTIZATION", default="onnx_int8")
 ML_NUM_THREADS = env.int("ML_NUM_THREADS", default=2)
+# A training run beats every ML_TRAINING_HEARTBEAT_INTERVAL_S; the sweeper (every minute)
+# fails a RUNNING run silent for ML_TRAINING_HEARTBEAT_TIMEOUT_S (its worker died) and a
+# QUEUED one no ml worker took within ML_TRAINING_QUEUED_TIMEOUT_S, so the organization can
+# train again (docs/ml.md).
+ML_TRAINING_HEARTBEAT_INTERVAL_S = env.int("ML_TRAINING_HEARTBEAT_INTERVAL_S", default=15)
+ML_TRAINING_HEARTBEAT_TIMEOUT_S = env.int("ML_TRAINING_HEARTBEAT_TIMEOUT_S", default=300)
+ML_TRAINING_QUEUED_TIMEOUT_S = env.int("ML_TRAINING_QUEUED_TIMEOUT_S", default=6 * 3600)
+CELERY_BEAT_SCHEDULE["ml-training-runs-sweep"] = {
+    "task": "ml.tasks.training_runs_sweep_task",
+    "schedule": crontab(minute="*"),
+}
 CELERY_BEAT_SCHEDULE["ml-retrain-nightly"] = {
     "task": "ml.tasks.retrain_due_models_task",
     "schedule": crontab(hour=env.int("ML_RETRAIN_HOUR_UTC", default=2), minute=0),
@@ -342,5 +364,21 @@ CELERY_BEAT_SCHEDULE["webhooks-purge-old-deliveries"] = {
     "task": "webhooks.tasks.webhook_deliveries_purge_task",
     "schedule": crontab(hour=4, minute=30),
 }
+# Redis hands a message its worker took but never acknowledged (acks_late: the worker died
+# mid-task) to another worker after this long. It must outlast the longest such task — a
+# training run: its budget, then evaluation and the artifact — and the longest countdown a
+# message waits inside a worker (a webhook retry, WEBHOOK_RETRY_MAX_SECONDS); otherwise a
+# message still being worked on is delivered a second time. `manage.py check` refuses a value
+# shorter than a training run (ml/checks.py). The filesystem broker has no such timeout.
+CELERY_VISIBILITY_TIMEOUT_S = env.int(
+    "CELERY_VISIBILITY_TIMEOUT_S",
+    default=max(
+        2 * 3600,
+        2 * max(ML_TIME_BUDGET_S, ML_STARTER_TIME_BUDGET_S) + 1800,
+        int(WEBHOOK_RETRY_MAX_SECONDS) + 600,
+    ),
+)
+if REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_S}
 # autodiscover_tasks() imports only `<app>.tasks`; workers must also know these beat targets.
 CELERY_IMPORTS = ["solutions.tasks_experts", "solutions.tasks_knowledge", "billing.tasks_earnings"]

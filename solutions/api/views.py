@@ -158,12 +158,19 @@ class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet[Ticket]):
     )
     def create(self, request: Request) -> Response:
         data = self._valid(s.TicketCreateInput, request)
+        created = self.created_by_earlier_attempt(Ticket)
+        earlier = self.get_queryset().filter(pk=created).first() if created else None
+        if earlier is not None:
+            # The first attempt with this key stored the ticket and died before answering.
+            ticket = ticket_services.ticket_submit_resume(ticket=earlier)
+            return self._out(ticket, status.HTTP_201_CREATED)
         self._require_submit_access()
         ticket = ticket_services.ticket_submit(
             organization=self.organization,
             author=request_user(request._request),
             title=data["title"],
             body=data["body"],
+            idempotency_record=self.idempotency_record,
         )
         return self._out(ticket, status.HTTP_201_CREATED)
 

@@ -84,12 +84,17 @@ class ArticleViewSet(ApiViewMixin, viewsets.GenericViewSet[KnowledgeArticle]):
     )
     def create(self, request: Request) -> Response:
         data = self._valid(request)
+        created = self.created_by_earlier_attempt(KnowledgeArticle)
+        earlier = self.get_queryset().filter(pk=created).first() if created else None
+        if earlier is not None:  # the first attempt with this key created it and died
+            return Response(self.get_serializer(earlier).data, status=status.HTTP_201_CREATED)
         article = knowledge_services.article_create(
             organization=self.organization,
             actor=request_user(request._request),
             title=data["title"],
             body=data["body"],
             category=data.get("category", ""),
+            idempotency_record=self.idempotency_record,
         )
         return Response(self.get_serializer(article).data, status=status.HTTP_201_CREATED)
 

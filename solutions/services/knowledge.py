@@ -17,8 +17,8 @@ from functools import partial
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
-from accounts.models import MANAGER_ROLES, Membership, Organization, User
-from accounts.services import audit_log_record
+from accounts.models import MANAGER_ROLES, IdempotencyRecord, Membership, Organization, User
+from accounts.services import audit_log_record, idempotency_link
 from ml import services as ml_services
 
 from ..labels import article_label_row
@@ -146,10 +146,12 @@ def article_create(
     source: str = KnowledgeArticle.Source.MANUAL,
     source_ticket: Ticket | None = None,
     external_id: str = "",
+    idempotency_record: IdempotencyRecord | None = None,
 ) -> KnowledgeArticle:
     """A published article. Accepted expert answers arrive here from the ticket flow on behalf
     of whoever accepted (an agent may), so only hand-written and imported articles need a
-    manager."""
+    manager. `idempotency_record` (an API request's Idempotency-Key) is linked to the article
+    in its transaction, as `tickets.ticket_submit` does."""
     if source not in KnowledgeArticle.Source.values:
         raise ValidationError({"source": "Unknown article source."})
     if source_ticket is not None and source_ticket.organization_id != organization.pk:
@@ -186,6 +188,8 @@ def article_create(
                 **({"ticket": source_ticket.number} if source_ticket else {}),
             },
         )
+        if idempotency_record is not None:
+            idempotency_link(record=idempotency_record, created=article)
         _schedule_index([article.pk])
     return article
 

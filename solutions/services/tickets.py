@@ -15,8 +15,8 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from accounts.models import Organization, User
-from accounts.services import audit_log_record
+from accounts.models import IdempotencyRecord, Organization, User
+from accounts.services import audit_log_record, idempotency_link
 from billing import services as billing
 from ml import serving as ml_serving
 
@@ -207,9 +207,14 @@ def ticket_submit(
     title: str,
     body: str,
     attachments: Sequence[UploadedFile] = (),
+    idempotency_record: IdempotencyRecord | None = None,
 ) -> Ticket:
     """Stores the ticket (and its files) first, so nothing is lost if triage fails, then
-    triages it and records the prediction, the suggestions and the next step."""
+    triages it and records the prediction, the suggestions and the next step.
+
+    `idempotency_record` (an API request's Idempotency-Key) is linked to the ticket in the
+    ticket's own transaction: a retry of a request that died after this commit finds the
+    ticket (`ticket_submit_resume`) instead of submitting a second one."""
     _require_billing_access(organization)
     title, body = _validate_text(title, body)
     checked = _check_attachments(attachments)
@@ -239,6 +244,8 @@ def ticket_submit(
             message="Submitted the ticket"
             + (f" with {len(checked)} attachment(s)" if checked else ""),
         )
+        if idempotency_record is not None:
+            idempotency_link(record=idempotency_record, created=ticket)
         from ..tasks import ticket_names_learn_task
 
         ticket_id = ticket.pk
@@ -246,6 +253,14 @@ def ticket_submit(
         # escalation of the organization; reading them is not on the submitter's clock.
         transaction.on_commit(lambda: ticket_names_learn_task.delay(ticket_id))
     return ticket_triage(ticket=ticket)
+
+
+def ticket_submit_resume(*, ticket: Ticket) -> Ticket:
+    """The submission of `ticket` was cut short after it was stored (its request died):
+    finishes what `ticket_submit` would have done, triage, unless that happened already."""
+    if ticket.status == Ticket.Status.NEW:
+        return ticket_triage(ticket=ticket)
+    return ticket
 
 
 def ticket_triage(*, ticket: Ticket) -> Ticket:

@@ -27,6 +27,7 @@ from django.views import View
 from accounts import services as account_services
 from accounts.tenancy import OrganizationRequiredMixin, request_user
 from billing import services as billing
+from config.converters import id_or_none
 
 from ..models import Claim, ExpertAnswer, ExpertProfile, Notification, Ticket
 from ..services import experts as services
@@ -271,12 +272,8 @@ class ExpertProfileView(ExpertRequiredMixin, View):
 
     def _revoke_key(self, request: HttpRequest) -> HttpResponse:
         user = request_user(request)
-        raw_id = request.POST.get("revoke_key", "")
-        key = (
-            expert_api_keys(expert=user).filter(pk=int(raw_id)).first()
-            if raw_id.isdigit()
-            else None
-        )
+        key_id = id_or_none(request.POST.get("revoke_key", ""))
+        key = expert_api_keys(expert=user).filter(pk=key_id).first() if key_id else None
         if key is None:
             raise Http404("No such key of yours.")
         account_services.api_key_revoke(actor=user, key=key)
@@ -513,9 +510,10 @@ class NotificationsMarkReadView(LoginRequiredMixin, View):
             noun = "notification" if count == 1 else "notifications"
             messages.success(request, f"Marked {count} {noun} read.")
             return redirect("notifications")
+        notification_id = id_or_none(raw_id)
         notification = (
-            Notification.objects.filter(user=user, pk=int(raw_id)).first()
-            if raw_id.isdigit()
+            Notification.objects.filter(user=user, pk=notification_id).first()
+            if notification_id
             else None
         )
         if notification is None:

@@ -32,6 +32,7 @@ from accounts.tenancy import (
     request_user,
 )
 from billing import services as billing
+from config.converters import id_or_none
 from ml import serving as ml_serving
 
 from ..forms_tickets import (
@@ -51,6 +52,12 @@ PAGE_SIZE = 25
 
 def _messages_of(exc: ValidationError) -> list[str]:
     return [str(m) for m in exc.messages]
+
+
+def _posted_id(request: HttpRequest, name: str) -> int:
+    """The id a form posts (a suggestion, an answer); one that can't exist is 0, which the
+    services answer with "that … does not belong to this ticket"."""
+    return id_or_none(request.POST.get(name, "")) or 0
 
 
 def _add_errors(form: Any, exc: ValidationError, default_field: str | None = None) -> None:
@@ -226,11 +233,10 @@ class TicketActionView(TicketMixin, View):
         detail = redirect("ticket_detail", number=number)
         try:
             if action in ("solved", "not-helpful"):
-                suggestion_id = int(request.POST.get("suggestion", "0") or 0)
                 services.suggestion_feedback(
                     ticket=ticket,
                     actor=actor,
-                    suggestion_id=suggestion_id,
+                    suggestion_id=_posted_id(request, "suggestion"),
                     solved=action == "solved",
                 )
                 messages.success(
@@ -257,7 +263,7 @@ class TicketActionView(TicketMixin, View):
                 services.expert_answer_accept(
                     ticket=ticket,
                     actor=actor,
-                    answer_id=int(request.POST.get("answer", "0") or 0),
+                    answer_id=_posted_id(request, "answer"),
                     score=rating.cleaned_data["score"],
                     comment=rating.cleaned_data["comment"],
                 )
@@ -271,7 +277,7 @@ class TicketActionView(TicketMixin, View):
                 services.ticket_reopen(
                     ticket=ticket,
                     actor=actor,
-                    answer_id=int(request.POST.get("answer", "0") or 0),
+                    answer_id=_posted_id(request, "answer"),
                     follow_up=follow_up.cleaned_data["follow_up"],
                 )
                 messages.success(request, "Reopened: the follow-up is back in the experts' queue.")
@@ -405,7 +411,7 @@ class SolutionSettingsView(ManagerRequiredMixin, View):
     def post(self, request: HttpRequest) -> HttpResponse:
         forget = request.POST.get("forget_name")
         if forget is not None:
-            name_id = int(forget) if forget.isdigit() and len(forget) <= 18 else None
+            name_id = id_or_none(forget)
             if name_id is not None and known_name_forget(
                 organization=self.organization, actor=request_user(request), name_id=name_id
             ):

@@ -1,5 +1,6 @@
 """A real HTTP receiver on 127.0.0.1 (http.server in a thread) that records every request and
-answers with the statuses it is told to, in order (then 200)."""
+answers with the statuses it is told to, in order (then 200); told to `hold`, it leaves the
+next requests unanswered until `release()`, like a receiver that takes its time."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ class Receiver:
         self.requests: list[Received] = []
         self.statuses: list[int] = []
         self.lock = threading.Lock()
+        self.holds = 0
+        self.released = threading.Event()
 
     @property
     def url(self) -> str:
@@ -38,6 +41,22 @@ class Receiver:
         """The next requests get these statuses, in order; later ones get 200."""
         with self.lock:
             self.statuses = list(statuses)
+
+    def hold(self, count: int = 1) -> None:
+        """The next `count` requests are recorded, then not answered until `release()`."""
+        with self.lock:
+            self.holds = count
+            self.released.clear()
+
+    def release(self) -> None:
+        self.released.set()
+
+    def take_hold(self) -> bool:
+        with self.lock:
+            if self.holds:
+                self.holds -= 1
+                return True
+            return False
 
     def next_status(self) -> int:
         with self.lock:
@@ -68,14 +87,19 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                         status=status,
                     )
                 )
+            if receiver.take_hold():
+                receiver.released.wait(timeout=60)
             reply = b'{"ok": true}' if status < 300 else b"receiver says no"
-            self.send_response(status)
-            if 300 <= status < 400:
-                self.send_header("Location", "/elsewhere")
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(reply)))
-            self.end_headers()
-            self.wfile.write(reply)
+            try:
+                self.send_response(status)
+                if 300 <= status < 400:
+                    self.send_header("Location", "/elsewhere")
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the sender is gone (a held request whose worker was killed)
 
         def log_message(self, format: str, *args: object) -> None:
             pass
@@ -93,6 +117,7 @@ def local_receiver() -> Iterator[Receiver]:
     try:
         yield receiver
     finally:
+        receiver.release()  # server_close() waits for the handler threads
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
