@@ -33,6 +33,7 @@ from accounts.tenancy import (
 from billing import services as billing
 from ml import serving as ml_serving
 
+from ..exports import spreadsheet_cell
 from ..forms_tickets import (
     CorrectionForm,
     FollowUpForm,
@@ -91,7 +92,8 @@ class TicketListView(OrganizationRequiredMixin, View):
 
 class TicketExportView(OrganizationRequiredMixin, View):
     """The organization's tickets as CSV (the current filters apply). Always allowed, also
-    when the subscription is canceled or read-only: the data stays the customer's."""
+    when the subscription is canceled or read-only: the data stays the customer's. Text cells
+    that a spreadsheet would run as a formula are neutralized (see solutions/exports.py)."""
 
     COLUMNS = [
         "number",
@@ -119,7 +121,8 @@ class TicketExportView(OrganizationRequiredMixin, View):
             writer.writerow(self.COLUMNS)
             for t in tickets.iterator():
                 writer.writerow(
-                    [
+                    spreadsheet_cell(value)
+                    for value in (
                         t.number,
                         t.title,
                         t.body,
@@ -134,7 +137,7 @@ class TicketExportView(OrganizationRequiredMixin, View):
                         t.assignee.display_name if t.assignee else "",
                         t.created_at.isoformat(),
                         t.resolved_at.isoformat() if t.resolved_at else "",
-                    ]
+                    )
                 )
                 yield buffer.getvalue()
                 buffer.seek(0)
