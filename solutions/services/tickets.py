@@ -19,6 +19,7 @@ from accounts.services import audit_log_record
 from billing import services as billing
 from ml import serving as ml_serving
 
+from ..markdown import markdown_sanitize
 from ..masking import mask_text
 from ..models import (
     DEFAULT_PRIORITIES,
@@ -269,7 +270,9 @@ def ticket_triage(*, ticket: Ticket) -> Ticket:
                 source_kind=suggestion.source_kind,
                 source_key=suggestion.source_key,
                 title=suggestion.title[:300],
-                answer=suggestion.answer,
+                # A copy of an indexed answer (an article, an imported ticket's answer) that
+                # the page, the API and webhooks show: sanitized like every stored answer.
+                answer=markdown_sanitize(suggestion.answer),
                 score=suggestion.score,
                 proposed=proposes and rank == 1,
             )
@@ -548,7 +551,9 @@ def expert_answer_accept(
             organization=organization,
             actor=actor,
             title=(ticket.masked_title or mask_text(ticket.title))[:200],
-            body=mask_text(answer.body),
+            # The expert's Markdown as written, masked; the article keeps it as its source and
+            # stores it sanitized, as every article body.
+            body=mask_text(answer.body_source or answer.body),
             category=ticket.category,
             source="expert_answer",
             source_ticket=ticket,
