@@ -18,7 +18,8 @@ editing. `markdown_sanitize` makes the stored form:
    fence left open at the end is closed.
 2. In the rest of the text, raw HTML is rebuilt from an allow-list or removed, the way the
    pages' sanitizer (nh3) treats it: harmless formatting tags (`<b>`, `<br>`, tables ...) are
-   kept without attributes (`<a>` keeps a safe `href` and `title`); every other tag is removed,
+   kept without attributes (`<a>` keeps a safe `href` and `title`, or goes, leaving its
+   text); every other tag is removed,
    `<script>` and `<style>` with their content; comments, declarations and processing
    instructions are removed. What is a tag is decided by CommonMark's grammar and by the
    looser one of python-markdown (whose raw HTML passes more through); anything else that
@@ -195,6 +196,8 @@ def _rebuilt_tag(tag_text: str) -> tuple[str, str, bool] | None:
         if attr == "align" and value.lower() not in ("left", "right", "center"):
             continue
         kept.append(f' {attr}="{html.escape(value, quote=True)}"')
+    if name == "a" and not any(k.startswith(" href=") for k in kept):
+        return name, "", False  # a link that goes nowhere is its text
     return name, f"<{name}{''.join(kept)}>", False
 
 
@@ -326,6 +329,7 @@ class _Prose:
         # Unmatched "[": (its index in `out`, the index of its "!" in `out` or -1, its index
         # in `text`).
         openers: list[tuple[int, int, int]] = []
+        open_links = 0
         i = 0
         while i < n:
             c = text[i]
@@ -344,6 +348,12 @@ class _Prose:
                 i = end
             elif c == "<":
                 replacement, i = _raw_html(text, i)
+                if replacement.startswith("<a "):
+                    open_links += 1
+                elif replacement == "</a>":
+                    # The end of a link whose start was removed goes with it.
+                    replacement = "</a>" if open_links else ""
+                    open_links = max(0, open_links - 1)
                 out.append(replacement)
             elif c == "[":
                 bang = len(out) - 1 if out and out[-1] == "!" else -1
