@@ -100,7 +100,7 @@ _commonmark.validateLink = lambda url: True  # type: ignore[method-assign]
 
 def render_markdown(text: str) -> SafeString:
     cleaned = nh3.clean(
-        _commonmark.render(text or ""),
+        _commonmark.render(storable(text)),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
@@ -112,7 +112,7 @@ def render_markdown(text: str) -> SafeString:
 def markdown_text(text: str) -> str:
     """What a reader sees of `text`: its rendering without any tag, whitespace collapsed.
     Empty for Markdown that is only markup (`<b></b>`)."""
-    visible = html.unescape(nh3.clean(_commonmark.render(text or ""), tags=set()))
+    visible = html.unescape(nh3.clean(_commonmark.render(storable(text)), tags=set()))
     return " ".join(visible.split())
 
 
@@ -409,9 +409,18 @@ _LEAF_BLOCKS = {"paragraph_open", "heading_open", "html_block", "table_open", "h
 _CODE_BLOCKS = {"fence", "code_block"}
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """`text` without what no UTF-8 column (and no HTML sanitizer) takes: lone surrogates,
+    which a JSON body can carry ("\\ud800"), and NUL become U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text or "").replace("\x00", "\ufffd")
+
+
 def _normalized(text: str) -> str:
     # As CommonMark reads the input: one kind of line break, NUL replaced.
-    return (text or "").replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
+    return storable(text).replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _pieces(text: str, tokens: list[Token]) -> list[tuple[bool, str]]:

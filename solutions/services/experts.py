@@ -23,7 +23,7 @@ from accounts.models import User
 from accounts.services import audit_log_record
 from billing import services as billing
 
-from ..markdown import markdown_sanitize, markdown_text
+from ..markdown import markdown_sanitize, markdown_text, storable
 from ..models import PRIORITY_RANK, Claim, ExpertAnswer, ExpertProfile, Notification, Ticket
 from .common import notification_send, ticket_event_record
 
@@ -398,7 +398,7 @@ def expert_answer_submit(*, expert: User, claim_id: int, body: str) -> ExpertAns
     """The expert's Markdown answer to the ticket they hold; the ticket's author is told.
     The answer is stored as written (`body_source`) and sanitized (`body`, what the API,
     webhooks, pages and the knowledge article get; see solutions/markdown.py)."""
-    source = (body or "").strip()
+    source = storable(body).strip()
     if len(source) < ANSWER_MIN:
         raise ValidationError({"body": f"Write at least {ANSWER_MIN} characters."})
     if len(source) > ANSWER_MAX:

@@ -25,7 +25,7 @@ from accounts.services import audit_log_record
 from ml import services as ml_services
 
 from ..labels import article_label_row
-from ..markdown import markdown_sanitize, markdown_text
+from ..markdown import markdown_sanitize, markdown_text, storable
 from ..models import KnowledgeArticle, Ticket
 
 TITLE_MIN, TITLE_MAX = 3, 200
@@ -62,7 +62,7 @@ class _Problem:
 
 
 def _normalize(title: str, body: str, category: str) -> tuple[str, str, str]:
-    return " ".join(title.split()), body.strip(), " ".join(category.split())
+    return " ".join(title.split()), storable(body).strip(), " ".join(category.split())
 
 
 def _problems(title: str, body: str, category: str) -> list[_Problem]:

@@ -137,6 +137,8 @@ def test_legitimate_markdown_is_stored_as_written():
         ("<!-- a comment --> and <?php x ?> gone", " and  gone"),
         ("```\n<script>unclosed fence</script>", "```\n<script>unclosed fence</script>\n```"),
         ("    <script>indented code</script>", "    <script>indented code</script>"),
+        ('<a href="javascript:steal()">text</a> and <a>more</a>', "text and more"),
+        ("a lone surrogate \ud800 and NUL \x00", "a lone surrogate \ufffd and NUL \ufffd"),
     ],
 )
 def test_sanitized_forms(written, stored):
