@@ -19,13 +19,12 @@ editing. `markdown_sanitize` makes the stored form:
 2. In the rest of the text, raw HTML is rebuilt from an allow-list or removed, the way the
    pages' sanitizer (nh3) treats it: harmless formatting tags (`<b>`, `<br>`, tables ...) are
    kept without attributes (`<a>` keeps a safe `href` and `title`, or goes, leaving its
-   text); every other tag is removed,
-   `<script>` and `<style>` with their content; comments, declarations and processing
-   instructions are removed. What is a tag is decided by CommonMark's grammar and by the
-   looser one of python-markdown (whose raw HTML passes more through); anything else that
-   starts like a tag (`<img` without its `>`) gets its `<` escaped as `&lt;`, so it stays text
-   in every renderer. Autolinks to http(s) and mail addresses are kept; other `<scheme:...>`
-   removed.
+   text); every other tag is removed, `<script>` and `<style>` with their content; comments,
+   declarations and processing instructions are removed. What is a tag is decided by
+   CommonMark's grammar and by the looser one of python-markdown (whose raw HTML passes more
+   through); anything else that starts like a tag (`<img` without its `>`) gets its `<`
+   escaped as `&lt;`, so it stays text in every renderer. Autolinks to http(s) and mail
+   addresses are kept; other `<scheme:...>` removed.
 3. Links, images and reference definitions whose destination is not http, https, mailto or
    relative (`javascript:`, `data:`, `vbscript:`, also when hidden by entities, escapes or
    whitespace) lose the link and keep their text: `[x](javascript:alert(1))` becomes `x`.
