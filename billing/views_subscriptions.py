@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -43,6 +44,24 @@ def stripe_js_url() -> str:
     return f"{base}/js.stripe.com/v3/" if base else "https://js.stripe.com/v3/"
 
 
+def stripe_csp() -> dict[str, list[str]]:
+    """What the card form adds to the page's Content-Security-Policy: Stripe.js, its frames
+    and its API, as Stripe documents them, or the local Stripe server's origin."""
+    base = urlsplit(settings.STRIPE_API_BASE)
+    if base.scheme and base.netloc:
+        origin = f"{base.scheme}://{base.netloc}"
+        return {"script-src": [origin], "connect-src": [origin], "frame-src": [origin]}
+    return {
+        "script-src": ["https://js.stripe.com", "https://*.js.stripe.com"],
+        "frame-src": [
+            "https://js.stripe.com",
+            "https://*.js.stripe.com",
+            "https://hooks.stripe.com",
+        ],
+        "connect-src": ["https://api.stripe.com"],
+    }
+
+
 def _plan_card(plan: Plan, current: Plan | None) -> dict[str, Any]:
     return {
         "plan": plan,
@@ -61,6 +80,13 @@ def _plan_card(plan: Plan, current: Plan | None) -> dict[str, Any]:
 
 class BillingPageView(ManagerRequiredMixin, TemplateView):
     template_name = "billing/subscription/billing.html"
+
+    def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
+        response = super().render_to_response(context, **kwargs)
+        if context.get("choose"):
+            # The card form loads Stripe.js (django-csp reads this attribute).
+            response._csp_update = stripe_csp()  # type: ignore[attr-defined]
+        return response
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

@@ -284,12 +284,21 @@ def reliability_diagram(bins: Sequence[Mapping[str, float]], *, title: str) -> S
 # ---------------------------------------------------------------- confusion matrix
 
 
+# The cell's shade comes in this many steps, each a CSS class (heat-0 … heat-20 in ml.css):
+# a class, because the Content-Security-Policy refuses style="" attributes.
+HEAT_STEPS = 20
+
+
 @dataclass(frozen=True)
 class ConfusionCell:
     count: int
     heat: float  # share of the true label's row, 0..1, drives the cell's shade
     correct: bool
     predicted: str
+
+    @property
+    def heat_step(self) -> int:
+        return round(min(max(self.heat, 0.0), 1.0) * HEAT_STEPS)
 
 
 @dataclass(frozen=True)

@@ -221,7 +221,12 @@ class KnowledgeArticle(models.Model):
         Organization, on_delete=models.CASCADE, related_name="articles"
     )
     title = models.CharField(max_length=200)
-    body = models.TextField(help_text="Markdown.")
+    # What every reader gets (pages, API, retrieval): the author's Markdown without active
+    # HTML, made by solutions.markdown.markdown_sanitize when the article is written.
+    body = models.TextField(help_text="Markdown, sanitized when written.")
+    body_source = models.TextField(
+        blank=True, help_text="The Markdown as its author wrote it, for editing only."
+    )
     category = models.CharField(max_length=100, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PUBLISHED)
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.MANUAL)
@@ -315,7 +320,11 @@ class ExpertAnswer(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="expert_answers"
     )
     claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="answer")
-    body = models.TextField(help_text="Markdown; rendered through a sanitizer.")
+    # As for articles: `body` is sanitized when written and is what every reader gets.
+    body = models.TextField(help_text="Markdown, sanitized when written.")
+    body_source = models.TextField(
+        blank=True, help_text="The Markdown as the expert wrote it; never shown to readers."
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SUBMITTED)
     price_cents = models.PositiveIntegerField(default=0)
     follow_up = models.TextField(blank=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 
 from .models import WebhookDelivery, WebhookEndpoint
@@ -30,6 +31,9 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
     search_fields = ("url", "organization__name", "organization__slug")
     exclude = ("secret_encrypted", "previous_secret_encrypted")
     readonly_fields = ("signing_secret",)
+    # Django 6's default, now (the read-only view still builds the form; silences Django 5's
+    # RemovedInDjango60Warning).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.display(description="Signing secret")
     def signing_secret(self, obj: WebhookEndpoint) -> str:

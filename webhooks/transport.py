@@ -2,10 +2,14 @@
 
 Server-side request forgery: an endpoint URL is chosen by a customer, and our workers sit
 inside our network. So the host is resolved and every address it resolves to must be a public
-one: loopback, private (RFC 1918, unique-local, carrier-grade NAT), link-local (including the
-cloud metadata service at 169.254.169.254), multicast, reserved and unspecified addresses are
-refused, also when they hide inside IPv6 (IPv4-mapped, NAT64, 6to4, Teredo). The check runs
-when the endpoint is saved (a form error) and again at every attempt.
+one. What is not public is an explicit deny list, `DENIED_NETWORKS`: every range of IANA's
+IPv4 and IPv6 special-purpose registries that is not globally reachable (loopback, private,
+carrier-grade NAT, link-local with the cloud metadata service at 169.254.169.254, site-local,
+unique-local, documentation, benchmarking, IETF protocol assignments with Teredo and ORCHID,
+6to4 relays, multicast, reserved), plus all IPv6 outside the global unicast range 2000::/3.
+An IPv6 address that carries an IPv4 one (IPv4-mapped, NAT64 64:ff9b::/96, 6to4) is judged by
+the IPv4 address inside. The check runs when the endpoint is saved (a form error) and again
+at every attempt.
 
 DNS rebinding: a host can resolve to a public address when it is checked and to 127.0.0.1 a
 moment later. So an attempt does not resolve twice: it resolves once, checks those addresses,
@@ -15,9 +19,10 @@ environment are not used (they would resolve the name again), and redirects are 
 (a 3xx is a failed attempt), so a public receiver can't bounce us to an internal one.
 
 WEBHOOK_ALLOW_PRIVATE_TARGETS (off by default, forced off in production) lets loopback and
-private addresses through, for development and tests; link-local, multicast, reserved and
-unspecified addresses stay refused even then. WEBHOOK_REQUIRE_HTTPS (on in production) refuses
-http:// URLs unless private targets are allowed.
+private addresses through, for development and tests (the entries marked `private`);
+link-local, multicast, documentation, reserved and the rest stay refused even then.
+WEBHOOK_REQUIRE_HTTPS (on in production) refuses http:// URLs unless private targets are
+allowed.
 """
 
 from __future__ import annotations
@@ -32,7 +37,6 @@ from django.conf import settings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 EXCERPT_BYTES = 1024
 EXCERPT_CHARS = 500
 
@@ -67,36 +71,100 @@ class PostResult:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+@dataclass(frozen=True)
+class DeniedNetwork:
+    """A network no webhook may reach. `private`: WEBHOOK_ALLOW_PRIVATE_TARGETS lets it
+    through (loopback and private space, for development); everything else stays refused."""
+
+    network: ipaddress.IPv4Network | ipaddress.IPv6Network
+    kind: str  # "a loopback address": the form says "<host> is a loopback address"
+    source: str  # where the range is defined, for the docs and whoever reads this list
+    private: bool = False
+
+
+def _deny(cidr: str, kind: str, source: str, *, private: bool = False) -> DeniedNetwork:
+    return DeniedNetwork(ipaddress.ip_network(cidr), kind, source, private)
+
+
+# Every range of the IANA IPv4 and IPv6 Special-Purpose Address Registries that is not
+# globally reachable, written out instead of asking `ipaddress` (`is_global`, `is_private`):
+# what the standard library counts as global differs between Python versions, and some of it
+# is wrong for us (Python 3.11 calls the deprecated site-local fec0::/10 and the documentation
+# prefix 3fff::/20 global). The most specific match names the reason.
+DENIED_NETWORKS: tuple[DeniedNetwork, ...] = (
+    _deny("0.0.0.0/8", "an unspecified address", "RFC 791 (this network)"),
+    _deny("10.0.0.0/8", "a private address", "RFC 1918", private=True),
+    _deny("100.64.0.0/10", "a private address", "RFC 6598 (carrier-grade NAT)", private=True),
+    _deny("127.0.0.0/8", "a loopback address", "RFC 1122", private=True),
+    _deny("169.254.0.0/16", "a link-local address", "RFC 3927 (cloud metadata service)"),
+    _deny("172.16.0.0/12", "a private address", "RFC 1918", private=True),
+    # All of it, although 192.0.0.9 and 192.0.0.10 are anycast services: no webhook
+    # receiver lives in this block.
+    _deny("192.0.0.0/24", "an IETF protocol address", "RFC 6890"),
+    _deny("192.0.2.0/24", "a documentation address", "RFC 5737 (TEST-NET-1)"),
+    _deny("192.88.99.0/24", "a 6to4 relay address", "RFC 7526 (deprecated relay anycast)"),
+    _deny("192.168.0.0/16", "a private address", "RFC 1918", private=True),
+    _deny("198.18.0.0/15", "a benchmarking address", "RFC 2544"),
+    _deny("198.51.100.0/24", "a documentation address", "RFC 5737 (TEST-NET-2)"),
+    _deny("203.0.113.0/24", "a documentation address", "RFC 5737 (TEST-NET-3)"),
+    _deny("224.0.0.0/4", "a multicast address", "RFC 5771"),
+    _deny("240.0.0.0/4", "a reserved address", "RFC 1112"),
+    _deny("255.255.255.255/32", "a broadcast address", "RFC 919"),
+    _deny("::/128", "an unspecified address", "RFC 4291"),
+    _deny("::1/128", "a loopback address", "RFC 4291", private=True),
+    # The local-use NAT64 prefix is not globally reachable, and where its IPv4 address sits
+    # depends on how the local translator is set up (RFC 6052 allows /48 to /96), so the
+    # embedded address can't be read reliably: refused as a whole. The well-known prefix
+    # 64:ff9b::/96 has a fixed layout and is checked by its embedded address instead.
+    _deny("64:ff9b:1::/48", "a local-use NAT64 address", "RFC 8215", private=True),
+    _deny("100::/64", "a discard-only address", "RFC 6666"),
+    _deny("100:0:0:1::/64", "a reserved address", "RFC 9780 (dummy prefix)"),
+    _deny("2001::/23", "an IETF protocol address", "RFC 2928"),
+    _deny("2001::/32", "a Teredo address", "RFC 4380"),
+    _deny("2001:2::/48", "a benchmarking address", "RFC 5180"),
+    _deny("2001:10::/28", "an ORCHID address", "RFC 4843 (deprecated)"),
+    _deny("2001:20::/28", "an ORCHID address", "RFC 7343 (ORCHIDv2)"),
+    _deny("2001:db8::/32", "a documentation address", "RFC 3849"),
+    _deny("3fff::/20", "a documentation address", "RFC 9637"),
+    _deny("5f00::/16", "an SRv6 segment-identifier address", "RFC 9602"),
+    _deny("fc00::/7", "a private address", "RFC 4193 (unique-local)", private=True),
+    _deny("fe80::/10", "a link-local address", "RFC 4291"),
+    _deny("fec0::/10", "a site-local address", "RFC 3879 (deprecated)"),
+    _deny("ff00::/8", "a multicast address", "RFC 4291"),
+)
+# IPv6 outside the global unicast range (RFC 4291, IANA IPv6 Address Space) is refused even
+# where no entry above names it: nothing there is a host on the internet.
+_IPV6_GLOBAL_UNICAST = ipaddress.IPv6Network("2000::/3")
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[str, ipaddress.IPv4Address] | None:
+    """The IPv4 address an IPv6 address stands for, where it has a fixed place: IPv4-mapped
+    (::ffff:0:0/96), the well-known NAT64 prefix (64:ff9b::/96, RFC 6052) and 6to4
+    (2002::/16, RFC 3056). Such an address reaches whatever its IPv4 address reaches."""
     if ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
+        return "IPv4-mapped", ip.ipv4_mapped
     if ip in _NAT64:
-        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        return "NAT64", ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     if ip.sixtofour is not None:
-        return ip.sixtofour
-    if ip.teredo is not None:
-        return ip.teredo[1]
+        return "6to4", ip.sixtofour
     return None
 
 
 def address_refusal(ip: IPAddress, *, allow_private: bool) -> str | None:
     """Why `ip` may not receive webhooks ("a loopback address"), or None when it may."""
     if isinstance(ip, ipaddress.IPv6Address):
-        inner = _embedded_ipv4(ip)
-        if inner is not None:
-            return address_refusal(inner, allow_private=allow_private)
-    if ip.is_unspecified:
-        return "an unspecified address"
-    if ip.is_multicast:
-        return "a multicast address"
-    if ip.is_link_local:
-        return "a link-local address"
-    if ip.is_loopback:
-        return None if allow_private else "a loopback address"
-    if ip.is_reserved:
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            form, inner = embedded
+            reason = address_refusal(inner, allow_private=allow_private)
+            return None if reason is None else f"{reason} ({form} form of {inner})"
+    matches = [d for d in DENIED_NETWORKS if d.network.version == ip.version and ip in d.network]
+    if matches:
+        denied = max(matches, key=lambda d: d.network.prefixlen)
+        return None if (denied.private and allow_private) else denied.kind
+    if isinstance(ip, ipaddress.IPv6Address) and ip not in _IPV6_GLOBAL_UNICAST:
         return "a reserved address"
-    if ip.is_private or not ip.is_global:
-        return None if allow_private else "a private address"
     return None
 
 

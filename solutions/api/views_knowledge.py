@@ -106,7 +106,7 @@ class ArticleViewSet(ApiViewMixin, viewsets.GenericViewSet[KnowledgeArticle]):
             article=article,
             actor=request_user(request._request),
             title=data.get("title", article.title),
-            body=data.get("body", article.body),
+            body=data.get("body", article.body_source or article.body),
             category=data.get("category", article.category),
         )
         return Response(self.get_serializer(article).data)

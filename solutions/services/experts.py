@@ -23,6 +23,7 @@ from accounts.models import User
 from accounts.services import audit_log_record
 from billing import services as billing
 
+from ..markdown import markdown_sanitize, markdown_text, storable
 from ..models import PRIORITY_RANK, Claim, ExpertAnswer, ExpertProfile, Notification, Ticket
 from .common import notification_send, ticket_event_record
 
@@ -436,12 +437,19 @@ def claims_expire_due(now: datetime | None = None) -> int:
 
 
 def expert_answer_submit(*, expert: User, claim_id: int, body: str) -> ExpertAnswer:
-    """The expert's Markdown answer to the ticket they hold; the ticket's author is told."""
-    body = (body or "").strip()
-    if len(body) < ANSWER_MIN:
+    """The expert's Markdown answer to the ticket they hold; the ticket's author is told.
+    The answer is stored as written (`body_source`) and sanitized (`body`, what the API,
+    webhooks, pages and the knowledge article get; see solutions/markdown.py)."""
+    source = storable(body).strip()
+    if len(source) < ANSWER_MIN:
         raise ValidationError({"body": f"Write at least {ANSWER_MIN} characters."})
-    if len(body) > ANSWER_MAX:
+    if len(source) > ANSWER_MAX:
         raise ValidationError({"body": f"Keep the answer to {ANSWER_MAX:,} characters or fewer."})
+    body = markdown_sanitize(source)
+    if len(body.strip()) < ANSWER_MIN or not markdown_text(body):
+        raise ValidationError(
+            {"body": f"Write at least {ANSWER_MIN} characters besides HTML, which is removed."}
+        )
     with transaction.atomic():
         claim, ticket = _locked_claim(expert=expert, claim_id=claim_id)
         if claim.status != Claim.Status.ACTIVE:
@@ -458,6 +466,7 @@ def expert_answer_submit(*, expert: User, claim_id: int, body: str) -> ExpertAns
             expert=expert,
             claim=claim,
             body=body,
+            body_source=source,
             price_cents=ticket.expert_price_cents or 0,
             created_at=now,
         )

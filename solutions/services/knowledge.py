@@ -2,6 +2,9 @@
 answers. Published articles are retrievable answers (`ml`'s answer index); archived ones are
 kept for the record but never suggested.
 
+Bodies are stored sanitized (`body`, see solutions/markdown.py) beside the text as written
+(`body_source`), on every path that writes one.
+
 Each function is one transaction with an audit row; the index is updated after the commit, by a
 task that reads the article's state at that moment (see `article_index_sync`)."""
 
@@ -22,6 +25,7 @@ from accounts.services import audit_log_record, idempotency_link
 from ml import services as ml_services
 
 from ..labels import article_label_row
+from ..markdown import markdown_sanitize, markdown_text, storable
 from ..models import KnowledgeArticle, Ticket
 
 TITLE_MIN, TITLE_MAX = 3, 200
@@ -58,7 +62,7 @@ class _Problem:
 
 
 def _normalize(title: str, body: str, category: str) -> tuple[str, str, str]:
-    return " ".join(title.split()), body.strip(), " ".join(category.split())
+    return " ".join(title.split()), storable(body).strip(), " ".join(category.split())
 
 
 def _problems(title: str, body: str, category: str) -> list[_Problem]:
@@ -100,12 +104,29 @@ def _problems(title: str, body: str, category: str) -> list[_Problem]:
     return problems
 
 
-def _validated(title: str, body: str, category: str) -> tuple[str, str, str]:
+def _sanitized(body: str) -> tuple[str, _Problem | None]:
+    """The body as it is stored and read (see solutions/markdown.py), or why it can't be."""
+    clean = markdown_sanitize(body)
+    if markdown_text(clean):
+        return clean, None
+    return "", _Problem(
+        "body",
+        "The text is only HTML, which is removed; write it in Markdown.",
+        "body is only HTML, which is removed",
+    )
+
+
+def _validated(title: str, body: str, category: str) -> tuple[str, str, str, str]:
+    """(title, the body as written, the body as stored, category), or a ValidationError."""
     title, body, category = _normalize(title, body, category)
     problems = _problems(title, body, category)
+    clean = ""
+    if not any(p.field == "body" for p in problems):
+        clean, problem = _sanitized(body)
+        problems.extend([problem] if problem else [])
     if problems:
         raise ValidationError({p.field: p.message for p in problems})
-    return title, body, category
+    return title, body, clean, category
 
 
 def _require_manager(actor: User | None, organization: Organization) -> None:
@@ -150,15 +171,17 @@ def article_create(
 ) -> KnowledgeArticle:
     """A published article. Accepted expert answers arrive here from the ticket flow on behalf
     of whoever accepted (an agent may), so only hand-written and imported articles need a
-    manager. `idempotency_record` (an API request's Idempotency-Key) is linked to the article
-    in its transaction, as `tickets.ticket_submit` does."""
+    manager. `body` is the Markdown as written; the article stores it as `body_source` and
+    its sanitized form as `body`, which is what every reader gets. `idempotency_record` (an
+    API request's Idempotency-Key) is linked to the article in its transaction, as
+    `tickets.ticket_submit` does."""
     if source not in KnowledgeArticle.Source.values:
         raise ValidationError({"source": "Unknown article source."})
     if source_ticket is not None and source_ticket.organization_id != organization.pk:
         raise ValidationError({"source_ticket": "The ticket belongs to another organization."})
     if source != KnowledgeArticle.Source.EXPERT_ANSWER:
         _require_manager(actor, organization)
-    title, body, category = _validated(title, body, category)
+    title, body_source, body, category = _validated(title, body, category)
     with transaction.atomic():
         try:
             # A savepoint of its own: a duplicate external_id must not poison the caller's
@@ -168,6 +191,7 @@ def article_create(
                     organization=organization,
                     title=title,
                     body=body,
+                    body_source=body_source,
                     category=category,
                     source=source,
                     source_ticket=source_ticket,
@@ -198,18 +222,27 @@ def article_update(
     *, article: KnowledgeArticle, actor: User | None, title: str, body: str, category: str
 ) -> KnowledgeArticle:
     _require_manager(actor, article.organization)
-    title, body, category = _validated(title, body, category)
+    title, body_source, body, category = _validated(title, body, category)
     with transaction.atomic():
         locked = KnowledgeArticle.objects.select_for_update().get(pk=article.pk)
+        written = locked.body_source or locked.body
         changed = [
             name
-            for name, value in (("title", title), ("body", body), ("category", category))
-            if getattr(locked, name) != value
+            for name, old, new in (
+                ("title", locked.title, title),
+                ("body", written, body_source),
+                ("category", locked.category, category),
+            )
+            if old != new
         ]
         if not changed:
             return locked
-        locked.title, locked.body, locked.category = title, body, category
-        locked.save(update_fields=[*changed, "updated_at"])
+        locked.title, locked.category = title, category
+        locked.body, locked.body_source = body, body_source
+        fields = [
+            f for name in changed for f in (("body", "body_source") if name == "body" else (name,))
+        ]
+        locked.save(update_fields=[*fields, "updated_at"])
         audit_log_record(
             actor=actor,
             organization=locked.organization,
@@ -291,7 +324,8 @@ def article_index_sync(*, article_ids: Iterable[int]) -> int:
 @dataclass(frozen=True)
 class _Row:
     title: str
-    body: str
+    body_source: str  # as in the file
+    body: str  # as stored
     category: str
 
 
@@ -370,10 +404,14 @@ def _parse(text: str) -> tuple[list[_Row], list[str]]:
             ]
             title, body, category = _normalize(*cells)
             problems = _problems(title, body, category)
+            clean = ""
+            if not problems:
+                clean, problem = _sanitized(body)
+                problems.extend([problem] if problem else [])
             if problems:
                 errors.append(f"line {line}: {', '.join(p.short for p in problems)}")
                 continue
-            rows.append(_Row(title, body, category))
+            rows.append(_Row(title, body, clean, category))
     except csv.Error as exc:
         raise _FileError(
             f"The file is not valid CSV: line {line}: {exc}. Check its double quotes."
@@ -413,7 +451,7 @@ def articles_import_csv(
         )
         new: list[KnowledgeArticle] = []
         for row in rows:
-            external_id = article_external_id(row.title, row.body)
+            external_id = article_external_id(row.title, row.body_source)
             if external_id in existing:
                 result.skipped += 1
                 continue
@@ -423,6 +461,7 @@ def articles_import_csv(
                     organization=organization,
                     title=row.title,
                     body=row.body,
+                    body_source=row.body_source,
                     category=row.category,
                     source=KnowledgeArticle.Source.IMPORT,
                     external_id=external_id,

@@ -20,6 +20,7 @@ from accounts.services import audit_log_record, idempotency_link
 from billing import services as billing
 from ml import serving as ml_serving
 
+from ..markdown import markdown_sanitize
 from ..models import (
     DEFAULT_PRIORITIES,
     Attachment,
@@ -305,7 +306,9 @@ def ticket_triage(*, ticket: Ticket) -> Ticket:
                 source_kind=suggestion.source_kind,
                 source_key=suggestion.source_key,
                 title=suggestion.title[:300],
-                answer=suggestion.answer,
+                # A copy of an indexed answer (an article, an imported ticket's answer) that
+                # the page, the API and webhooks show: sanitized like every stored answer.
+                answer=markdown_sanitize(suggestion.answer),
                 score=suggestion.score,
                 proposed=proposes and rank == 1,
             )
@@ -658,7 +661,9 @@ def _answer_accept(
             organization=organization,
             actor=actor,
             title=(ticket.masked_title or text_mask(ticket.title, context).text)[:200],
-            body=text_mask(answer.body, context).text,
+            # The expert's Markdown as written, masked; the article keeps it as its source and
+            # stores it sanitized, as every article body.
+            body=text_mask(answer.body_source or answer.body, context).text,
             category=ticket.category,
             source="expert_answer",
             source_ticket=ticket,

@@ -29,6 +29,7 @@ from accounts.tenancy import OrganizationRequiredMixin, request_user
 from billing import services as billing
 from config.converters import id_or_none
 
+from ..markdown import markdown_sanitize
 from ..models import Claim, ExpertAnswer, ExpertProfile, Notification, Ticket
 from ..services import experts as services
 from ..services.expert_api_keys import expert_api_key_create, expert_api_keys
@@ -408,7 +409,8 @@ class ExpertAnswerView(ExpertRequiredMixin, View):
         form = AnswerForm(request.POST)
         if request.POST.get("action") == "preview":
             # Without JavaScript the Preview button posts the whole form here.
-            return self.render_form(claim, form, preview=request.POST.get("body", ""))
+            preview = markdown_sanitize(request.POST.get("body", "")[: services.ANSWER_MAX])
+            return self.render_form(claim, form, preview=preview)
         if form.is_valid():
             try:
                 services.expert_answer_submit(
@@ -423,10 +425,10 @@ class ExpertAnswerView(ExpertRequiredMixin, View):
 
 
 class ExpertAnswerPreviewView(ExpertRequiredMixin, View):
-    """htmx: the answer's Markdown rendered through the same sanitizer as the real page."""
+    """htmx: the answer as it will be stored (sanitized) and shown on the ticket page."""
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        body = request.POST.get("body", "")[: services.ANSWER_MAX]
+        body = markdown_sanitize(request.POST.get("body", "")[: services.ANSWER_MAX])
         return render(request, "solutions/experts/_answer_preview.html", {"preview": body})
 
 

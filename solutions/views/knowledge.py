@@ -132,7 +132,12 @@ class KnowledgeEditView(ManagerRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         article = self.get_article(pk)
         form = ArticleForm(
-            initial={"title": article.title, "body": article.body, "category": article.category}
+            initial={
+                "title": article.title,
+                # The author edits what they wrote; the page shows the sanitized form.
+                "body": article.body_source or article.body,
+                "category": article.category,
+            }
         )
         return render(request, self.template_name, {"form": form, "article": article})
 

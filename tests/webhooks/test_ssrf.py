@@ -144,3 +144,149 @@ def test_an_attempt_connects_to_the_address_it_checked(
     [request] = receiver.wait_for(1)
     assert request.headers["host"] == f"localhost:{receiver.port}"
     assert request.path == "/hooks?source=expertdesk"
+
+
+# ---------------------------------------------------------------- the deny list, address by address
+
+# (address, what the refusal calls it, whether WEBHOOK_ALLOW_PRIVATE_TARGETS lets it through)
+DENIED = [
+    ("0.0.0.0", "unspecified", False),  # noqa: S104 - an address refused, not bound
+    ("0.1.2.3", "unspecified", False),  # "this network", 0.0.0.0/8
+    ("10.0.0.1", "private", True),
+    ("10.255.255.255", "private", True),
+    ("100.64.0.1", "private", True),  # carrier-grade NAT
+    ("100.127.255.254", "private", True),
+    ("127.0.0.1", "loopback", True),
+    ("127.255.0.9", "loopback", True),
+    ("169.254.169.254", "link-local", False),  # the cloud metadata service
+    ("172.16.0.1", "private", True),
+    ("172.31.255.254", "private", True),
+    ("192.0.0.1", "IETF protocol", False),
+    ("192.0.0.9", "IETF protocol", False),
+    ("192.0.0.170", "IETF protocol", False),
+    ("192.0.2.1", "documentation", False),
+    ("192.88.99.1", "6to4 relay", False),
+    ("192.168.1.1", "private", True),
+    ("198.18.0.1", "benchmarking", False),
+    ("198.19.255.254", "benchmarking", False),
+    ("198.51.100.7", "documentation", False),
+    ("203.0.113.9", "documentation", False),
+    ("224.0.0.1", "multicast", False),
+    ("239.255.255.250", "multicast", False),
+    ("240.0.0.1", "reserved", False),
+    ("255.255.255.254", "reserved", False),
+    ("255.255.255.255", "broadcast", False),
+    ("::", "unspecified", False),
+    ("::1", "loopback", True),
+    ("::ffff:127.0.0.1", "loopback", True),  # IPv4-mapped: judged by the IPv4 inside
+    ("::ffff:10.1.2.3", "private", True),
+    ("::ffff:169.254.169.254", "link-local", False),
+    ("::7f00:1", "reserved", False),  # IPv4-compatible (deprecated), outside 2000::/3
+    ("::ffff:0:a00:1", "reserved", False),  # IPv4-translated, outside 2000::/3
+    ("64:ff9b::7f00:1", "loopback", True),  # NAT64 of 127.0.0.1
+    ("64:ff9b::a9fe:a9fe", "link-local", False),  # NAT64 of 169.254.169.254
+    ("64:ff9b::c000:201", "documentation", False),  # NAT64 of 192.0.2.1
+    ("64:ff9b:1::a00:1", "local-use NAT64", True),
+    ("64:ff9b:1:ffff::808:808", "local-use NAT64", True),
+    ("100::1", "discard-only", False),
+    ("100:0:0:1::1", "reserved", False),
+    ("2001::1", "Teredo", False),
+    ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "Teredo", False),
+    ("2001:1::1", "IETF protocol", False),
+    ("2001:2::1", "benchmarking", False),
+    ("2001:3::1", "IETF protocol", False),
+    ("2001:10::1", "ORCHID", False),
+    ("2001:20::1", "ORCHID", False),
+    ("2001:1ff::1", "IETF protocol", False),
+    ("2001:db8::1", "documentation", False),
+    ("2001:db8:ffff::1", "documentation", False),
+    ("2002:7f00:1::1", "loopback", True),  # 6to4 of 127.0.0.1
+    ("2002:a00:1::1", "private", True),  # 6to4 of 10.0.0.1
+    ("2002:c0a8:101::1", "private", True),  # 6to4 of 192.168.1.1
+    ("2002:a9fe:a9fe::1", "link-local", False),  # 6to4 of 169.254.169.254
+    ("3fff::1", "documentation", False),
+    ("3fff:fff:ffff::1", "documentation", False),
+    ("5f00::1", "SRv6 segment-identifier", False),
+    ("fc00::1", "private", True),
+    ("fd12:3456:789a::1", "private", True),
+    ("fe80::1", "link-local", False),
+    ("febf:ffff::1", "link-local", False),
+    ("fec0::1", "site-local", False),
+    ("feff:ffff::1", "site-local", False),
+    ("ff02::1", "multicast", False),
+    ("ff0e::1", "multicast", False),
+    ("4000::1", "reserved", False),  # outside the global unicast range 2000::/3
+    ("e000::1", "reserved", False),
+]
+
+PUBLIC = [
+    "8.8.8.8",
+    "1.1.1.1",
+    "93.184.216.34",
+    "192.0.1.1",  # next to 192.0.0.0/24 and 192.0.2.0/24, but ordinary
+    "192.31.196.1",  # AS112, globally reachable
+    "198.20.0.1",  # just past the benchmarking /15
+    "2606:4700:4700::1111",
+    "2a00:1450:4001:80b::200e",
+    "2620:4f:8000::1",  # AS112 for IPv6, globally reachable
+    "2001:200::1",  # just past 2001::/23
+    "64:ff9b::808:808",  # NAT64 of 8.8.8.8
+    "2002:808:808::1",  # 6to4 of 8.8.8.8
+    "::ffff:8.8.8.8",
+]
+
+
+def _url(address: str) -> str:
+    host = f"[{address}]" if ":" in address else address
+    return f"http://{host}/hooks"
+
+
+def test_every_entry_of_the_deny_list_is_tested_here():
+    tested = [ipaddress.ip_address(address) for address, _, _ in DENIED]
+    for denied in transport.DENIED_NETWORKS:
+        assert any(ip in denied.network for ip in tested), f"no test address in {denied.network}"
+
+
+@pytest.mark.parametrize(("address", "kind", "bypassable"), DENIED)
+def test_denied_address_is_refused_when_the_endpoint_is_saved(
+    make_org, make_endpoint, address, kind, bypassable
+):
+    with pytest.raises(ValidationError) as refused:
+        make_endpoint(make_org(), _url(address))
+    [message] = refused.value.message_dict["url"]
+    assert f"{kind} address" in message and "public addresses" in message
+    assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.parametrize(("address", "kind", "bypassable"), DENIED)
+def test_denied_address_is_refused_at_attempt_time(address, kind, bypassable):
+    with pytest.raises(transport.UnsafeTarget, match=f"{kind} address"):
+        transport.resolve_target(_url(address), allow_private=False)
+    result = transport.post(_url(address), body=b"{}", headers={})
+    assert result.status_code is None and result.error.startswith("Refused: ")
+    assert f"{kind} address" in result.error
+
+
+@pytest.mark.parametrize(("address", "kind", "bypassable"), DENIED)
+def test_only_loopback_and_private_space_open_up_for_development(address, kind, bypassable):
+    if bypassable:
+        target = transport.resolve_target(_url(address), allow_private=True)
+        assert ipaddress.ip_address(target.address) == ipaddress.ip_address(address)
+    else:
+        with pytest.raises(transport.UnsafeTarget, match=f"{kind} address"):
+            transport.resolve_target(_url(address), allow_private=True)
+
+
+@pytest.mark.parametrize("address", PUBLIC)
+def test_public_address_is_accepted_at_save_and_attempt_time(make_org, make_endpoint, address):
+    assert transport.address_refusal(ipaddress.ip_address(address), allow_private=False) is None
+    target = transport.resolve_target(_url(address), allow_private=False)
+    assert ipaddress.ip_address(target.address) == ipaddress.ip_address(address)
+    endpoint, _secret = make_endpoint(make_org(), _url(address))
+    assert endpoint.url == _url(address)
+
+
+def test_an_embedded_ipv4_address_is_named_in_the_refusal():
+    with pytest.raises(transport.UnsafeTarget) as refused:
+        transport.resolve_target("http://[64:ff9b::a00:1]/", allow_private=False)
+    assert "a private address (NAT64 form of 10.0.0.1)" in str(refused.value)
