@@ -24,11 +24,18 @@ from django.utils import timezone
 
 from accounts.models import Organization
 
-from ..models import BillingAccount, SpendHold, UsageRecord
+from ..models import SpendHold, UsageRecord
 from .earnings import BPS_DENOMINATOR, DEFAULT_COMMISSION_BPS, commission_cents
 from .pricing import plan_of
 from .rating import current_period, rate_period
-from .usage import CURRENCY, SpendCapExceeded, _insert_once, _lock_account, usage_record
+from .usage import (
+    CURRENCY,
+    SpendCapExceeded,
+    _insert_once,
+    _lock_account,
+    spend_cap_of,
+    usage_record,
+)
 
 
 def held_cents(organization: Organization) -> int:
@@ -64,11 +71,7 @@ class CapStatus:
 
 
 def spend_cap_status(organization: Organization) -> CapStatus:
-    cap = (
-        BillingAccount.objects.filter(organization=organization)
-        .values_list("spend_cap_cents", flat=True)
-        .first()
-    )
+    cap = spend_cap_of(organization)
     used = rate_period(organization=organization, period=current_period()).usage_cents
     return CapStatus(cap_cents=cap, used_cents=used, held_cents=held_cents(organization))
 
@@ -102,11 +105,7 @@ def spend_hold_place(*, organization: Organization, ticket_id: int, amount_cents
         ).first()
         if existing is not None:
             return existing
-        cap = (
-            BillingAccount.objects.filter(organization=organization)
-            .values_list("spend_cap_cents", flat=True)
-            .first()
-        )
+        cap = spend_cap_of(organization)
         if cap is not None and amount_cents > 0:
             used = rate_period(organization=organization, period=current_period()).usage_cents
             reserved = held_cents(organization)
@@ -127,15 +126,20 @@ def spend_hold_of(*, ticket_id: int) -> SpendHold | None:
     return SpendHold.objects.filter(ticket_id=ticket_id, status=SpendHold.Status.HELD).first()
 
 
+def _locked_open_hold(organization: Organization, ticket_id: int) -> SpendHold | None:
+    """The ticket's open hold, locked; call inside a transaction holding the account lock."""
+    return (
+        SpendHold.objects.select_for_update()
+        .filter(organization=organization, ticket_id=ticket_id, status=SpendHold.Status.HELD)
+        .first()
+    )
+
+
 def spend_hold_release(*, organization: Organization, ticket_id: int, reason: str) -> int:
     """Frees the ticket's open hold, if any; returns the cents released."""
     with transaction.atomic():
         _lock_account(organization)
-        hold = (
-            SpendHold.objects.select_for_update()
-            .filter(organization=organization, ticket_id=ticket_id, status=SpendHold.Status.HELD)
-            .first()
-        )
+        hold = _locked_open_hold(organization, ticket_id)
         if hold is None:
             return 0
         hold.status = SpendHold.Status.RELEASED
@@ -168,11 +172,7 @@ def spend_hold_charge(
         return Charge(existing, hold.commission_bps if hold else None)
     with transaction.atomic():
         _lock_account(organization)
-        hold = (
-            SpendHold.objects.select_for_update()
-            .filter(organization=organization, ticket_id=ticket_id, status=SpendHold.Status.HELD)
-            .first()
-        )
+        hold = _locked_open_hold(organization, ticket_id)
         if hold is None:
             usage = usage_record(
                 organization=organization,

@@ -88,11 +88,7 @@ def usage_record(
         existing = UsageRecord.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing
-        cap = (
-            BillingAccount.objects.filter(organization=organization)
-            .values_list("spend_cap_cents", flat=True)
-            .first()
-        )
+        cap = spend_cap_of(organization)
         if cap is not None:
             act_cents, before = marginal_usage_cents(
                 organization=organization,
@@ -112,6 +108,14 @@ def usage_record(
                     cap_cents=cap, used_cents=before.usage_cents + reserved, act_cents=act_cents
                 )
         return _insert_once(idempotency_key, fields)
+
+
+def spend_cap_of(organization: Organization) -> int | None:
+    return (
+        BillingAccount.objects.filter(organization=organization)
+        .values_list("spend_cap_cents", flat=True)
+        .first()
+    )
 
 
 def _lock_account(organization: Organization) -> None:

@@ -536,6 +536,13 @@ def ticket_escalate(
     return ticket
 
 
+def _released_note(released_cents: int) -> str:
+    """The end of a timeline line that says what a released spend hold freed."""
+    if not released_cents:
+        return "."
+    return f"; ${released_cents / 100:,.2f} reserved for an expert is free again."
+
+
 def ticket_withdraw(*, ticket: Ticket, actor: User) -> Ticket:
     """Takes an escalated ticket that no expert has claimed back from the queue; the price it
     reserved is released."""
@@ -559,8 +566,7 @@ def ticket_withdraw(*, ticket: Ticket, actor: User) -> Ticket:
             ticket=ticket,
             actor=actor,
             kind="withdrawn",
-            message="Withdrew the ticket from the experts' queue"
-            + (f"; ${released / 100:,.2f} reserved for it is free again." if released else "."),
+            message="Withdrew the ticket from the experts' queue" + _released_note(released),
         )
         audit_log_record(
             actor=actor,
@@ -791,11 +797,6 @@ def ticket_close(*, ticket: Ticket, actor: User) -> Ticket:
             ticket=ticket,
             actor=actor,
             kind="closed",
-            message="Closed the ticket"
-            + (
-                f"; ${released / 100:,.2f} reserved for an expert is free again."
-                if released
-                else "."
-            ),
+            message="Closed the ticket" + _released_note(released),
         )
     return ticket

@@ -6,14 +6,13 @@ up front. At desktop and phone width, with screenshots."""
 from __future__ import annotations
 
 import pytest
-from django.db.models import Max
 
 from accounts.models import Role
 from billing.models import SpendHold
 from billing.services import billing_account_for, spend_cap_set
 from solutions.models import Ticket
 from tests.e2e.conftest import sign_in
-from tests.solutions.conftest import make_expert  # noqa: F401 - a fixture
+from tests.solutions.conftest import make_expert, make_open_ticket  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -23,20 +22,6 @@ BODY = (
     "Refund to DE89 3704 0044 0532 0130 00 is blocked too. Project Falcon is affected.\n\n"
     "Thanks,\nPriya"
 )
-
-
-def _ticket(org, author, title: str, body: str = BODY) -> Ticket:
-    number = (Ticket.objects.filter(organization=org).aggregate(n=Max("number"))["n"] or 0) + 1
-    return Ticket.objects.create(
-        organization=org,
-        author=author,
-        number=number,
-        title=title,
-        body=body,
-        status=Ticket.Status.NEEDS_EXPERT,
-        category="network",
-        priority="high",
-    )
 
 
 def _preview(page) -> str:
@@ -50,6 +35,7 @@ def test_the_owner_previews_hides_escalates_and_the_expert_sees_the_masked_copy(
     make_user,
     add_member,
     make_expert,  # noqa: F811
+    make_open_ticket,  # noqa: F811
 ):
     org = make_org(name="Acme Corp")
     owner = org.memberships.get(role=Role.OWNER).user
@@ -57,7 +43,7 @@ def test_the_owner_previews_hides_escalates_and_the_expert_sees_the_masked_copy(
     add_member(org, colleague, Role.AGENT)
     billing_account_for(org)
     spend_cap_set(organization=org, actor=owner, cap_cents=20_000)
-    ticket = _ticket(org, colleague, "VPN down for priya (Falcon)")
+    ticket = make_open_ticket(org, colleague, "VPN down for priya (Falcon)", BODY)
 
     page = new_page()
     sign_in(page, owner.email)
@@ -107,13 +93,16 @@ def test_the_owner_previews_hides_escalates_and_the_expert_sees_the_masked_copy(
 
 
 def test_at_phone_width_a_cap_that_cannot_cover_the_price_stops_the_escalation(
-    new_page, shot, make_org
+    new_page,
+    shot,
+    make_org,
+    make_open_ticket,  # noqa: F811
 ):
     org = make_org(name="Tight Budget")
     owner = org.memberships.get(role=Role.OWNER).user
     billing_account_for(org)
     spend_cap_set(organization=org, actor=owner, cap_cents=5_000)
-    ticket = _ticket(org, owner, "Printer offline", "The printer on floor 2 is offline.")
+    ticket = make_open_ticket(org, owner, "Printer offline", "The printer on floor 2 is offline.")
 
     page = new_page()
     page.set_viewport_size(PHONE)

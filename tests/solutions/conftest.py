@@ -81,3 +81,33 @@ def make_escalated_ticket(db: None) -> Callable[..., Ticket]:
         return ticket
 
     return make
+
+
+@pytest.fixture
+def make_open_ticket(db: None) -> Callable[..., Ticket]:
+    """A ticket triage sent to the experts' side: categorised, waiting for someone to
+    escalate it. Built directly so escalation tests don't depend on triage."""
+
+    def make(
+        organization: Organization,
+        author: User | None,
+        title: str = "VPN drops every hour",
+        body: str = "Since Monday the VPN disconnects every hour.",
+        **fields: Any,
+    ) -> Ticket:
+        number = (
+            Ticket.objects.filter(organization=organization).aggregate(n=Max("number"))["n"] or 0
+        ) + 1
+        return Ticket.objects.create(
+            organization=organization,
+            author=author,
+            number=number,
+            title=title,
+            body=body,
+            status=Ticket.Status.NEEDS_EXPERT,
+            category=fields.pop("category", "network"),
+            priority=fields.pop("priority", "high"),
+            **fields,
+        )
+
+    return make

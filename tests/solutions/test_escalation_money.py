@@ -11,7 +11,6 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
@@ -29,22 +28,6 @@ from solutions.services import experts as expert_services
 from solutions.services import tickets as services
 
 PRICE = 8000  # the Starter plan's price of a high-priority answer
-
-
-def _needs_expert(org, author, **fields):
-    """A ticket triage sent to the experts' side: categorised, not yet escalated."""
-    number = (Ticket.objects.filter(organization=org).aggregate(n=Max("number"))["n"] or 0) + 1
-    return Ticket.objects.create(
-        organization=org,
-        author=author,
-        number=number,
-        title=fields.pop("title", "VPN drops every hour"),
-        body=fields.pop("body", "Since Monday the VPN disconnects every hour."),
-        status=Ticket.Status.NEEDS_EXPERT,
-        category="network",
-        priority="high",
-        **fields,
-    )
 
 
 @pytest.fixture
@@ -77,9 +60,11 @@ def _answer(ticket, make_expert):
     return expert, answer
 
 
-def test_a_cap_below_the_price_refuses_the_escalation_and_saves_nothing(org, owner):
+def test_a_cap_below_the_price_refuses_the_escalation_and_saves_nothing(
+    org, owner, make_open_ticket
+):
     _cap(org, owner, PRICE - 1)
-    ticket = _needs_expert(org, owner)
+    ticket = make_open_ticket(org, owner)
     with pytest.raises(SpendCapExceeded, match="spend cap of \\$79.99"):
         _escalate(ticket, owner)
     ticket.refresh_from_db()
@@ -87,12 +72,12 @@ def test_a_cap_below_the_price_refuses_the_escalation_and_saves_nothing(org, own
     assert not SpendHold.objects.exists()
 
 
-def test_open_holds_count_against_the_cap_for_every_later_act(org, owner):
+def test_open_holds_count_against_the_cap_for_every_later_act(org, owner, make_open_ticket):
     _cap(org, owner, int(PRICE * 1.5))
-    first = _escalate(_needs_expert(org, owner), owner)
+    first = _escalate(make_open_ticket(org, owner), owner)
     assert SpendHold.objects.get(ticket_id=first.pk).amount_cents == PRICE
     with pytest.raises(SpendCapExceeded):
-        _escalate(_needs_expert(org, owner), owner)
+        _escalate(make_open_ticket(org, owner), owner)
     # Any other priced act sees the reservation too.
     with pytest.raises(SpendCapExceeded):
         from billing.services import usage_record
@@ -105,11 +90,13 @@ def test_open_holds_count_against_the_cap_for_every_later_act(org, owner):
         )
 
 
-def test_the_hold_becomes_the_charge_even_after_the_cap_was_lowered(org, owner, make_expert):
+def test_the_hold_becomes_the_charge_even_after_the_cap_was_lowered(
+    org, owner, make_expert, make_open_ticket
+):
     """The old failure: an expert answered, then "Accept" was refused by the cap and the
     expert never got paid. The price reserved at escalation can't be refused later."""
     _cap(org, owner, PRICE)
-    ticket = _escalate(_needs_expert(org, owner), owner)
+    ticket = _escalate(make_open_ticket(org, owner), owner)
     expert, answer = _answer(ticket, make_expert)
     spend_cap_set(organization=org, actor=owner, cap_cents=0)
     services.expert_answer_accept(ticket=ticket, actor=owner, answer_id=answer.pk, score=5)
@@ -121,8 +108,10 @@ def test_the_hold_becomes_the_charge_even_after_the_cap_was_lowered(org, owner, 
     assert (earning.gross_cents, earning.net_cents, earning.status) == (PRICE, 6400, "available")
 
 
-def test_the_net_pay_shown_at_escalation_is_what_the_expert_is_paid(org, owner, make_expert):
-    ticket = _escalate(_needs_expert(org, owner), owner)
+def test_the_net_pay_shown_at_escalation_is_what_the_expert_is_paid(
+    org, owner, make_expert, make_open_ticket
+):
+    ticket = _escalate(make_open_ticket(org, owner), owner)
     assert ticket.expert_net_cents == 6400  # $80 less the Starter plan's 20% commission
     # The organization moves to a plan with a lower commission before the answer is accepted.
     account = billing_account_for(org)
@@ -134,9 +123,11 @@ def test_the_net_pay_shown_at_escalation_is_what_the_expert_is_paid(org, owner, 
 
 
 @pytest.mark.parametrize("end", ["withdraw", "close"])
-def test_withdrawing_or_closing_an_unclaimed_escalation_releases_its_hold(org, owner, end):
+def test_withdrawing_or_closing_an_unclaimed_escalation_releases_its_hold(
+    org, owner, end, make_open_ticket
+):
     _cap(org, owner, PRICE)
-    ticket = _escalate(_needs_expert(org, owner), owner)
+    ticket = _escalate(make_open_ticket(org, owner), owner)
     if end == "withdraw":
         ticket = services.ticket_withdraw(ticket=ticket, actor=owner)
         assert ticket.status == Ticket.Status.NEEDS_EXPERT
@@ -148,11 +139,11 @@ def test_withdrawing_or_closing_an_unclaimed_escalation_releases_its_hold(org, o
     last = ticket.events.last()
     assert last is not None and "is free again" in last.message
     # The room is back: another escalation fits under the same cap.
-    _escalate(_needs_expert(org, owner), owner)
+    _escalate(make_open_ticket(org, owner), owner)
 
 
-def test_a_claimed_ticket_cannot_be_withdrawn(org, owner, make_expert):
-    ticket = _escalate(_needs_expert(org, owner), owner)
+def test_a_claimed_ticket_cannot_be_withdrawn(org, owner, make_expert, make_open_ticket):
+    ticket = _escalate(make_open_ticket(org, owner), owner)
     expert = make_expert(skills=("network",))
     expert_services.expert_claim_ticket(expert=expert, ticket_id=ticket.pk)
     with pytest.raises(ValidationError, match="an expert is working on it"):
@@ -161,10 +152,10 @@ def test_a_claimed_ticket_cannot_be_withdrawn(org, owner, make_expert):
 
 
 def test_an_expired_claim_renews_the_hold_or_takes_the_ticket_out_of_the_queue(
-    org, owner, make_expert
+    org, owner, make_expert, make_open_ticket
 ):
     _cap(org, owner, PRICE)
-    ticket = _escalate(_needs_expert(org, owner), owner)
+    ticket = _escalate(make_open_ticket(org, owner), owner)
     expert = make_expert(skills=("network",))
     claim = expert_services.expert_claim_ticket(expert=expert, ticket_id=ticket.pk)
     later = claim.due_at + timedelta(minutes=1)
@@ -189,10 +180,10 @@ def test_an_expired_claim_renews_the_hold_or_takes_the_ticket_out_of_the_queue(
 
 
 def test_an_answer_nobody_reviews_is_accepted_and_paid_after_the_set_days(
-    org, owner, make_expert, settings
+    org, owner, make_expert, settings, make_open_ticket
 ):
     settings.EXPERT_ANSWER_AUTO_ACCEPT_DAYS = 3
-    ticket = _escalate(_needs_expert(org, owner), owner)
+    ticket = _escalate(make_open_ticket(org, owner), owner)
     expert, answer = _answer(ticket, make_expert)
     assert services.answers_auto_accept_due(now=answer.created_at + timedelta(days=2)) == 0
     assert services.answers_auto_accept_due(now=answer.created_at + timedelta(days=3)) == 1
@@ -211,8 +202,10 @@ def test_an_answer_nobody_reviews_is_accepted_and_paid_after_the_set_days(
     assert services.answers_auto_accept_due(now=answer.created_at + timedelta(days=9)) == 0
 
 
-def test_an_answer_followed_up_on_is_not_accepted_automatically(org, owner, make_expert):
-    ticket = _escalate(_needs_expert(org, owner), owner)
+def test_an_answer_followed_up_on_is_not_accepted_automatically(
+    org, owner, make_expert, make_open_ticket
+):
+    ticket = _escalate(make_open_ticket(org, owner), owner)
     _, answer = _answer(ticket, make_expert)
     services.ticket_reopen(
         ticket=ticket, actor=owner, answer_id=answer.pk, follow_up="Still drops after that."
@@ -221,8 +214,10 @@ def test_an_answer_followed_up_on_is_not_accepted_automatically(org, owner, make
     assert SpendHold.objects.get(ticket_id=ticket.pk).status == SpendHold.Status.HELD
 
 
-def test_the_expert_pages_show_net_pay_not_the_customers_price(org, owner, make_expert, login):
-    ticket = _escalate(_needs_expert(org, owner), owner)
+def test_the_expert_pages_show_net_pay_not_the_customers_price(
+    org, owner, make_expert, login, make_open_ticket
+):
+    ticket = _escalate(make_open_ticket(org, owner), owner)
     expert = make_expert(skills=("network",))
     client = login(expert)
     for url in (reverse("expert_queue"), reverse("expert_ticket", args=[ticket.pk])):
@@ -230,9 +225,11 @@ def test_the_expert_pages_show_net_pay_not_the_customers_price(org, owner, make_
         assert "$64.00" in page and "$80.00" not in page
 
 
-def test_the_escalation_page_shows_the_cap_and_refuses_what_it_cannot_cover(org, owner, login):
+def test_the_escalation_page_shows_the_cap_and_refuses_what_it_cannot_cover(
+    org, owner, login, make_open_ticket
+):
     _cap(org, owner, PRICE - 100)
-    ticket = _needs_expert(org, owner)
+    ticket = make_open_ticket(org, owner)
     client = login(owner)
     page = client.get(reverse("ticket_escalate", args=[ticket.number]))
     html = page.content.decode()
@@ -250,7 +247,7 @@ def test_the_escalation_page_shows_the_cap_and_refuses_what_it_cannot_cover(org,
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_concurrent_escalations_over_the_cap_exactly_one_succeeds(make_org):
+def test_two_concurrent_escalations_over_the_cap_exactly_one_succeeds(make_org, make_open_ticket):
     """Two agents escalate two tickets at once; the cap covers one price. Real threads with
     their own connections: on PostgreSQL the billing account's row lock decides, on SQLite the
     write lock (IMMEDIATE transactions)."""
@@ -270,7 +267,7 @@ def test_two_concurrent_escalations_over_the_cap_exactly_one_succeeds(make_org):
     BillingAccount.objects.update_or_create(
         organization=org, defaults={"plan": plan, "spend_cap_cents": int(PRICE * 1.5)}
     )
-    tickets = [_needs_expert(org, owner) for _ in range(2)]
+    tickets = [make_open_ticket(org, owner) for _ in range(2)]
     start = threading.Barrier(len(tickets))
     outcomes: list[str] = []
 

@@ -12,7 +12,6 @@ import json
 
 import pytest
 from django.core import mail
-from django.db.models import Max
 from django.urls import reverse
 
 from accounts.models import Role
@@ -48,20 +47,6 @@ def manager(org, make_user, add_member):
     user = make_user(email="mgr@acme.example", full_name="Siobhan O'Connell")
     add_member(org, user, Role.ADMIN)
     return user
-
-
-def _ticket(org, author, title, body):
-    number = (Ticket.objects.filter(organization=org).aggregate(n=Max("number"))["n"] or 0) + 1
-    return Ticket.objects.create(
-        organization=org,
-        author=author,
-        number=number,
-        title=title,
-        body=body,
-        status=Ticket.Status.NEEDS_EXPERT,
-        category="network",
-        priority="high",
-    )
 
 
 PLANTED_TITLE = "Refund to DE89 3704 0044 0532 0130 00 for priya failed"
@@ -100,9 +85,16 @@ def _assert_clean(text: str, where: str) -> None:
 
 
 def test_nothing_planted_reaches_the_expert_anywhere(
-    org, owner, colleague, manager, make_expert, login, django_capture_on_commit_callbacks
+    org,
+    owner,
+    colleague,
+    manager,
+    make_expert,
+    login,
+    django_capture_on_commit_callbacks,
+    make_open_ticket,
 ):
-    ticket = _ticket(org, colleague, PLANTED_TITLE, PLANTED_BODY)
+    ticket = make_open_ticket(org, colleague, PLANTED_TITLE, PLANTED_BODY)
     with django_capture_on_commit_callbacks(execute=True):
         ticket = services.ticket_escalate(
             ticket=ticket,
@@ -146,8 +138,8 @@ def test_nothing_planted_reaches_the_expert_anywhere(
     assert "Renew the VPN profile" in article.body
 
 
-def test_members_names_are_masked_in_every_form(org, owner, colleague, manager):
-    ticket = _ticket(
+def test_members_names_are_masked_in_every_form(org, owner, colleague, manager, make_open_ticket):
+    ticket = make_open_ticket(
         org,
         owner,
         "PRIYA cannot print",
@@ -161,7 +153,7 @@ def test_members_names_are_masked_in_every_form(org, owner, colleague, manager):
 
 
 def test_names_from_earlier_signatures_are_masked_in_later_prose(
-    org, owner, django_capture_on_commit_callbacks
+    org, owner, django_capture_on_commit_callbacks, make_open_ticket
 ):
     with django_capture_on_commit_callbacks(execute=True):
         first = services.ticket_submit(
@@ -172,7 +164,9 @@ def test_names_from_earlier_signatures_are_masked_in_later_prose(
         )
     assert KnownName.objects.filter(organization=org, key="marta kowalczyk").exists()
     assert KnownName.objects.get(organization=org).ticket == first
-    later = _ticket(org, owner, "Badge reader", "kowalczyk reports the badge reader beeps.")
+    later = make_open_ticket(
+        org, owner, "Badge reader", "kowalczyk reports the badge reader beeps."
+    )
     copy = masking_services.ticket_masked_copy(ticket=later)
     assert copy.body == "[name] reports the badge reader beeps."
 
@@ -185,11 +179,15 @@ def test_learning_keeps_only_what_starts_with_a_first_name(org):
     assert list(KnownName.objects.values_list("name", flat=True)) == ["Marta Kowalczyk"]
 
 
-def test_owners_words_to_hide_for_the_organization_and_for_one_escalation(org, owner):
+def test_owners_words_to_hide_for_the_organization_and_for_one_escalation(
+    org, owner, make_open_ticket
+):
     settings = services.solution_settings_for(org)
     settings.masking_terms = ["Contoso"]
     settings.save()
-    ticket = _ticket(org, owner, "Contoso portal down", "BLUEBIRD release broke contoso login")
+    ticket = make_open_ticket(
+        org, owner, "Contoso portal down", "BLUEBIRD release broke contoso login"
+    )
     escalated = services.ticket_escalate(
         ticket=ticket, actor=owner, confirmed_price_cents=PRICE, masking_terms=["bluebird"]
     )
@@ -206,8 +204,8 @@ def test_owners_words_to_hide_for_the_organization_and_for_one_escalation(org, o
         ([f"w{i}" for i in range(101)], "at most 100"),
     ],
 )
-def test_bad_words_to_hide_are_refused_with_a_reason(org, owner, terms, error):
-    ticket = _ticket(org, owner, "VPN", "VPN drops")
+def test_bad_words_to_hide_are_refused_with_a_reason(org, owner, terms, error, make_open_ticket):
+    ticket = make_open_ticket(org, owner, "VPN", "VPN drops")
     with pytest.raises(Exception, match=error):
         services.ticket_escalate(
             ticket=ticket, actor=owner, confirmed_price_cents=PRICE, masking_terms=terms
@@ -217,9 +215,9 @@ def test_bad_words_to_hide_are_refused_with_a_reason(org, owner, terms, error):
 
 
 def test_the_escalation_page_previews_the_expert_copy_with_added_words(
-    org, owner, colleague, login
+    org, owner, colleague, login, make_open_ticket
 ):
-    ticket = _ticket(org, owner, "Falcon VPN for priya", "Priya uses the Falcon VPN.")
+    ticket = make_open_ticket(org, owner, "Falcon VPN for priya", "Priya uses the Falcon VPN.")
     client = login(owner)
     page = client.get(reverse("ticket_escalate", args=[ticket.number])).content.decode()
     assert 'data-testid="expert-preview"' in page
@@ -244,7 +242,7 @@ def test_the_escalation_page_previews_the_expert_copy_with_added_words(
 
 
 def test_owners_set_words_to_hide_and_forget_learned_names_on_the_settings_page(
-    org, owner, login, make_user, add_member
+    org, owner, login, make_user, add_member, make_open_ticket
 ):
     masking_services.known_names_learn(organization=org, names=["Marta Kowalczyk"])
     client = login(owner)
@@ -256,7 +254,7 @@ def test_owners_set_words_to_hide_and_forget_learned_names_on_the_settings_page(
     )
     assert saved.status_code == 302
     assert services.solution_settings_for(org).masking_terms == ["Falcon", "Contoso"]
-    ticket = _ticket(org, owner, "Falcon down", "contoso users cannot log in")
+    ticket = make_open_ticket(org, owner, "Falcon down", "contoso users cannot log in")
     copy = masking_services.ticket_masked_copy(ticket=ticket)
     assert "Falcon" not in copy.title and "contoso" not in copy.body
 
