@@ -680,7 +680,9 @@ def _wifi_line(match: re.Match[str]) -> str | None:
 # password 👉 Palmtree#88".
 _NEARBY_PASSWORD = re.compile(
     r"(?P<head>"
-    + keywords(["password", "passwort", "kennwort", r"mot[ \t]+de[ \t]+passe", "contraseña"])
+    + keywords(
+        ["password", "passwort", "kennwort", r"mot[ \t]+de[ \t]+passe", "contraseña", "pass", "pw"]
+    )
     + r"(?P<gap>(?:[ \t]+[^\s]{1,20}){0,6}?[ \t]+))"
     # A digit in the value, so the search skips the words in between instead of taking one.
     r"(?P<open>[(\"'“«`])?(?=[^\s)\"'”»`]{0,63}[0-9])(?P<value>[^\s)\"'”»`]{4,64})"

@@ -360,9 +360,13 @@ _PHONE_UNIT = re.compile(r"\(\+?[0-9]{1,5}\)|\+?[0-9]+")
 _PHONE_CONTEXT = re.compile(
     keywords(
         "phone tel telephone mobile mob cell cellphone handy fax whatsapp sms hotline call ring"
-        " reach text dial ext extension landline direct contact m t p f".split()
+        " reach text dial ext extension landline direct contact m t p f teléfono telefono"
+        " téléphone telefone telefon móvil movil celular portable mobil cellulare numer numero"
+        " número numéro tél telf tfno rufnummer festnetz anrufen llamar appeler ligar"
+        " telefonnummer".split()
     )
     + r"(?:[ \t]*(?i:no|nr|number|num|\#))?\.?(?:[ \t]+(?i:me|us|him|her|them))?"
+    r"(?:[ \t]+(?i:is|es|est|ist|é|è|era|was|lautet|number))?"
     r"(?:[ \t]+(?i:at|on|via|under|using))?[ \t]*[:.#=-]?[ \t]*\Z"
 )
 _DATE_LIKE = re.compile(
@@ -377,8 +381,9 @@ _INTERNATIONAL = ("+", "(+", "00")
 
 # Numbers after these words are references, not phone numbers, unless "phone" is said too.
 _REFERENCE_CONTEXT = re.compile(
-    r"(?i:tracking|sendungs(?:nummer)?|shipment|order|invoice|rechnung|serial|s/n|asset|ticket"
-    r"|case|incident|ref(?:erence)?|po|sku|part|model|imei|iccid|build|version|kb)"
+    r"(?<![^\W_])(?i:tracking|sendungs(?:nummer)?|shipment|order|invoice|rechnung|serial|s/n"
+    r"|asset|ticket|case|incident|ref(?:erence)?|po|sku|part|model|imei|iccid|build|version|kb)"
+    r"(?![^\W_])"
     r"(?:[ \t]*(?i:no|nr|number|num|\#))?\.?[ \t]*[:#=-]?[ \t]*(?:[^\s]+[ \t]+){0,3}\Z"
 )
 

@@ -281,6 +281,11 @@ _INTRODUCTION = re.compile(
         [
             r"my[ \t]+name[ \t]+is",
             r"this[ \t]+is",
+            r"it['’]s",
+            r"it[ \t]+is",
+            r"c['’]est",
+            r"hier[ \t]+ist",
+            r"aqu(?:í|i)[ \t]+(?:es|est(?:á|a))",
             r"i[ \t]+am",
             r"i['’]m",
             r"contact(?:[ \t]+person)?",
@@ -684,6 +689,11 @@ def known_names_rule(names: Iterable[str]) -> Rule | None:
     for full in names:
         words = _TEXT_WORD.findall(full or "")
         pieces = [*words, *(p for w in words if "-" in w for p in w.split("-"))]
+        if len(words) >= 2:
+            # The logins people are given: "praman", "priyar", "ramanp", "priyaraman".
+            first, last = fold(words[0]).replace("-", ""), fold(words[-1]).replace("-", "")
+            logins = [first[0] + last, first + last[0], last + first[0], first + last]
+            pieces += [login for login in logins if len(login) >= 4]
         for word in pieces:
             key = fold(word)
             if len(key) < 2 or key in _PARTICLES:
@@ -907,6 +917,26 @@ _CHAT_LINE = re.compile(
 )
 
 
+# A name signed after a dash at the end of a line: "… or at the front desk. — Graham".
+_DASH_SIGNATURE = re.compile(
+    r"[-–—](?<=[ \t][-–—])(?:-)?[ \t]+"
+    r"(?P<name>[A-ZÀ-ÖØ-Þ][^\W\d_]*+(?:[ \t]+[A-ZÀ-ÖØ-Þ][^\W\d_]*+)?)"
+    r"[ \t]*[.!]?[ \t]*(?=\r?\n|\Z)"
+)
+
+
+def _dash_signatures(text: str, counts: Tally) -> str:
+    def one(match: re.Match[str]) -> str:
+        name = match["name"]
+        if not is_clear_first_name(name.split()[0]):
+            return match.group()
+        counts["name"] += 1
+        _record(counts, name)
+        return match.group().replace(name, TOKEN["name"], 1)
+
+    return _DASH_SIGNATURE.sub(one, text)
+
+
 def _chat_lines(text: str, counts: Tally) -> str:
     if ":" not in text:
         return text
@@ -965,6 +995,7 @@ RULES: tuple[Rule, ...] = (
     _lower_names,
     _display_names,
     _header_lists,
+    _dash_signatures,
     _chat_lines,
     _handles,
 )

@@ -350,3 +350,29 @@ def test_a_megabyte_of_tickets_masks_every_ticket():
     result = mask(ticket * copies)
     assert result.counts == {kind: count * copies for kind, count in mask(ticket).counts.items()}
     assert result.text == mask_text(ticket) * copies
+
+
+# Found by probing the escalated-ticket surfaces after the corpora passed (issue 11).
+PROBED = [
+    ("mi teléfono es 612 34 56 78 y mi DNI", "612 34", "teléfono es [phone] y"),
+    ("Contactez Mme Dupont au 06 12 34 56 78 ou", "06 12 34", "au [phone] ou"),
+    ("or at the front desk ext. 4412. — Graham", "Graham", "ext. 4412. — [name]"),
+    ("Hi, it's Sam from accounts.", "Sam", "it's [name] from accounts"),
+    ("the pass I use is Blue-Horse-77, the", "Blue-Horse-77", "I use is [password], the"),
+]
+
+
+@pytest.mark.parametrize(("text", "secret", "expected"), PROBED)
+def test_probed_leaks_stay_closed(text, secret, expected):
+    result = mask(text).text
+    assert secret not in result and expected in result
+
+
+def test_a_known_persons_logins_are_masked_too():
+    text = "PS C:\\Users\\praman> whoami\nacme\\priya.raman\nGet-ADUser priyar; ramanp too"
+    masked = mask(text, known_names=("Priya Raman",)).text
+    assert masked == (
+        "PS C:\\Users\\[name]> whoami\nacme\\[name].[name]\nGet-ADUser [name]; [name] too"
+    )
+    # Without the person known, a login is just a word.
+    assert "praman" in mask(text).text
