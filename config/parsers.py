@@ -31,12 +31,24 @@ def _nesting_exceeds(data: Any, limit: int) -> bool:
     return False
 
 
+def _unstorable(value: str) -> bool:
+    """NUL, or a lone surrogate (JSON's "\\ud800" decodes to one): PostgreSQL can store
+    neither in text, so a request carrying one would fail at the database."""
+    if "\x00" in value:
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def _has_nul(data: Any) -> bool:
     stack = [data]
     while stack:
         value = stack.pop()
         if isinstance(value, str):
-            if "\x00" in value:
+            if _unstorable(value):
                 return True
         elif isinstance(value, Mapping):
             stack.extend(value.keys())
@@ -50,7 +62,8 @@ class BoundedJSONParser(JSONParser):
     """DRF's JSON parser (the default for every API view) with two refusals that are 400
     problems instead of 500s: nesting deeper than API_MAX_JSON_DEPTH (64) levels — Python's
     decoder raises RecursionError near 1,000 levels, and no request of ours nests beyond 3 —
-    and NUL characters (`\\u0000`), which PostgreSQL can't store in text."""
+    and NUL characters (`\\u0000`) or unpaired surrogates (`\\ud800`), which PostgreSQL can't
+    store in text."""
 
     def parse(
         self, stream: IO[Any], media_type: str | None = None, parser_context: Any = None
@@ -64,5 +77,7 @@ class BoundedJSONParser(JSONParser):
         if _nesting_exceeds(data, limit):
             raise exceptions.ParseError(too_deep)
         if _has_nul(data):
-            raise exceptions.ParseError("JSON parse error - strings must not contain NUL.")
+            raise exceptions.ParseError(
+                "JSON parse error - strings must not contain NUL or unpaired surrogates."
+            )
         return data

@@ -65,6 +65,19 @@ def test_nul_characters_are_a_400_problem_in_bodies_and_query_strings(make_org, 
     assert not org.tickets.exists()
 
 
+def test_unpaired_surrogates_are_a_400_problem_not_a_database_error(make_org, make_key):
+    """JSON's "\\ud800" decodes to a lone surrogate, which PostgreSQL can't store in text."""
+    org = make_org()
+    _, plaintext = make_key(org)
+    client = bearer(plaintext)
+    body = '{"title": "Printer \\ud800 jams", "body": "Tray 2 \\udfff."}'
+    detail = _problem(client.post(URL, body, content_type="application/json"), 400)["detail"]
+    assert "surrogate" in detail
+    assert not org.tickets.exists()
+    paired = '{"title": "Printer \\ud83d\\ude00 jams", "body": "Tray 2."}'  # an emoji is fine
+    assert client.post(URL, paired, content_type="application/json").status_code == 201
+
+
 def _cursor(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
 
