@@ -58,6 +58,12 @@ def commission_cents(gross_cents: int, commission_bps: int) -> int:
     return (gross_cents * commission_bps + BPS_DENOMINATOR // 2) // BPS_DENOMINATOR
 
 
+def commission_bps_of(organization: Organization) -> int:
+    """The organization's commission now: its plan's, or the Starter default without one."""
+    plan = plan_of(organization)
+    return plan.commission_bps if plan is not None else DEFAULT_COMMISSION_BPS
+
+
 def hold_days() -> int:
     return int(getattr(settings, "EARNINGS_HOLD_DAYS", DEFAULT_HOLD_DAYS))
 
@@ -88,11 +94,7 @@ def expert_earning_record(
     existing = ExpertEarning.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return existing
-    if commission_bps is not None:
-        bps = commission_bps
-    else:
-        plan = plan_of(organization)
-        bps = plan.commission_bps if plan is not None else DEFAULT_COMMISSION_BPS
+    bps = commission_bps if commission_bps is not None else commission_bps_of(organization)
     commission = commission_cents(gross_cents, bps)
     now = timezone.now()
     # A rated answer has had its review: the money is the expert's at once. Otherwise the hold

@@ -25,8 +25,7 @@ from django.utils import timezone
 from accounts.models import Organization
 
 from ..models import SpendHold, UsageRecord
-from .earnings import BPS_DENOMINATOR, DEFAULT_COMMISSION_BPS, commission_cents
-from .pricing import plan_of
+from .earnings import BPS_DENOMINATOR, commission_bps_of, commission_cents
 from .rating import current_period, rate_period
 from .usage import (
     CURRENCY,
@@ -44,11 +43,6 @@ def held_cents(organization: Organization) -> int:
         organization=organization, status=SpendHold.Status.HELD
     ).aggregate(total=Sum("amount_cents"))["total"]
     return int(total or 0)
-
-
-def commission_bps_of(organization: Organization) -> int:
-    plan = plan_of(organization)
-    return plan.commission_bps if plan is not None else DEFAULT_COMMISSION_BPS
 
 
 @dataclass(frozen=True)
@@ -178,7 +172,7 @@ def spend_hold_charge(
                 organization=organization,
                 kind=UsageRecord.Kind.EXPERT_ANSWER,
                 idempotency_key=idempotency_key,
-                ticket=_TicketRef(ticket_id),
+                ticket_id=ticket_id,
                 unit_price_cents=unit_price_cents,
             )
             return Charge(usage, None)
@@ -200,10 +194,3 @@ def spend_hold_charge(
         hold.settled_at = now
         hold.save(update_fields=["status", "usage_record", "settled_at"])
         return Charge(usage, hold.commission_bps)
-
-
-@dataclass(frozen=True)
-class _TicketRef:
-    """What `usage_record` reads of a ticket: its primary key."""
-
-    pk: int

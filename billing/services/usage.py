@@ -50,6 +50,7 @@ def usage_record(
     quantity: int = 1,
     idempotency_key: str,
     ticket: Any | None = None,
+    ticket_id: int | None = None,
     occurred_at: datetime | None = None,
     unit_price_cents: int | None = None,
 ) -> UsageRecord:
@@ -69,7 +70,7 @@ def usage_record(
         "organization": organization,
         "kind": kind,
         "quantity": quantity,
-        "ticket_id": getattr(ticket, "pk", None),
+        "ticket_id": ticket_id if ticket_id is not None else getattr(ticket, "pk", None),
         "unit_price_cents": unit_price_cents,
         "currency": CURRENCY,
         "occurred_at": occurred_at or timezone.now(),

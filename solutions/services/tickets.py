@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -705,9 +706,7 @@ DEFAULT_AUTO_ACCEPT_DAYS = 7
 
 
 def auto_accept_days() -> int:
-    from django.conf import settings
-
-    return int(getattr(settings, "EXPERT_ANSWER_AUTO_ACCEPT_DAYS", DEFAULT_AUTO_ACCEPT_DAYS))
+    return int(getattr(django_settings, "EXPERT_ANSWER_AUTO_ACCEPT_DAYS", DEFAULT_AUTO_ACCEPT_DAYS))
 
 
 def answers_auto_accept_due(now: datetime | None = None) -> int:
