@@ -122,3 +122,50 @@ def test_at_phone_width_a_cap_that_cannot_cover_the_price_stops_the_escalation(
     assert page.get_by_test_id("no-known-names").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     shot(page, "phone-settings-masking")
+
+
+def test_the_reserved_price_on_usage_the_learned_names_on_settings_and_the_phone_queue(
+    new_page,
+    shot,
+    make_org,
+    make_expert,  # noqa: F811
+    make_open_ticket,  # noqa: F811
+):
+    from solutions.models import KnownName
+    from solutions.services import masking as masking_services
+    from solutions.services import tickets as ticket_services
+
+    org = make_org(name="Acme Corp")
+    owner = org.memberships.get(role=Role.OWNER).user
+    billing_account_for(org)
+    spend_cap_set(organization=org, actor=owner, cap_cents=50_000)
+    ticket = make_open_ticket(org, owner, "Scanner offline", "Scanner on floor 3 is offline.")
+    ticket_services.ticket_escalate(ticket=ticket, actor=owner, confirmed_price_cents=8000)
+    masking_services.known_names_learn(organization=org, names=["Marta Kowalczyk"])
+
+    page = new_page()
+    sign_in(page, owner.email)
+    page.goto("/billing/usage/")
+    assert page.get_by_test_id("cap-held").inner_text() == "$80.00"
+    shot(page, "usage-reserved")
+
+    page.goto("/settings/")
+    assert "Marta Kowalczyk" in page.get_by_test_id("known-names").inner_text()
+    shot(page, "settings-known-names")
+    page.get_by_role("button", name="Forget").click()
+    page.wait_for_load_state()
+    assert page.get_by_test_id("no-known-names").is_visible()
+    assert not KnownName.objects.filter(organization=org).exists()
+    shot(page, "settings-forgotten")
+
+    expert = make_expert(skills=("network",))
+    phone = new_page()
+    phone.set_viewport_size(PHONE)
+    sign_in(phone, expert.email)
+    phone.goto("/experts/queue/")
+    assert phone.get_by_test_id("net-pay").first.inner_text() == "$64.00"
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(phone, "phone-expert-queue")
+    phone.goto(f"/experts/tickets/{ticket.pk}/")
+    assert phone.get_by_test_id("net-pay").inner_text() == "$64.00"
+    shot(phone, "phone-expert-ticket")
