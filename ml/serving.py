@@ -47,6 +47,20 @@ class TriageResult:
     model_version: int | None = None
     model_version_id: int | None = None
     suggestions: list[Suggestion] = field(default_factory=list)
+    # Abstention (docs/ml.md, "Knowing when it doesn't know"): `category_confidence` is the
+    # final confidence (calibrated probability combined with how familiar the text looks);
+    # below the category's threshold for the organization's precision target the model
+    # abstains. `needs_detail` when the text carries too little to triage at all: the
+    # requester is asked `follow_up`.
+    abstained: bool = False
+    needs_detail: bool = False
+    follow_up: str = ""
+    # The top categories with their final probabilities, best first: [(label, p), ...].
+    candidates: list[tuple[str, float]] = field(default_factory=list)
+    # Why: {"terms": [{"term": str, "weight": float}, ...],  # signed, largest |weight| first
+    #       "neighbours": [{"key": str, "label": str, "similarity": float, "title": str}]}
+    # `key` is the label row's stable key ("ticket:42", "article:3", "import:…").
+    explanation: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
