@@ -51,10 +51,9 @@ class TriageResult:
     # final confidence (calibrated probability combined with how familiar the text looks);
     # below the category's threshold for the organization's precision target the model
     # abstains. `needs_detail` when the text carries too little to triage at all: the
-    # requester is asked `follow_up`.
+    # requester is asked a follow-up question (ml.follow_up).
     abstained: bool = False
     needs_detail: bool = False
-    follow_up: str = ""
     # The top categories with their final probabilities, best first: [(label, p), ...].
     candidates: list[tuple[str, float]] = field(default_factory=list)
     # Why: {"terms": [{"term": str, "weight": float}, ...],  # signed, largest |weight| first
