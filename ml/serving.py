@@ -131,7 +131,15 @@ def _unavailable(organization: Organization, reason: str | None = None) -> Triag
     return TriageResult(available=False, reason=reason)
 
 
-def triage(organization: Organization, texts: list[str], *, k: int = 3) -> list[TriageResult]:
+def triage(
+    organization: Organization,
+    texts: list[str],
+    *,
+    k: int = 3,
+    precision_target: float | None = None,
+) -> list[TriageResult]:
+    """The champion's triage of each text, with its explanation and whether it abstains at
+    the organization's `precision_target` (the engine's default when None)."""
     if not texts:
         return []
     champion = ModelVersion.objects.filter(
@@ -144,7 +152,7 @@ def triage(organization: Organization, texts: list[str], *, k: int = 3) -> list[
     if model is None:
         return [TriageResult(available=False, reason="artifact_error") for _ in texts]
     try:
-        predictions = model.predict(texts)
+        predictions = model.predict(texts, precision_target=precision_target, explain=True)
         suggestions = search_answers(organization, predictions.embeddings, k=k)
     except Exception:
         # A model that loads but fails at inference must not fail the ticket either: the
@@ -163,6 +171,10 @@ def triage(organization: Organization, texts: list[str], *, k: int = 3) -> list[
             model_version=champion.version,
             model_version_id=champion.pk,
             suggestions=suggestions[i],
+            abstained=predictions.abstained[i],
+            needs_detail=predictions.needs_detail[i],
+            candidates=predictions.candidates[i],
+            explanation=predictions.explanations[i],
         )
         for i in range(len(texts))
     ]

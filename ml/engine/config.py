@@ -38,6 +38,29 @@ class TrainConfig:
             "and the choice of the mixing weight."
         },
     )
+    min_fine_tune_epochs: float = field(
+        default=1.0,
+        metadata={
+            "help": "Fine-tune only when the time budget, after the passes every strategy "
+            "needs, affords at least this many epochs at the measured speed; otherwise train "
+            "the frozen-encoder strategy, which converges in one pass."
+        },
+    )
+    validation_probe_rows: int = field(
+        default=200,
+        metadata={
+            "help": "Validation rows scored at each fine-tuning checkpoint (the whole "
+            "validation split is scored once, at the end)."
+        },
+    )
+    embedding_max_length: int = field(
+        default=96,
+        metadata={
+            "help": "Tokens per ticket for the embedding passes after training (the "
+            "reference set, the embedding head, the blend's validation logits): the serving "
+            "length, so what is fitted is what is served."
+        },
+    )
     epochs: float = field(default=3.0, metadata={"help": "Upper bound on fine-tuning epochs."})
     batch_size: int = field(default=16, metadata={"help": "Fine-tuning batch size."})
     lr: float = field(default=5e-5, metadata={"help": "Learning rate of the encoder."})
