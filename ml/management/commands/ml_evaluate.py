@@ -3,21 +3,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from ml import pipeline, services
 from ml.labels import collect_labels, is_held_out
 from ml.models import ModelVersion
 
-from ._common import get_org
+from ._common import ModelVersionCommand, get_org
 
 
-class Command(BaseCommand):
+class Command(ModelVersionCommand):
     help = "Evaluate the champion (or --version N) on the organization's frozen held-out split."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--org", required=True)
-        parser.add_argument("--version", type=int, default=None)
+        parser.add_argument("--version", type=int, default=None, help="default: the champion")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         org = get_org(opts["org"])
