@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.conf import settings
@@ -23,6 +23,9 @@ from accounts.models import Organization
 
 from . import pipeline
 from .models import AnswerEmbedding, ModelVersion, TrainingRun
+
+if TYPE_CHECKING:
+    from .engine import TriageModel
 
 logger = logging.getLogger(__name__)
 
@@ -72,16 +75,16 @@ UNAVAILABLE_MESSAGES = {
 }
 
 _lock = threading.Lock()
-_models: OrderedDict[tuple[int, str], pipeline.TrainedModel] = OrderedDict()
+_models: OrderedDict[tuple[int, str], TriageModel] = OrderedDict()
 _failed: set[tuple[int, str]] = set()
 _index_cache: dict[int, tuple[int, list[AnswerEmbedding], np.ndarray]] = {}
 
 
 def _cache_size() -> int:
-    return int(getattr(settings, "ML_SERVING_CACHE_SIZE", 4))
+    return int(settings.ML_SERVING_CACHE_SIZE)
 
 
-def load_champion(version: ModelVersion) -> pipeline.TrainedModel | None:
+def load_champion(version: ModelVersion) -> TriageModel | None:
     key = (version.pk, version.artifact_checksum)
     with _lock:
         model = _models.get(key)

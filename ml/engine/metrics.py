@@ -1,4 +1,7 @@
-"""Classification metrics in plain JSON-ready types (they end up in the model registry)."""
+"""Classification metrics in plain JSON-ready types (they end up in the model registry).
+
+scikit-learn is imported inside the functions: the Django side imports this module through
+`ml.pipeline` in every web process, and importing sklearn.metrics costs seconds there."""
 
 from __future__ import annotations
 
@@ -6,13 +9,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
-from sklearn.metrics import precision_recall_fscore_support as prfs
 
 
 def macro_f1(y_true: Sequence[str], y_pred: Sequence[str]) -> float:
     """Macro-F1 over the classes present in the truth, so a label set that a split happens
     to lack does not drag the score down with undefined zeros."""
+    from sklearn.metrics import f1_score
+
     labels = sorted(set(y_true))
     if not labels:
         return 0.0
@@ -72,6 +75,9 @@ def classification_report(
 ) -> dict[str, Any]:
     """macro_f1, accuracy, per_class {precision, recall, f1, support}, confusion (rows = truth,
     columns = prediction, in `labels` order) and, given confidences, ece + reliability bins."""
+    from sklearn.metrics import accuracy_score, confusion_matrix
+    from sklearn.metrics import precision_recall_fscore_support as prfs
+
     if len(y_true) != len(y_pred):
         raise ValueError("y_true and y_pred differ in length")
     if labels is None:

@@ -68,7 +68,12 @@ class Command(BaseCommand):
             writer = csv.writer(fh)
             writer.writerow(["row", "label", "predicted", "confidence"])
             for i, (label, predicted, confidence) in enumerate(
-                zip(test.labels, result.predicted, result.confidences, strict=True)
+                zip(
+                    test.labels,
+                    result.predictions.categories,
+                    result.predictions.category_confidences,
+                    strict=True,
+                )
             ):
                 writer.writerow([i, label, predicted, f"{confidence:.6f}"])
 
