@@ -191,7 +191,13 @@ class LexicalClassifier:
         return terms
 
     def explain(
-        self, text: str, class_index: int, *, top: int = 6, scale: float = 1.0
+        self,
+        text: str,
+        class_index: int,
+        *,
+        top: int = 6,
+        scale: float = 1.0,
+        features: sp.csr_matrix | None = None,
     ) -> list[tuple[str, float]]:
         """The text's words with their exact share of the class's margin over the mean of the
         other classes (tf-idf value × coefficient difference), largest |weight| first. Word
@@ -199,7 +205,7 @@ class LexicalClassifier:
         that contain them, so every weight lands on a word the requester wrote."""
         if not self.vectorizers or self.coef.shape[1] == 0:
             return []
-        row = self.features([text])
+        row = self.features([text]) if features is None else features
         others = [k for k in range(self.n_classes) if k != class_index]
         coef = self.coef[class_index] - (self.coef[others].mean(axis=0) if others else 0.0)
         contributions = row.data * coef[row.indices]

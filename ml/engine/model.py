@@ -312,7 +312,17 @@ class TriageModel:
             top = np.argsort(-cat_p[i], kind="stable")[:CANDIDATES]
             candidates.append([(category.labels[j], round(float(cat_p[i, j]), 4)) for j in top])
         explanations = (
-            [self._explain(texts[i], int(predicted[i]), normalised[i]) for i in range(n)]
+            [
+                self._explain(
+                    texts[i],
+                    int(predicted[i]),
+                    normalised[i],
+                    features[self._feature_source["category"]][i]
+                    if self._feature_source["category"] in features
+                    else None,
+                )
+                for i in range(n)
+            ]
             if explain
             else []
         )
@@ -337,11 +347,19 @@ class TriageModel:
             explanations=explanations,
         )
 
-    def _explain(self, text: str, class_index: int, normalised: np.ndarray) -> dict[str, Any]:
+    def _explain(
+        self,
+        text: str,
+        class_index: int,
+        normalised: np.ndarray,
+        features: sp.csr_matrix | None,
+    ) -> dict[str, Any]:
         category = self.heads["category"]
+        # The category head's own lexical model reads the features computed for prediction.
+        own = features if self._feature_source["category"] == "category" else None
         terms = (
             category.lexical.explain(
-                text, class_index, top=TERMS_SHOWN, scale=category.lexical_scale
+                text, class_index, top=TERMS_SHOWN, scale=category.lexical_scale, features=own
             )
             if category.needs_lexical
             else []
