@@ -34,6 +34,7 @@ if __package__ in (None, ""):  # run as a script: the project root is not on the
 from bench._data import DATASETS_DIR, load_sampled_split  # noqa: E402
 from ml.engine import TrainConfig  # noqa: E402
 from ml.engine.evaluation import evaluate_on_split  # noqa: E402
+from ml.engine.metrics import risk_coverage  # noqa: E402
 
 VAGUE = [
     "it doesn't work",
@@ -79,15 +80,7 @@ TARGET = 0.95
 COVERAGE_POINTS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
 
-def risk_coverage(confidence: np.ndarray, correct: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Coverage k/n and risk (error rate of the k most confident) for k = 1..n."""
-    order = np.argsort(-confidence, kind="stable")
-    hits = np.cumsum(correct[order])
-    k = np.arange(1, len(order) + 1)
-    return k / len(order), 1.0 - hits / k
-
-
-def selective_report(confidence: np.ndarray, correct: np.ndarray) -> dict[str, Any]:
+def curve_report(confidence: np.ndarray, correct: np.ndarray) -> dict[str, Any]:
     coverage, risk = risk_coverage(confidence, correct)
     feasible = np.flatnonzero(1.0 - risk >= TARGET)
     return {
@@ -150,8 +143,8 @@ def run_dataset(name: str, other: str, args: argparse.Namespace) -> dict[str, An
             "macro_f1": round(result.product["macro_f1"], 4),
             "baseline_macro_f1": round(result.baseline["macro_f1"], 4),
             "mean_confidence": round(float(final.mean()), 4),
-            "final": selective_report(final, correct),
-            "blend_only": selective_report(blend, correct),
+            "final": curve_report(final, correct),
+            "blend_only": curve_report(blend, correct),
             "product_at_95": {
                 "coverage": round(float(kept.mean()), 4),
                 "precision": round(float(correct[kept].mean()) if kept.any() else 0.0, 4),

@@ -72,7 +72,11 @@ def train(
     device: str,
     progress: ProgressFn,
     log: LogFn,
+    keys: Sequence[str] | None = None,
+    titles: Sequence[str] | None = None,
 ) -> TriageModel:
+    """`keys` and `titles` name the labelled rows, so a triage's explanation can cite its
+    neighbours (`ticket:42`, `article:3`, …)."""
     config = TrainConfig(
         time_budget_s=float(time_budget_s) if time_budget_s else None,
         device=_device(device),
@@ -91,6 +95,8 @@ def train(
         config=config,
         progress=progress,
         log=log,
+        keys=keys,
+        titles=titles,
     )
 
 

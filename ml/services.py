@@ -229,6 +229,8 @@ def _train_run(run: TrainingRun, heartbeat: _Heartbeat) -> ModelVersion | None:
             texts=[r.text for r in train_rows],
             categories=[r.category or "" for r in train_rows],
             priorities=[r.priority for r in train_rows],
+            keys=[r.key for r in train_rows],
+            titles=[r.title or r.text[:120] for r in train_rows],
             time_budget_s=run.time_budget_s,
             device=run.device or settings.ML_DEVICE,
             progress=_Progress(heartbeat, 0.0, 0.85),
@@ -257,7 +259,25 @@ def _train_run(run: TrainingRun, heartbeat: _Heartbeat) -> ModelVersion | None:
         version.calibration_error = evaluation.get("ece")
         version.baseline_macro_f1 = baseline
         # The validation split's numbers (blend choice, encoder vs lexical) explain the decision.
-        version.metrics = {**evaluation, "validation": trained.metadata.get("metrics", {})}
+        version.metrics = {
+            **evaluation,
+            "validation": trained.metadata.get("metrics", {}),
+            # What training decided and why (strategy, fine-tuning, the confidence model):
+            # the per-step history stays in the artifact's meta.json.
+            "training": {
+                "strategy_reason": trained.metadata.get("strategy_reason", ""),
+                **{
+                    k: v
+                    for k, v in trained.metadata.get("training", {}).items()
+                    if k != "fine_tune"
+                },
+                "fine_tune": {
+                    k: v
+                    for k, v in trained.metadata.get("training", {}).get("fine_tune", {}).items()
+                    if k != "history"
+                },
+            },
+        }
         version.train_count = len(train_rows)
         version.validation_count = int(
             trained.metadata.get("training", {}).get("validation_rows", 0)

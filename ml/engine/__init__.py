@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .artifact import ArtifactError, artifact_checksum
     from .calibration import Blend, fit_temperature
-    from .config import DEFAULT_PRIORITY_LEVELS, ServeConfig, TrainConfig, config_help
+    from .config import (
+        DEFAULT_PRECISION_TARGET,
+        DEFAULT_PRIORITY_LEVELS,
+        ServeConfig,
+        TrainConfig,
+        config_help,
+    )
     from .encoder import EMBEDDING_DIM
     from .evaluation import evaluate_baseline, evaluate_model, lexical_baseline_predict
     from .metrics import (
@@ -37,6 +43,7 @@ _SOURCES = {
     "artifact_checksum": "artifact",
     "Blend": "calibration",
     "fit_temperature": "calibration",
+    "DEFAULT_PRECISION_TARGET": "config",
     "DEFAULT_PRIORITY_LEVELS": "config",
     "ServeConfig": "config",
     "TrainConfig": "config",
@@ -58,6 +65,7 @@ _SOURCES = {
 }
 
 __all__ = [
+    "DEFAULT_PRECISION_TARGET",
     "DEFAULT_PRIORITY_LEVELS",
     "EMBEDDING_DIM",
     "ArtifactError",

@@ -11,6 +11,9 @@ Strategy = Literal["auto", "fine_tune", "frozen"]
 Quantization = Literal["none", "dynamic_int8", "onnx", "onnx_int8"]
 
 DEFAULT_PRIORITY_LEVELS = ("low", "medium", "high", "critical")
+# Triage only where the validation predictions of the class reach this precision (an
+# organization sets its own; see docs/ml.md, "Knowing when it doesn't know").
+DEFAULT_PRECISION_TARGET = 0.95
 
 
 @dataclass

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .metrics import classification_report
+from .metrics import classification_report, selective_report
 
 if TYPE_CHECKING:
     from .config import TrainConfig
@@ -111,6 +111,14 @@ def evaluate_predictions(
     report = classification_report(
         categories, predictions.categories, predictions.category_confidences
     )
+    if predictions.abstained:
+        # At the precision target the model was asked for (DEFAULT_PRECISION_TARGET unless
+        # the caller chose one): how much it triaged and how often that was right.
+        report["selective"] = selective_report(
+            predictions.category_confidences,
+            [p == t for p, t in zip(predictions.categories, categories, strict=True)],
+            predictions.abstained,
+        )
     if priorities is not None:
         scored = [
             (truth, predicted, confidence)
@@ -189,9 +197,10 @@ def score_on_split(
     *,
     train_priorities: Sequence[str | None] | None = None,
     test_priorities: Sequence[str | None] | None = None,
+    precision_target: float | None = None,
 ) -> EvaluationResult:
     """Scores `model` and the TF-IDF + LinearSVC reference (fitted on `train`) on `test`."""
-    predictions = model.predict(test.texts)
+    predictions = model.predict(test.texts, precision_target=precision_target)
     return EvaluationResult(
         model,
         predictions,
@@ -216,6 +225,7 @@ def evaluate_on_split(
     test_priorities: Sequence[str | None] | None = None,
     progress: ProgressFn | None = None,
     log: LogFn | None = None,
+    precision_target: float | None = None,
 ) -> EvaluationResult:
     """Trains the product pipeline on `train` (its validation split comes out of `train`),
     then `score_on_split`."""
@@ -227,7 +237,12 @@ def evaluate_on_split(
     )
     train_seconds = time.monotonic() - started
     result = score_on_split(
-        model, train, test, train_priorities=train_priorities, test_priorities=test_priorities
+        model,
+        train,
+        test,
+        train_priorities=train_priorities,
+        test_priorities=test_priorities,
+        precision_target=precision_target,
     )
     result.train_seconds = train_seconds
     return result

@@ -104,3 +104,35 @@ def classification_report(
         report["ece"] = expected_calibration_error(confidences, correct, n_bins)
         report["reliability"] = reliability_bins(confidences, correct, n_bins)
     return report
+
+
+def risk_coverage(
+    confidences: Sequence[float] | np.ndarray, correct: Sequence[bool] | np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Coverage k/n and risk (the error rate of the k most confident) for k = 1..n."""
+    conf = np.asarray(confidences, dtype=np.float64)
+    hit = np.asarray(correct, dtype=np.float64)
+    if len(conf) == 0:
+        return np.zeros(0), np.zeros(0)
+    order = np.argsort(-conf, kind="stable")
+    k = np.arange(1, len(order) + 1)
+    return k / len(order), 1.0 - np.cumsum(hit[order]) / k
+
+
+def selective_report(
+    confidences: Sequence[float] | np.ndarray,
+    correct: Sequence[bool] | np.ndarray,
+    abstained: Sequence[bool] | np.ndarray,
+) -> dict[str, float]:
+    """How well the confidence ranks right above wrong (AURC: area under the risk–coverage
+    curve, lower is better) and what the model's own abstention kept: coverage and the
+    precision of the kept predictions."""
+    coverage, risk = risk_coverage(confidences, correct)
+    kept = ~np.asarray(abstained, dtype=bool)
+    hit = np.asarray(correct, dtype=bool)
+    return {
+        "aurc": float(risk.mean()) if len(risk) else 0.0,
+        "mean_confidence": float(np.mean(confidences)) if len(coverage) else 0.0,
+        "coverage": float(kept.mean()) if len(kept) else 0.0,
+        "precision_kept": float(hit[kept].mean()) if kept.any() else 0.0,
+    }

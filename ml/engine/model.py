@@ -20,7 +20,7 @@ from torch import nn
 from .artifact import MANIFEST, ArtifactError, verify_manifest, write_manifest
 from .calibration import Blend
 from .confidence import ConfidenceModel, class_thresholds, confidence_features
-from .config import ServeConfig
+from .config import DEFAULT_PRECISION_TARGET, ServeConfig
 from .encoder import (
     base_model_path,
     l2_normalise,
@@ -39,7 +39,6 @@ logger = logging.getLogger(__name__)
 FORMAT_VERSION = 2
 READABLE_FORMATS = (1, 2)
 TASKS = ("category", "priority")
-DEFAULT_PRECISION_TARGET = 0.95
 # "Needs more detail" rather than "needs an expert": an abstained ticket with fewer than this
 # many informative known words, or whose words are mostly unknown to the model.
 MIN_INFORMATIVE_WORDS = 3
