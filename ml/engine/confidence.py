@@ -117,6 +117,28 @@ def fit_confidence(
     return ConfidenceModel(mean, scale, clf.coef_[0].astype(np.float64), float(clf.intercept_[0]))
 
 
+def recalibrated(
+    model: ConfidenceModel, features: np.ndarray, correct: np.ndarray
+) -> ConfidenceModel:
+    """`model` rescaled (Platt: one slope, one offset on its logit) to be calibrated on the
+    real validation rows. The made-up rows teach it *what* is unfamiliar; their weight also
+    pulls every confidence down, which this undoes for tickets like the organization's. The
+    ranking is kept, so unfamiliar tickets stay below familiar ones."""
+    from sklearn.linear_model import LogisticRegression
+
+    correct = np.asarray(correct, dtype=int)
+    if len(np.unique(correct)) < 2 or features.shape[0] < 20:
+        return model
+    z = (features - model.mean) / model.scale @ model.coef + model.intercept
+    platt = LogisticRegression(C=100.0).fit(z[:, None], correct)
+    slope, offset = float(platt.coef_[0, 0]), float(platt.intercept_[0])
+    if slope <= 0:  # the confidence ranks validation rows no better than chance: keep it
+        return model
+    return ConfidenceModel(
+        model.mean, model.scale, model.coef * slope, model.intercept * slope + offset
+    )
+
+
 _JUNK_ALPHABETS = (
     "abcdefghijklmnopqrstuvwxyz",
     "asdfghjklqwertyuiopzxcvbnm",

@@ -16,6 +16,8 @@ from sklearn.svm import LinearSVC
 
 # Margins of classes the SVC never saw (a fold without them) sit far below any real margin.
 _ABSENT_MARGIN = -10.0
+# A word in more than this share of the training tickets says little about any one of them.
+INFORMATIVE_DF_SHARE = 0.1
 # Up to this many texts per call, features are computed without sklearn's transform().
 _FAST_PATH_MAX_TEXTS = 8
 
@@ -157,26 +159,30 @@ class LexicalClassifier:
 
     def coverage(self, texts: Sequence[str]) -> np.ndarray:
         """(n, 3): share of the text's words the model knows, its word count, and how many
-        distinct known words are informative (idf above the vocabulary's median: not 'the',
-        'it', 'work'). Junk knows few words; "it doesn't work" knows them all but says
-        nothing."""
+        distinct known words are informative: seen in at most INFORMATIVE_DF_SHARE of the
+        training tickets (not 'the', 'it', 'please'). Junk knows few words; "it doesn't work"
+        knows them all but says nothing."""
         out = np.zeros((len(texts), 3))
         vectorizer = self.vectorizers.get("word")
         if vectorizer is None:
             return out
         vocabulary = _vocabulary(vectorizer)
         if self._informative_idf is None:
-            self._informative_idf = float(np.median(vectorizer.idf_))
+            # sklearn's smooth idf is ln((1 + n) / (1 + df)) + 1; a word seen once has the
+            # largest, which gives back n, the number of training tickets.
+            n_docs = 2.0 * np.exp(float(vectorizer.idf_.max()) - 1.0) - 1.0
+            self._informative_idf = float(
+                np.log((1.0 + n_docs) / (1.0 + INFORMATIVE_DF_SHARE * n_docs)) + 1.0
+            )
         tokenize = vectorizer.build_tokenizer()
         preprocess = vectorizer.build_preprocessor()
+        floor = self._informative_idf
         for i, text in enumerate(texts):
             tokens = tokenize(preprocess(text))
             if not tokens:
                 continue
             known = [t for t in tokens if t in vocabulary]
-            informative = {
-                t for t in known if vectorizer.idf_[vocabulary[t]] > self._informative_idf
-            }
+            informative = {t for t in known if vectorizer.idf_[vocabulary[t]] >= floor}
             out[i] = (len(known) / len(tokens), len(tokens), len(informative))
         return out
 

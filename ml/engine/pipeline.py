@@ -22,6 +22,7 @@ from .confidence import (
     confidence_features,
     fit_confidence,
     junk_texts,
+    recalibrated,
     truncations,
     without_class,
 )
@@ -486,7 +487,7 @@ def _fit_confidence(
     weights = np.concatenate(
         [np.full(len(c), share * n_val / max(1, len(c))) for _, c, share in parts]
     )
-    model = fit_confidence(features, correct, weights)
+    model = recalibrated(fit_confidence(features, correct, weights), val_features, correct_val)
     final_val = model.confidence(val_features)
     note(
         f"confidence: fitted on {len(correct)} rows ({len(validation.y)} validation, "
@@ -810,6 +811,8 @@ def _train_frozen(
                 oof_encoder[held_emb] = x_all[held_emb] @ w.T + b
                 oof_vague_encoder[held_emb] = vague_embeddings[rows[held_emb]] @ w.T + b
         reference_accuracy = reference_hits / int(scored.sum()) if scored.any() else None
+        # The blend needs both members on the same rows: held-out AND embedded.
+        use_encoder = use_encoder and int((scored & emb).sum()) >= MIN_ENCODER_ROWS // 2
         if use_encoder:
             fit_rows = np.flatnonzero(scored & emb)
             weight, bias = _logistic_head(x_all[emb], y_task[emb], k, config)
