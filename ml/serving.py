@@ -131,7 +131,16 @@ def _unavailable(organization: Organization, reason: str | None = None) -> Triag
     return TriageResult(available=False, reason=reason)
 
 
-def triage(organization: Organization, texts: list[str], *, k: int = 3) -> list[TriageResult]:
+def triage(
+    organization: Organization,
+    texts: list[str],
+    *,
+    k: int = 3,
+    precision_target: float | None = None,
+) -> list[TriageResult]:
+    """`precision_target` (the organization's setting, 0.5–0.999; None: the engine's default)
+    is the share of stated categories that must be right; the engine turns it into per-class
+    thresholds below which the result abstains."""
     if not texts:
         return []
     champion = ModelVersion.objects.filter(
