@@ -147,9 +147,9 @@ def ticket_triage_summary(
 
 
 def ticket_triage_panel(ticket: Ticket) -> dict[str, Any]:
-    """What the ticket page's triage panel shows beyond the prediction: the candidates with
-    their bars, and "Why <category>?": the terms (bar widths relative to the strongest, so
-    the strongest fills its half) and the neighbours with a link where they have a page."""
+    """What the ticket page's triage panel shows beyond the prediction: the candidates, and
+    "Why <category>?": the terms with their bars and the neighbours, linked where they have
+    a page."""
     stored = ticket.triage_explanation or {}
     terms = stored.get("terms") or []
     strongest = max((abs(t["weight"]) for t in terms), default=0.0) or 1.0
@@ -161,17 +161,24 @@ def ticket_triage_panel(ticket: Ticket) -> dict[str, Any]:
             {"category": label, "confidence": p, "chosen": label == ticket.predicted_category}
             for label, p in ticket.triage_candidates
         ],
-        "terms": [
-            {
-                "term": t["term"],
-                "weight": t["weight"],
-                "toward": t["weight"] > 0,
-                "share": round(abs(t["weight"]) / strongest * 100),
-            }
-            for t in terms
-        ],
+        "terms": [_term_bar(t["term"], t["weight"], strongest) for t in terms],
         "neighbours": [
             {**n, "path": paths.get(n["key"]), "agrees": n["label"] == ticket.predicted_category}
             for n in neighbours
         ],
+    }
+
+
+def _term_bar(term: str, weight: float, strongest: float) -> dict[str, Any]:
+    """A term's bar on a centre line: right of it toward the category, left of it against,
+    as long as the weight relative to the strongest term's (which fills its half). In percent
+    of the bar, for an SVG rect's x and width (the CSP refuses style attributes)."""
+    half = round(abs(weight) / strongest * 50, 1)
+    toward = weight > 0
+    return {
+        "term": term,
+        "weight": weight,
+        "toward": toward,
+        "bar_x": 50 if toward else round(50 - half, 1),
+        "bar_width": half,
     }
