@@ -64,10 +64,12 @@ class SolutionSettingsForm(forms.Form):
     precision_target = forms.FloatField(
         min_value=PRECISION_TARGET_MIN * 100,
         max_value=PRECISION_TARGET_MAX * 100,
+        # "%%": Django fills these messages in with %-formatting (the limit).
         error_messages={
-            "min_value": f"Choose at least {PRECISION_TARGET_MIN:.0%}: below that the model "
-            "would state categories that are wrong as often as right.",
-            "max_value": f"Choose at most {PRECISION_TARGET_MAX:.1%}: no model is always right.",
+            "min_value": f"Choose at least {PRECISION_TARGET_MIN * 100:g}%%: below that the "
+            "model would state categories that are wrong as often as right.",
+            "max_value": f"Choose at most {PRECISION_TARGET_MAX * 100:g}%%: no model is always "
+            "right.",
         },
     )
     categories = forms.CharField(
