@@ -116,7 +116,9 @@ def ticket_triage_summary(
         "confidence": ticket.category_confidence,
         "priority_confidence": ticket.priority_confidence,
         "model_version": ticket.model_version.version if ticket.model_version else None,
-        "abstained": ticket.triage_outcome == Ticket.TriageOutcome.ABSTAINED,
+        # Needing detail is the model's strongest way of not deciding: it abstains too.
+        "abstained": ticket.triage_outcome
+        in (Ticket.TriageOutcome.ABSTAINED, Ticket.TriageOutcome.NEEDS_DETAIL),
         "needs_detail": ticket.triage_outcome == Ticket.TriageOutcome.NEEDS_DETAIL,
         "follow_up_question": ticket.follow_up_question or None,
         "precision_target": ticket.triage_precision_target,

@@ -141,9 +141,9 @@ class TriageOutput(serializers.Serializer[Any]):
     )
     needs_detail = serializers.BooleanField(
         required=False,
-        help_text="The text carries too little to triage: the ticket waits (status "
-        "`needs_detail`) for the requester to answer `follow_up_question` "
-        "(`POST …/add-detail/`).",
+        help_text="The text carries too little to triage (then `abstained` is true too): the "
+        "ticket waits (status `needs_detail`) for the requester to answer "
+        "`follow_up_question` (`POST …/add-detail/`).",
     )
     follow_up_question = serializers.CharField(
         required=False, allow_null=True, help_text="Asked of the requester when `needs_detail`."
