@@ -119,6 +119,7 @@ def test_not_sure_says_so_and_proposes_nothing(org, agent, login):
     assert "48% is below what the 97.5% precision target needs for software" in triage
     assert 'class="confidence low"' in triage and "A best guess." in triage
     assert "Proposed resolution" not in page and 'data-testid="suggestion"' in page
+    assert "not sure what this ticket is about (software at 48%)" in _section(page, "suggestions")
     assert 'data-testid="escalate"' in page
     assert 'data-testid="add-detail-more"' in page  # detail can still help before escalating
 
@@ -138,6 +139,10 @@ def test_needs_detail_asks_the_question_with_an_answer_box(org, agent, login):
     assert "Needs more detail" in triage and "best guess, hardware at 22%, is not used" in triage
     assert 'class="value">—<' in triage  # no category until someone says what it is
     assert 'data-testid="suggestion"' not in page
+    assert "No answers are suggested until the ticket says more" in page
+    # Answering is the way on; choosing a category by hand is there but not pressed on them.
+    assert '<option value="" selected>Choose a category</option>' in page
+    assert re.search(r"<details\s*>\s*<summary>Correct the triage", page)
     assert '<li class="asked">' in page  # the question on the timeline, marked
 
 
