@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -352,9 +353,7 @@ def ticket_triage_record(
         ticket.model_version_id = result.model_version_id
         ticket.triage_unavailable_reason = ""
         ticket.triage_outcome = outcome
-        ticket.triage_candidates = [
-            [str(label), round(float(p), 4)] for label, p in result.candidates
-        ]
+        ticket.triage_candidates = _candidates_stored(result.candidates)
         ticket.triage_explanation = _explanation_stored(result.explanation)
         ticket.triage_precision_target = precision_target
         if not ticket.category_corrected:
@@ -433,23 +432,46 @@ TERMS_KEPT, NEIGHBOURS_KEPT = 12, 10
 
 
 def _explanation_stored(explanation: dict[str, Any]) -> dict[str, Any]:
-    """The explanation as plain JSON (the engine may hand NumPy floats), bounded in size."""
-    if not explanation:
+    """The explanation as plain JSON (the engine may hand NumPy floats), bounded in size.
+    An entry that is malformed or not finite (PostgreSQL's jsonb refuses NaN) is left out
+    rather than failing the ticket's triage."""
+    terms = []
+    for t in (explanation or {}).get("terms") or []:
+        weight = _finite(t, "weight")
+        if weight is not None and t.get("term"):
+            terms.append({"term": str(t["term"])[:100], "weight": round(weight, 4)})
+    neighbours = []
+    for n in (explanation or {}).get("neighbours") or []:
+        similarity = _finite(n, "similarity")
+        if similarity is not None and n.get("key"):
+            neighbours.append(
+                {
+                    "key": str(n["key"])[:120],
+                    "label": str(n.get("label") or "")[:100],
+                    "similarity": round(similarity, 4),
+                    "title": str(n.get("title") or "")[:300],
+                }
+            )
+    if not terms and not neighbours:
         return {}
-    terms = [
-        {"term": str(t["term"])[:100], "weight": round(float(t["weight"]), 4)}
-        for t in explanation.get("terms") or []
-    ][:TERMS_KEPT]
-    neighbours = [
-        {
-            "key": str(n["key"])[:120],
-            "label": str(n.get("label") or "")[:100],
-            "similarity": round(float(n["similarity"]), 4),
-            "title": str(n.get("title") or "")[:300],
-        }
-        for n in explanation.get("neighbours") or []
-    ][:NEIGHBOURS_KEPT]
-    return {"terms": terms, "neighbours": neighbours}
+    return {"terms": terms[:TERMS_KEPT], "neighbours": neighbours[:NEIGHBOURS_KEPT]}
+
+
+def _candidates_stored(candidates: Sequence[tuple[str, float]]) -> list[list[Any]]:
+    stored: list[list[Any]] = []
+    for label, p in candidates:
+        value = _finite({"p": p}, "p")
+        if value is not None:
+            stored.append([str(label), round(value, 4)])
+    return stored
+
+
+def _finite(entry: Any, name: str) -> float | None:
+    try:
+        value = float(entry[name])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
 
 
 def percent_text(value: float) -> str:
@@ -468,7 +490,9 @@ def _triage_message(
     category = ticket.predicted_category or "—"
     confidence = f"{round((result.category_confidence or 0) * 100)}%"
     runners_up = ", ".join(
-        f"{label} {round(p * 100)}%" for label, p in result.candidates[1:3] if label != category
+        f"{label} {round(p * 100)}%"
+        for label, p in ticket.triage_candidates[1:3]
+        if label != category
     )
     others = f"; next {runners_up}" if runners_up else ""
     model = f"Model v{result.model_version}"

@@ -219,6 +219,30 @@ def test_the_explanation_and_candidates_are_stored_as_plain_json(org, agent):
     }
 
 
+def test_malformed_or_non_finite_explanation_entries_are_left_out(org, agent):
+    result = triage_result(
+        org,
+        candidates=[("network", float("nan")), ("access", 0.2)],
+        explanation={
+            "terms": [
+                {"term": "vpn", "weight": float("nan")},
+                {"term": "router"},
+                {"weight": 0.3},
+                {"term": "wifi", "weight": "0.25"},
+            ],
+            "neighbours": [{"key": "import:a", "similarity": float("inf")}, {"title": "no key"}],
+        },
+    )
+    ticket = record(_submit(org, agent), result)
+    ticket.refresh_from_db()
+    assert ticket.triage_candidates == [["access", 0.2]]
+    assert ticket.triage_explanation == {
+        "terms": [{"term": "wifi", "weight": 0.25}],
+        "neighbours": [],
+    }
+    assert ticket.events.filter(kind="triaged").count() == 2
+
+
 def test_an_unavailable_model_clears_what_an_earlier_triage_said(org, agent):
     ticket = record(_submit(org, agent, "Help", "it doesn't work"), vague_result(org))
     from ml.serving import TriageResult
