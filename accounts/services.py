@@ -483,13 +483,8 @@ def api_key_authenticate(plaintext: str) -> ApiKey | None:
 # ---------------------------------------------------------------- API idempotency
 
 
-DEFAULT_IDEMPOTENCY_LEASE_SECONDS = 90
-
-
 def _lease() -> timedelta:
-    return timedelta(
-        seconds=getattr(settings, "IDEMPOTENCY_LEASE_SECONDS", DEFAULT_IDEMPOTENCY_LEASE_SECONDS)
-    )
+    return timedelta(seconds=settings.IDEMPOTENCY_LEASE_SECONDS)
 
 
 @dataclass(frozen=True)

@@ -51,3 +51,44 @@ def load_split(name: str, datasets_dir: Path = DATASETS_DIR, min_class_rows: int
         split.train_priorities = split.train.extra["priority"]
         split.test_priorities = split.test.extra["priority"]
     return split
+
+
+def load_sampled_split(
+    name: str,
+    train_rows: int,
+    test_rows: int,
+    *,
+    seed: int = 0,
+    datasets_dir: Path = DATASETS_DIR,
+    min_class_rows: int = 10,
+) -> Split:
+    """A stratified sample of `train_rows` training and `test_rows` test tickets (classes
+    with at least `min_class_rows` rows): the fixed-size protocol of the quality targets
+    ("3,000 training tickets, --time-budget 120")."""
+    full = load_split(name, datasets_dir, min_class_rows)
+    data = LabelledTexts(
+        full.train.texts + full.test.texts,
+        full.train.labels + full.test.labels,
+        {k: full.train.extra[k] + full.test.extra[k] for k in full.train.extra},
+    )
+    index = list(range(len(data.labels)))
+    train_idx, rest = train_test_split(
+        index,
+        train_size=min(train_rows, len(index) - 2 * len(set(data.labels))),
+        stratify=data.labels,
+        random_state=seed,
+    )
+    counts = Counter(data.labels[i] for i in rest)
+    rest = [i for i in rest if counts[data.labels[i]] >= 2]
+    test_idx, _ = (
+        train_test_split(
+            rest, train_size=test_rows, stratify=[data.labels[i] for i in rest], random_state=seed
+        )
+        if test_rows < len(rest)
+        else (rest, [])
+    )
+    split = Split(name, _subset(data, train_idx), _subset(data, test_idx))
+    if "priority" in data.extra:
+        split.train_priorities = split.train.extra["priority"]
+        split.test_priorities = split.test.extra["priority"]
+    return split

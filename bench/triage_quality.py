@@ -24,14 +24,19 @@ if __package__ in (None, ""):  # run as a script (`make bench`): the project roo
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._data import DATASETS_DIR, load_split  # noqa: E402
-from ml.engine import ServeConfig, TrainConfig, classification_report, top_k  # noqa: E402
+from ml.engine import ServeConfig, TrainConfig, TriagePredictions, top_k  # noqa: E402
 from ml.engine.encoder import (  # noqa: E402
     base_model_path,
     l2_normalise,
     load_encoder,
     pooled_embeddings,
 )
-from ml.engine.evaluation import evaluate_on_split, lexical_baseline_predict  # noqa: E402
+from ml.engine.evaluation import (  # noqa: E402
+    evaluate_baseline,
+    evaluate_model,
+    evaluate_on_split,
+    evaluate_predictions,
+)
 
 NEAR_DUPLICATE = 0.9
 
@@ -54,6 +59,18 @@ def near_duplicate_mask(train_texts: list[str], test_texts: list[str]) -> np.nda
 
 def _pick(report: dict[str, Any]) -> dict[str, Any]:
     return {k: round(report[k], 4) for k in ("macro_f1", "accuracy", "ece") if k in report}
+
+
+def _rows(predictions: TriagePredictions, index: np.ndarray) -> TriagePredictions:
+    """The predictions of the rows at `index`, to score a subset without predicting again."""
+    return TriagePredictions(
+        [predictions.categories[i] for i in index],
+        [predictions.category_confidences[i] for i in index],
+        [predictions.priorities[i] for i in index],
+        [predictions.priority_confidences[i] for i in index],
+        predictions.embeddings[index],
+        {task: p[index] for task, p in predictions.probabilities.items()},
+    )
 
 
 def run_dataset(name: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -91,50 +108,38 @@ def run_dataset(name: str, args: argparse.Namespace) -> dict[str, Any]:
             "blend": model.metrics["category"]["blend"],
         },
     }
-    if result.priority_product is not None and result.priority_baseline is not None:
+    if "priority" in result.product and "priority" in result.baseline:
         out["priority"] = {
-            "product": _pick(result.priority_product),
-            "baseline": _pick(result.priority_baseline),
+            "product": _pick(result.product["priority"]),
+            "baseline": _pick(result.baseline["priority"]),
             "blend": model.metrics["priority"]["blend"],
         }
 
     # Serving option: int8 dynamic quantization must stay within 0.5 macro-F1 points.
     int8 = model.with_serve_config(ServeConfig(quantization="dynamic_int8"))
     started = time.monotonic()
-    int8_pred = int8.predict(split.test.texts)
-    out["category"]["product_int8"] = _pick(
-        classification_report(
-            split.test.labels, int8_pred.categories, int8_pred.category_confidences
-        )
-    )
+    int8_report = evaluate_model(int8, split.test.texts, split.test.labels, split.test_priorities)
+    out["category"]["product_int8"] = _pick(int8_report)
     out["category"]["product_int8"]["predict_seconds"] = round(time.monotonic() - started, 1)
-    if "priority" in out and split.test_priorities is not None:
-        out["priority"]["product_int8"] = _pick(
-            classification_report(
-                split.test_priorities,
-                [p or "" for p in int8_pred.priorities],
-                [c or 0.0 for c in int8_pred.priority_confidences],
-            )
-        )
+    if "priority" in out and "priority" in int8_report:
+        out["priority"]["product_int8"] = _pick(int8_report["priority"])
 
     if name == "helpdesk_qa":
         duplicate = near_duplicate_mask(split.train.texts, split.test.texts)
         keep = np.flatnonzero(~duplicate)
         truth = [split.test.labels[i] for i in keep]
-        baseline_pred = lexical_baseline_predict(
-            split.train.texts, split.train.labels, [split.test.texts[i] for i in keep]
-        )
         out["without_near_duplicates"] = {
             "near_duplicate_share": round(float(duplicate.mean()), 4),
             "rows": len(keep),
-            "product": _pick(
-                classification_report(
+            "product": _pick(evaluate_predictions(_rows(result.predictions, keep), truth)),
+            "baseline": _pick(
+                evaluate_baseline(
+                    split.train.texts,
+                    split.train.labels,
+                    [split.test.texts[i] for i in keep],
                     truth,
-                    [result.predicted[i] for i in keep],
-                    [result.confidences[i] for i in keep],
                 )
             ),
-            "baseline": _pick(classification_report(truth, baseline_pred)),
         }
     if args.artifacts:
         path = Path(args.artifacts) / name

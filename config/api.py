@@ -48,8 +48,6 @@ logger = logging.getLogger(__name__)
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://expertdesk.example/problems/"
 DEFAULT_API_REQUESTS_PER_MINUTE = 60
-# Expert calls have no plan; settings.EXPERT_API_REQUESTS_PER_MINUTE overrides this.
-DEFAULT_EXPERT_API_REQUESTS_PER_MINUTE = 60
 
 # API routes match ids as page routes do: a number too large for the database is a 404.
 ID_PATTERN = IdConverter.regex
@@ -294,10 +292,8 @@ class ExpertRateThrottle(BaseThrottle):
         expert = getattr(view, "expert", None)
         if expert is None:
             return True
-        rate = getattr(
-            settings, "EXPERT_API_REQUESTS_PER_MINUTE", DEFAULT_EXPERT_API_REQUESTS_PER_MINUTE
-        )
-        return _fixed_window_allows(self, f"user{expert.pk}", int(rate))
+        rate = int(settings.EXPERT_API_REQUESTS_PER_MINUTE)
+        return _fixed_window_allows(self, f"user{expert.pk}", rate)
 
     def wait(self) -> float | None:
         return max(1.0, self._wait)

@@ -10,8 +10,6 @@ from django.conf import settings
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
 
-DEFAULT_API_MAX_JSON_DEPTH = 64
-
 
 def _nesting_exceeds(data: Any, limit: int) -> bool:
     """Whether lists/objects nest deeper than `limit` (iteratively: a recursive walk is what
@@ -68,7 +66,7 @@ class BoundedJSONParser(JSONParser):
     def parse(
         self, stream: IO[Any], media_type: str | None = None, parser_context: Any = None
     ) -> Any:
-        limit = int(getattr(settings, "API_MAX_JSON_DEPTH", DEFAULT_API_MAX_JSON_DEPTH))
+        limit = int(settings.API_MAX_JSON_DEPTH)
         too_deep = f"JSON parse error - nested deeper than {limit} levels."
         try:
             data = super().parse(stream, media_type, parser_context)

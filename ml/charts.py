@@ -164,7 +164,10 @@ REL_BOTTOM = 40.0
 
 
 def reliability_bins(metrics: Mapping[str, Any]) -> list[dict[str, float]]:
-    """The well-formed bins of metrics["reliability"], values clamped to [0, 1]."""
+    """The well-formed, non-empty bins of metrics["reliability"], values clamped to [0, 1].
+
+    The engine keeps all ten bins, empty ones with count 0 and accuracy 0, so that reports line
+    up bin for bin; drawn, an empty bin would read as "always wrong" at that confidence."""
     raw = metrics.get("reliability")
     if not isinstance(raw, list):
         return []
@@ -174,6 +177,8 @@ def reliability_bins(metrics: Mapping[str, Any]) -> list[dict[str, float]]:
             continue
         values = {k: _num(b.get(k)) for k in ("lower", "upper", "confidence", "accuracy", "count")}
         if values["confidence"] is None or values["accuracy"] is None:
+            continue
+        if values["count"] is not None and values["count"] <= 0:
             continue
         lower = values["lower"] if values["lower"] is not None else values["confidence"]
         upper = values["upper"] if values["upper"] is not None else values["confidence"]

@@ -21,9 +21,9 @@ def visibility_timeout_outlasts_training(
     finds the run RUNNING and drops it, so training survives, but the timeout exists to
     recover from dead workers, and every acks_late task (a webhook attempt too) relies on it
     outlasting the task; training is the longest."""
-    if not str(getattr(settings, "CELERY_BROKER_URL", "")).startswith(("redis://", "rediss://")):
+    if not str(settings.CELERY_BROKER_URL).startswith(("redis://", "rediss://")):
         return []
-    options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {}) or {}
+    options: dict[str, Any] = settings.CELERY_BROKER_TRANSPORT_OPTIONS or {}
     timeout = int(options.get("visibility_timeout", 3600))  # kombu's default: one hour
     budget = max(int(settings.ML_TIME_BUDGET_S), int(settings.ML_STARTER_TIME_BUDGET_S))
     needed = budget + TRAINING_OVERHEAD_S

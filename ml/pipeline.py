@@ -1,160 +1,66 @@
 """The seam between the Django side of `ml` and the pure-Python engine (`ml/engine`).
 
-Services call only these functions; nothing here touches the database. `evaluate` returns the
-metrics dictionary stored in `ModelVersion.metrics` and drawn on the model page:
+Services, tasks and commands reach the engine through these functions; nothing here touches the
+database. Settings become engine configuration here and nowhere else. `evaluate` returns the
+metrics dictionary stored in `ModelVersion.metrics` and drawn on the Model page, the one that
+`ml.engine.evaluation.evaluate_predictions` builds for every caller:
 
-    {"macro_f1", "accuracy", "ece", "labels": [...],
+    {"macro_f1", "accuracy", "ece", "count", "labels": [...],
      "per_class": {label: {"precision", "recall", "f1", "support"}},
      "confusion": [[...]],  # rows = true label, columns = predicted, in `labels` order
-     "reliability": [{"lower", "upper", "confidence", "accuracy", "count"}, ...],
-     "priority": {"macro_f1", "accuracy", "ece"}}
+     "reliability": [{"lower", "upper", "confidence", "accuracy", "count"}, ...],  # 10 bins,
+                                                                  # empty ones with count 0
+     "priority": {the same keys, on the rows that have a true priority}}
+
+Importing this module does not import torch (nor scikit-learn): the engine's heavy parts are
+first touched inside `train`, `load` and the scoring functions, which run in workers and
+commands, not while a web process starts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, cast, get_args
 
-import numpy as np
+from django.conf import settings
+
+from . import engine
+from .engine.artifact import ArtifactError, artifact_checksum
+from .engine.config import Device, ServeConfig, TrainConfig
+from .engine.evaluation import evaluate_baseline, evaluate_model
 
 if TYPE_CHECKING:
+    from .engine import TriageModel
+    from .engine.pipeline import LogFn, ProgressFn
     from .labels import LabelRow
 
-ProgressFn = Callable[[float, str], None]
-LogFn = Callable[[str], None]
-RELIABILITY_BINS = 10
+__all__ = ["ArtifactError", "baseline_macro_f1", "checksum", "evaluate", "load", "train"]
 
 
-class ArtifactError(Exception):
-    """A model artifact is missing, incomplete or does not match its checksum."""
+def _threads() -> int | None:
+    # Web and worker processes share the machine: cap torch/ONNX threads rather than let each
+    # process take every core (0 leaves torch's default).
+    return settings.ML_NUM_THREADS or None
 
 
-class Predictions(NamedTuple):
-    categories: list[str]
-    category_confidences: list[float]
-    priorities: list[str | None]
-    priority_confidences: list[float | None]
-    embeddings: np.ndarray  # (n, 384) L2-normalised, for answer retrieval
+def _serve_config() -> ServeConfig:
+    return ServeConfig(
+        quantization=settings.ML_SERVE_QUANTIZATION,
+        device=_device(settings.ML_DEVICE),
+        num_threads=_threads(),
+        onnx_cache_dir=str(Path(settings.ML_ARTIFACT_DIR) / "onnx-cache"),
+    )
 
 
-class TrainedModel(Protocol):
-    strategy: str
-    label_sets: dict[str, list[str]]
-    hyperparameters: dict[str, Any]
-    metadata: dict[str, Any]  # what training decided and measured (blend, validation metrics)
-
-    def predict(self, texts: Sequence[str]) -> Predictions: ...
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
-
-    def save(self, path: Path) -> None: ...
+def _device(name: str) -> Device:
+    """The engine's spelling of a run's device; anything else (an empty field) is auto."""
+    return cast("Device", name) if name in get_args(Device) else "auto"
 
 
 def checksum(path: Path) -> str:
     """SHA-256 over every file of an artifact directory (names and contents, in order)."""
-    from . import engine_adapter
-
-    return engine_adapter.checksum(path)
-
-
-def classification_metrics(
-    y_true: Sequence[str], y_pred: Sequence[str], confidences: Sequence[float]
-) -> dict[str, Any]:
-    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
-    from sklearn.metrics import precision_recall_fscore_support as prfs
-
-    if not y_true:
-        return {}
-    labels = sorted(set(y_true) | set(y_pred))
-    precision, recall, f1, support = prfs(y_true, y_pred, labels=labels, zero_division=0)
-    correct = np.asarray([t == p for t, p in zip(y_true, y_pred, strict=True)], dtype=float)
-    conf = np.asarray(confidences, dtype=float)
-    reliability, ece = [], 0.0
-    edges = np.linspace(0.0, 1.0, RELIABILITY_BINS + 1)
-    for i in range(RELIABILITY_BINS):
-        lower, upper = edges[i], edges[i + 1]
-        mask = (conf > lower) & (conf <= upper) if i else (conf >= lower) & (conf <= upper)
-        count = int(mask.sum())
-        if count:
-            bin_conf, bin_acc = float(conf[mask].mean()), float(correct[mask].mean())
-            ece += count / len(conf) * abs(bin_conf - bin_acc)
-            reliability.append(
-                {
-                    "lower": float(lower),
-                    "upper": float(upper),
-                    "confidence": bin_conf,
-                    "accuracy": bin_acc,
-                    "count": count,
-                }
-            )
-    # Macro-F1 over the classes present in the truth: a class the model merely predicts
-    # wrongly still counts through precision of the true classes.
-    truth_labels = sorted(set(y_true))
-    return {
-        "macro_f1": float(
-            f1_score(y_true, y_pred, labels=truth_labels, average="macro", zero_division=0)
-        ),
-        "accuracy": float(accuracy_score(y_true, y_pred)),
-        "ece": float(ece),
-        "labels": labels,
-        "per_class": {
-            label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
-            for label, p, r, f, s in zip(labels, precision, recall, f1, support, strict=True)
-        },
-        "confusion": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
-        "reliability": reliability,
-        "count": len(y_true),
-    }
-
-
-def evaluate(model: TrainedModel, rows: Sequence[LabelRow]) -> dict[str, Any]:
-    rows = [r for r in rows if r.category]
-    if not rows:
-        return {}
-    predictions = model.predict([r.text for r in rows])
-    result = classification_metrics(
-        [r.category or "" for r in rows], predictions.categories, predictions.category_confidences
-    )
-    with_priority = [
-        (r.priority, p, c)
-        for r, p, c in zip(
-            rows, predictions.priorities, predictions.priority_confidences, strict=True
-        )
-        if r.priority and p is not None
-    ]
-    if with_priority:
-        pm = classification_metrics(
-            [t for t, _, _ in with_priority],
-            [p or "" for _, p, _ in with_priority],
-            [c or 0.0 for _, _, c in with_priority],
-        )
-        result["priority"] = {
-            k: pm[k] for k in ("macro_f1", "accuracy", "ece", "labels", "per_class", "confusion")
-        }
-    return result
-
-
-def baseline_macro_f1(
-    train_rows: Sequence[LabelRow], test_rows: Sequence[LabelRow]
-) -> float | None:
-    """TF-IDF (1–2 grams) + LinearSVC on the same split: shown beside every product score."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.metrics import f1_score
-    from sklearn.pipeline import make_pipeline
-    from sklearn.svm import LinearSVC
-
-    train = [r for r in train_rows if r.category]
-    test = [r for r in test_rows if r.category]
-    if not test or len({r.category for r in train}) < 2:
-        return None
-    clf = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), LinearSVC())
-    clf.fit([r.text for r in train], [r.category for r in train])
-    truth = [r.category or "" for r in test]
-    predicted = clf.predict([r.text for r in test])
-    return float(
-        f1_score(truth, predicted, labels=sorted(set(truth)), average="macro", zero_division=0)
-    )
+    return artifact_checksum(path)
 
 
 def train(
@@ -166,26 +72,69 @@ def train(
     device: str,
     progress: ProgressFn,
     log: LogFn,
-) -> TrainedModel:
-    from . import engine_adapter
-
-    return engine_adapter.train(
-        texts=texts,
-        categories=categories,
-        priorities=priorities,
-        time_budget_s=time_budget_s,
-        device=device,
+    keys: Sequence[str] | None = None,
+    titles: Sequence[str] | None = None,
+) -> TriageModel:
+    """`keys` and `titles` name the labelled rows, so a triage's explanation can cite its
+    neighbours (`ticket:42`, `article:3`, …)."""
+    config = TrainConfig(
+        time_budget_s=float(time_budget_s) if time_budget_s else None,
+        device=_device(device),
+        num_threads=_threads(),
+        # Worker logs are not a terminal; progress goes to the TrainingRun row instead.
+        console_progress=False,
+    )
+    for key, value in settings.ML_TRAIN_OVERRIDES.items():
+        setattr(config, key, value)
+    has_priority = any(p for p in priorities)
+    # Evaluated as trained (ONNX int8 on CPU, as served); the worker reloads from disk to serve.
+    return engine.train_triage(
+        texts,
+        categories,
+        list(priorities) if has_priority else None,
+        config=config,
         progress=progress,
         log=log,
+        keys=keys,
+        titles=titles,
     )
 
 
-def load(path: Path) -> TrainedModel:
-    from . import engine_adapter
-
+def load(path: Path) -> TriageModel:
+    """The artifact at `path`, ready to serve; ArtifactError for anything that can't be."""
     try:
-        return engine_adapter.load(path)
+        return engine.TriageModel.load(path, _serve_config())
     except ArtifactError:
         raise
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise ArtifactError(f"can't load {path}: {exc}") from exc
+
+
+def _labelled(rows: Sequence[LabelRow]) -> list[LabelRow]:
+    return [r for r in rows if r.category]
+
+
+def evaluate(model: TriageModel, rows: Sequence[LabelRow]) -> dict[str, Any]:
+    """`evaluate_model` on the rows that have a category; {} when none has."""
+    rows = _labelled(rows)
+    return evaluate_model(
+        model,
+        [r.text for r in rows],
+        [r.category or "" for r in rows],
+        [r.priority for r in rows],
+    )
+
+
+def baseline_macro_f1(
+    train_rows: Sequence[LabelRow], test_rows: Sequence[LabelRow]
+) -> float | None:
+    """TF-IDF (1–2 grams) + LinearSVC on the same split: shown beside every product score.
+    None when it can't be measured (nothing held out, fewer than two categories)."""
+    train, test = _labelled(train_rows), _labelled(test_rows)
+    report = evaluate_baseline(
+        [r.text for r in train],
+        [r.category or "" for r in train],
+        [r.text for r in test],
+        [r.category or "" for r in test],
+    )
+    return report.get("macro_f1")

@@ -34,10 +34,6 @@ logger = logging.getLogger(__name__)
 MIN_TRAINING_ROWS = 20
 
 
-def _setting(name: str, default: Any) -> Any:
-    return getattr(settings, name, default)
-
-
 # ---------------------------------------------------------------- training runs
 
 
@@ -64,7 +60,7 @@ def training_run_request(
             organization=organization,
             requested_by=requested_by,
             trigger=trigger,
-            time_budget_s=time_budget_s or _setting("ML_TIME_BUDGET_S", 600),
+            time_budget_s=time_budget_s or settings.ML_TIME_BUDGET_S,
             device=device,
             message="Waiting for a worker…",
         )
@@ -103,7 +99,7 @@ class _Heartbeat:
 
     def __init__(self, run_id: int) -> None:
         self.run_id = run_id
-        self.interval = float(_setting("ML_TRAINING_HEARTBEAT_INTERVAL_S", 15))
+        self.interval = float(settings.ML_TRAINING_HEARTBEAT_INTERVAL_S)
         self.abandoned = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -233,8 +229,10 @@ def _train_run(run: TrainingRun, heartbeat: _Heartbeat) -> ModelVersion | None:
             texts=[r.text for r in train_rows],
             categories=[r.category or "" for r in train_rows],
             priorities=[r.priority for r in train_rows],
+            keys=[r.key for r in train_rows],
+            titles=[r.title or r.text[:120] for r in train_rows],
             time_budget_s=run.time_budget_s,
-            device=run.device or _setting("ML_DEVICE", "auto"),
+            device=run.device or settings.ML_DEVICE,
             progress=_Progress(heartbeat, 0.0, 0.85),
             log=lambda line: _log(run, line),
         )
@@ -261,7 +259,25 @@ def _train_run(run: TrainingRun, heartbeat: _Heartbeat) -> ModelVersion | None:
         version.calibration_error = evaluation.get("ece")
         version.baseline_macro_f1 = baseline
         # The validation split's numbers (blend choice, encoder vs lexical) explain the decision.
-        version.metrics = {**evaluation, "validation": trained.metadata.get("metrics", {})}
+        version.metrics = {
+            **evaluation,
+            "validation": trained.metadata.get("metrics", {}),
+            # What training decided and why (strategy, fine-tuning, the confidence model):
+            # the per-step history stays in the artifact's meta.json.
+            "training": {
+                "strategy_reason": trained.metadata.get("strategy_reason", ""),
+                **{
+                    k: v
+                    for k, v in trained.metadata.get("training", {}).items()
+                    if k != "fine_tune"
+                },
+                "fine_tune": {
+                    k: v
+                    for k, v in trained.metadata.get("training", {}).get("fine_tune", {}).items()
+                    if k != "history"
+                },
+            },
+        }
         version.train_count = len(train_rows)
         version.validation_count = int(
             trained.metadata.get("training", {}).get("validation_rows", 0)
@@ -326,8 +342,8 @@ def training_runs_fail_stale(*, now: datetime | None = None) -> int:
     Neither is retried by itself: a run that killed its worker (memory) would kill the next
     one too. The run's version, if it had one, is failed with it. Returns how many runs."""
     now = now or timezone.now()
-    queued_timeout = int(_setting("ML_TRAINING_QUEUED_TIMEOUT_S", 21600))
-    heartbeat_timeout = int(_setting("ML_TRAINING_HEARTBEAT_TIMEOUT_S", 300))
+    queued_timeout = int(settings.ML_TRAINING_QUEUED_TIMEOUT_S)
+    heartbeat_timeout = int(settings.ML_TRAINING_HEARTBEAT_TIMEOUT_S)
     heartbeat_cutoff = now - timedelta(seconds=heartbeat_timeout)
     queued_cutoff = now - timedelta(seconds=queued_timeout)
     stale_running = Q(status=TrainingRun.Status.RUNNING) & (
@@ -406,7 +422,7 @@ def model_version_consider_promotion(
         return True
     if held_out is None:
         _, held_out = _split(organization, [r for r in collect_labels(organization) if r.category])
-    margin = float(_setting("ML_PROMOTION_MARGIN", 0.0))
+    margin = float(settings.ML_PROMOTION_MARGIN)
     challenger_f1 = version.macro_f1 or 0.0
     try:
         champion_f1 = pipeline.evaluate(pipeline.load(Path(champion.artifact_path)), held_out).get(
@@ -513,7 +529,7 @@ def retrain_if_due(*, organization: Organization, nightly: bool = False) -> Trai
     champion = champion_of(organization)
     known = (champion.train_count + champion.test_count) if champion else 0
     new = len(labelled) - known
-    threshold = int(_setting("ML_RETRAIN_MIN_NEW_LABELS", 50))
+    threshold = int(settings.ML_RETRAIN_MIN_NEW_LABELS)
     if champion is None:
         due = len(labelled) >= MIN_TRAINING_ROWS
     else:
@@ -536,7 +552,7 @@ def starter_model_ensure(*, organization: Organization) -> TrainingRun | None:
     return training_run_request(
         organization=organization,
         trigger=TrainingRun.Trigger.STARTER,
-        time_budget_s=int(_setting("ML_STARTER_TIME_BUDGET_S", 300)),
+        time_budget_s=int(settings.ML_STARTER_TIME_BUDGET_S),
     )
 
 

@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.conf import settings
@@ -23,6 +23,9 @@ from accounts.models import Organization
 
 from . import pipeline
 from .models import AnswerEmbedding, ModelVersion, TrainingRun
+
+if TYPE_CHECKING:
+    from .engine import TriageModel
 
 logger = logging.getLogger(__name__)
 
@@ -72,16 +75,16 @@ UNAVAILABLE_MESSAGES = {
 }
 
 _lock = threading.Lock()
-_models: OrderedDict[tuple[int, str], pipeline.TrainedModel] = OrderedDict()
+_models: OrderedDict[tuple[int, str], TriageModel] = OrderedDict()
 _failed: set[tuple[int, str]] = set()
 _index_cache: dict[int, tuple[int, list[AnswerEmbedding], np.ndarray]] = {}
 
 
 def _cache_size() -> int:
-    return int(getattr(settings, "ML_SERVING_CACHE_SIZE", 4))
+    return int(settings.ML_SERVING_CACHE_SIZE)
 
 
-def load_champion(version: ModelVersion) -> pipeline.TrainedModel | None:
+def load_champion(version: ModelVersion) -> TriageModel | None:
     key = (version.pk, version.artifact_checksum)
     with _lock:
         model = _models.get(key)
@@ -138,9 +141,8 @@ def triage(
     k: int = 3,
     precision_target: float | None = None,
 ) -> list[TriageResult]:
-    """`precision_target` (the organization's setting, 0.5–0.999; None: the engine's default)
-    is the share of stated categories that must be right; the engine turns it into per-class
-    thresholds below which the result abstains."""
+    """The champion's triage of each text, with its explanation and whether it abstains at
+    the organization's `precision_target` (the engine's default when None)."""
     if not texts:
         return []
     champion = ModelVersion.objects.filter(
@@ -153,7 +155,7 @@ def triage(
     if model is None:
         return [TriageResult(available=False, reason="artifact_error") for _ in texts]
     try:
-        predictions = model.predict(texts)
+        predictions = model.predict(texts, precision_target=precision_target, explain=True)
         suggestions = search_answers(organization, predictions.embeddings, k=k)
     except Exception:
         # A model that loads but fails at inference must not fail the ticket either: the
@@ -172,6 +174,10 @@ def triage(
             model_version=champion.version,
             model_version_id=champion.pk,
             suggestions=suggestions[i],
+            abstained=predictions.abstained[i],
+            needs_detail=predictions.needs_detail[i],
+            candidates=predictions.candidates[i],
+            explanation=predictions.explanations[i],
         )
         for i in range(len(texts))
     ]

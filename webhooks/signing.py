@@ -48,7 +48,7 @@ def _fernet() -> MultiFernet:
     if settings.WEBHOOK_SECRET_KEY:
         keys = [settings.WEBHOOK_SECRET_KEY, *settings.WEBHOOK_SECRET_KEY_FALLBACKS]
     else:
-        keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+        keys = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
     return MultiFernet([_fernet_for(k) for k in keys if k])
 
 

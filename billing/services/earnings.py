@@ -40,8 +40,6 @@ CURRENCY = "usd"
 # The model's default: applies before any plan exists (a database without the seeded plans).
 DEFAULT_COMMISSION_BPS = 2000
 BPS_DENOMINATOR = 10_000
-DEFAULT_HOLD_DAYS = 7
-DEFAULT_PAYOUT_MINIMUM_CENTS = 5000
 CHART_MONTHS = 12
 # Stripe Connect account ids look like acct_1Nv0FGQ9RKHgCVdK.
 STRIPE_ACCOUNT_RE = re.compile(r"^acct_[A-Za-z0-9]{6,64}$")
@@ -65,11 +63,11 @@ def commission_bps_of(organization: Organization) -> int:
 
 
 def hold_days() -> int:
-    return int(getattr(settings, "EARNINGS_HOLD_DAYS", DEFAULT_HOLD_DAYS))
+    return int(settings.EARNINGS_HOLD_DAYS)
 
 
 def payout_minimum_cents() -> int:
-    return int(getattr(settings, "PAYOUT_MINIMUM_CENTS", DEFAULT_PAYOUT_MINIMUM_CENTS))
+    return int(settings.PAYOUT_MINIMUM_CENTS)
 
 
 # ---------------------------------------------------------------- the ledger

@@ -43,7 +43,6 @@ from ..models import BillingAccount, Plan, PlanChange
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_GRACE_DAYS = 7
 PLAN_ID_PREFIX = "expertdesk"
 
 Status = BillingAccount.Status
@@ -424,7 +423,7 @@ def subscription_sync(
 
 
 def grace_days() -> int:
-    return int(getattr(settings, "BILLING_GRACE_DAYS", DEFAULT_GRACE_DAYS))
+    return int(settings.BILLING_GRACE_DAYS)
 
 
 def organization_access(

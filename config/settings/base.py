@@ -306,6 +306,9 @@ ML_SERVING_CACHE_SIZE = env.int("ML_SERVING_CACHE_SIZE", default=4)
 # dynamic_int8 | none (torch fp32). CUDA always serves torch.
 ML_SERVE_QUANTIZATION = env.str("ML_SERVE_QUANTIZATION", default="onnx_int8")
 ML_NUM_THREADS = env.int("ML_NUM_THREADS", default=2)
+# `ml.engine.TrainConfig` fields set on every training run, as JSON, e.g. {"epochs": 1.0} for a
+# quick experiment; empty in normal operation (the engine's defaults are the measured ones).
+ML_TRAIN_OVERRIDES: dict[str, object] = env.json("ML_TRAIN_OVERRIDES", default={})
 # A training run beats every ML_TRAINING_HEARTBEAT_INTERVAL_S; the sweeper (every minute)
 # fails a RUNNING run silent for ML_TRAINING_HEARTBEAT_TIMEOUT_S (its worker died) and a
 # QUEUED one no ml worker took within ML_TRAINING_QUEUED_TIMEOUT_S, so the organization can

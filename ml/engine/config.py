@@ -11,6 +11,9 @@ Strategy = Literal["auto", "fine_tune", "frozen"]
 Quantization = Literal["none", "dynamic_int8", "onnx", "onnx_int8"]
 
 DEFAULT_PRIORITY_LEVELS = ("low", "medium", "high", "critical")
+# Triage only where the validation predictions of the class reach this precision (an
+# organization sets its own; see docs/ml.md, "Knowing when it doesn't know").
+DEFAULT_PRECISION_TARGET = 0.95
 
 
 @dataclass
@@ -36,6 +39,29 @@ class TrainConfig:
         metadata={
             "help": "Share of the training rows held out for early stopping, calibration "
             "and the choice of the mixing weight."
+        },
+    )
+    min_fine_tune_epochs: float = field(
+        default=1.0,
+        metadata={
+            "help": "Fine-tune only when the time budget, after the passes every strategy "
+            "needs, affords at least this many epochs at the measured speed; otherwise train "
+            "the frozen-encoder strategy, which converges in one pass."
+        },
+    )
+    validation_probe_rows: int = field(
+        default=200,
+        metadata={
+            "help": "Validation rows scored at each fine-tuning checkpoint (the whole "
+            "validation split is scored once, at the end)."
+        },
+    )
+    embedding_max_length: int = field(
+        default=96,
+        metadata={
+            "help": "Tokens per ticket for the embedding passes after training (the "
+            "reference set, the embedding head, the blend's validation logits): the serving "
+            "length, so what is fitted is what is served."
         },
     )
     epochs: float = field(default=3.0, metadata={"help": "Upper bound on fine-tuning epochs."})

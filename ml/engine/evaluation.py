@@ -1,5 +1,10 @@
-"""Offline evaluation helpers shared by `manage.py triage_eval` and the benchmarks: CSV input,
-the TF-IDF + LinearSVC reference, and product-vs-reference scoring on one split."""
+"""Scoring, done one way everywhere: the model registry (`ml.pipeline.evaluate`, behind the
+Model page and promotion), `manage.py ml_evaluate`, `manage.py triage_eval` and the benchmarks
+all take their numbers from `evaluate_predictions` (or `evaluate_model`, which predicts first)
+and the reference beside them from `evaluate_baseline`. Also the CSV input of the offline tools.
+
+Light to import (no torch): training is imported by `evaluate_on_split` when it runs.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +14,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .config import TrainConfig
-from .metrics import classification_report
-from .model import TriageModel
-from .pipeline import LogFn, ProgressFn, train_triage
+from .metrics import classification_report, selective_report
+
+if TYPE_CHECKING:
+    from .config import TrainConfig
+    from .model import TriageModel, TriagePredictions
+    from .pipeline import LogFn, ProgressFn
 
 
 class DatasetError(ValueError):
@@ -90,16 +97,123 @@ def lexical_baseline_predict(
     return [str(p) for p in clf.predict(list(test_texts))]
 
 
+def evaluate_predictions(
+    predictions: TriagePredictions,
+    categories: Sequence[str],
+    priorities: Sequence[str | None] | None = None,
+) -> dict[str, Any]:
+    """The metrics of one model on one set of rows, in the shape `ModelVersion.metrics` stores
+    and the Model page draws: `classification_report` of the categories (macro_f1, accuracy,
+    ece, labels, per_class, confusion, reliability, count) and, when the model predicts
+    priority and rows carry a true one, the same report under "priority", on those rows."""
+    if not categories:
+        return {}
+    report = classification_report(
+        categories, predictions.categories, predictions.category_confidences
+    )
+    if predictions.abstained:
+        # At the precision target the model was asked for (DEFAULT_PRECISION_TARGET unless
+        # the caller chose one): how much it triaged and how often that was right.
+        report["selective"] = selective_report(
+            predictions.category_confidences,
+            [p == t for p, t in zip(predictions.categories, categories, strict=True)],
+            predictions.abstained,
+        )
+    if priorities is not None:
+        scored = [
+            (truth, predicted, confidence)
+            for truth, predicted, confidence in zip(
+                priorities, predictions.priorities, predictions.priority_confidences, strict=True
+            )
+            if truth and predicted is not None and confidence is not None
+        ]
+        if scored:
+            report["priority"] = classification_report(
+                [truth for truth, _, _ in scored],
+                [predicted for _, predicted, _ in scored],
+                [confidence for _, _, confidence in scored],
+            )
+    return report
+
+
+def evaluate_model(
+    model: TriageModel,
+    texts: Sequence[str],
+    categories: Sequence[str],
+    priorities: Sequence[str | None] | None = None,
+) -> dict[str, Any]:
+    """`evaluate_predictions` of the model's predictions for `texts`; {} for no rows."""
+    if not texts:
+        return {}
+    return evaluate_predictions(model.predict(texts), categories, priorities)
+
+
+def evaluate_baseline(
+    train_texts: Sequence[str],
+    train_labels: Sequence[str],
+    test_texts: Sequence[str],
+    test_labels: Sequence[str],
+    *,
+    train_priorities: Sequence[str | None] | None = None,
+    test_priorities: Sequence[str | None] | None = None,
+) -> dict[str, Any]:
+    """The TF-IDF + LinearSVC reference trained and scored on the same split as the product,
+    in `evaluate_predictions`' shape less what needs confidences (ece, reliability). {} when it
+    can't be fitted (fewer than two training labels) or there is nothing to score; "priority"
+    only with two priority levels among the training rows that have one."""
+    if not test_texts or len(set(train_labels)) < 2:
+        return {}
+    report = classification_report(
+        test_labels, lexical_baseline_predict(train_texts, train_labels, test_texts)
+    )
+    if train_priorities is not None and test_priorities is not None:
+        train_rows = [(t, p) for t, p in zip(train_texts, train_priorities, strict=True) if p]
+        test_rows = [(t, p) for t, p in zip(test_texts, test_priorities, strict=True) if p]
+        if test_rows and len({p for _, p in train_rows}) >= 2:
+            report["priority"] = classification_report(
+                [p for _, p in test_rows],
+                lexical_baseline_predict(
+                    [t for t, _ in train_rows],
+                    [p for _, p in train_rows],
+                    [t for t, _ in test_rows],
+                ),
+            )
+    return report
+
+
 @dataclass
 class EvaluationResult:
     model: TriageModel
-    predicted: list[str]
-    confidences: list[float]
-    product: dict[str, Any]
-    baseline: dict[str, Any]
-    train_seconds: float
-    priority_product: dict[str, Any] | None = None
-    priority_baseline: dict[str, Any] | None = None
+    predictions: TriagePredictions  # of the test rows, in their order
+    product: dict[str, Any]  # evaluate_predictions
+    baseline: dict[str, Any]  # evaluate_baseline on the same split
+    train_seconds: float = 0.0  # 0 for a model that came trained
+
+
+def score_on_split(
+    model: TriageModel,
+    train: LabelledTexts,
+    test: LabelledTexts,
+    *,
+    train_priorities: Sequence[str | None] | None = None,
+    test_priorities: Sequence[str | None] | None = None,
+    precision_target: float | None = None,
+) -> EvaluationResult:
+    """Scores `model` and the TF-IDF + LinearSVC reference (fitted on `train`) on `test`."""
+    predictions = model.predict(test.texts, precision_target=precision_target)
+    return EvaluationResult(
+        model,
+        predictions,
+        evaluate_predictions(predictions, test.labels, test_priorities),
+        evaluate_baseline(
+            train.texts,
+            train.labels,
+            test.texts,
+            test.labels,
+            train_priorities=train_priorities,
+            test_priorities=test_priorities,
+        ),
+    )
 
 
 def evaluate_on_split(
@@ -108,44 +222,27 @@ def evaluate_on_split(
     *,
     config: TrainConfig | None = None,
     train_priorities: Sequence[str | None] | None = None,
-    test_priorities: Sequence[str] | None = None,
+    test_priorities: Sequence[str | None] | None = None,
     progress: ProgressFn | None = None,
     log: LogFn | None = None,
+    precision_target: float | None = None,
 ) -> EvaluationResult:
     """Trains the product pipeline on `train` (its validation split comes out of `train`),
-    scores it and the TF-IDF + LinearSVC reference on `test`."""
+    then `score_on_split`."""
+    from .pipeline import train_triage
+
     started = time.monotonic()
     model = train_triage(
         train.texts, train.labels, train_priorities, config=config, progress=progress, log=log
     )
     train_seconds = time.monotonic() - started
-    prediction = model.predict(test.texts)
-    product = classification_report(
-        test.labels, prediction.categories, prediction.category_confidences
-    )
-    baseline_pred = lexical_baseline_predict(train.texts, train.labels, test.texts)
-    baseline = classification_report(test.labels, baseline_pred)
-    result = EvaluationResult(
+    result = score_on_split(
         model,
-        prediction.categories,
-        prediction.category_confidences,
-        product,
-        baseline,
-        train_seconds,
+        train,
+        test,
+        train_priorities=train_priorities,
+        test_priorities=test_priorities,
+        precision_target=precision_target,
     )
-    if train_priorities is not None and test_priorities is not None and "priority" in model.heads:
-        result.priority_product = classification_report(
-            list(test_priorities),
-            [p or "" for p in prediction.priorities],
-            [c or 0.0 for c in prediction.priority_confidences],
-        )
-        labelled = [i for i, p in enumerate(train_priorities) if p]
-        result.priority_baseline = classification_report(
-            list(test_priorities),
-            lexical_baseline_predict(
-                [train.texts[i] for i in labelled],
-                [str(train_priorities[i]) for i in labelled],
-                test.texts,
-            ),
-        )
+    result.train_seconds = train_seconds
     return result

@@ -56,9 +56,9 @@ class FineTuneResult:
     steps: int
     epochs: float
     stopped: str  # "epochs" | "early_stopping" | "time_budget"
-    val_logits: dict[str, np.ndarray]
     history: list[dict[str, float]] = field(default_factory=list)
     seconds: float = 0.0
+    probe_rows: int = 0  # validation rows scored at each checkpoint
 
 
 def seed_everything(seed: int) -> None:
@@ -103,8 +103,15 @@ def fine_tune(
     *,
     deadline: float | None,
     progress: ProgressFn,
+    forward_seconds_per_text: float,
 ) -> FineTuneResult:
-    """Trains `net` in place and leaves it holding the best validation checkpoint."""
+    """Trains `net` in place and leaves it holding the best validation checkpoint.
+
+    Checkpoints are scored on a fixed probe of at most `config.validation_probe_rows`
+    validation rows, whose cost follows from the measured forward speed; the caller scores the
+    whole validation split once, afterwards. A step is taken while it and the next due probe
+    fit before `deadline`, judged by the median of the recent steps — never by the first,
+    which pays for warm-up — so a slow start cannot end training at step 1."""
     started = time.monotonic()
     seed_everything(config.seed)
     rng = np.random.default_rng(config.seed)
@@ -143,37 +150,40 @@ def fine_tune(
     targets = {name: torch.tensor(t.train, dtype=torch.long) for name, t in tasks.items()}
 
     best_score, best_step, best_state = -1.0, 0, copy.deepcopy(net.state_dict())
-    best_logits: dict[str, np.ndarray] = {}
     history: list[dict[str, float]] = []
     evals_without_gain = 0
     step, stopped = 0, "epochs"
     step_seconds: list[float] = []
-    eval_seconds: float | None = None
+    probe = _probe_rows(tasks, len(val_texts), config.validation_probe_rows, rng)
+    probe_texts = [val_texts[i] for i in probe]
+    # Measured forward speed × rows, with a margin for a noisy machine.
+    probe_seconds = forward_seconds_per_text * len(probe) * 1.5
+    # Until a few steps are timed: a training step costs about three forward passes.
+    first_guess = forward_seconds_per_text * config.batch_size * 3
 
-    def estimated_eval_seconds() -> float:
-        if eval_seconds is not None:
-            return eval_seconds
-        per_step = float(np.median(step_seconds)) if step_seconds else 1.0
-        # Forward only is ~1/3 of a training step; keep a margin for the larger batches.
-        return per_step / 3 * math.ceil(len(val_texts) / config.batch_size) * 1.5
+    def step_estimate() -> float:
+        recent = step_seconds[1:][-8:]  # the first step pays for warm-up
+        return float(np.median(recent)) if recent else first_guess
 
     def validate() -> None:
-        nonlocal best_score, best_step, best_state, best_logits, evals_without_gain, eval_seconds
+        nonlocal best_score, best_step, best_state, evals_without_gain, probe_seconds
         t0 = time.monotonic()
-        logits = predict_logits(
-            net, tokenizer, val_texts, device, config.max_length, config.batch_size * 2
+        _, logits = encode(
+            net, tokenizer, probe_texts, device, config.max_length, config.batch_size * 2
         )
-        eval_seconds = time.monotonic() - t0
+        probe_seconds = (time.monotonic() - t0) * 1.2
         scores = []
         for name, t in tasks.items():
-            mask = t.val != IGNORE
+            truth_all = t.val[probe]
+            mask = truth_all != IGNORE
             if mask.any():
-                truth = t.val[mask].tolist()
-                scores.append(macro_f1(truth, logits[name][mask].argmax(axis=1).tolist()))
+                scores.append(
+                    macro_f1(truth_all[mask].tolist(), logits[name][mask].argmax(axis=1).tolist())
+                )
         score = float(np.mean(scores)) if scores else 0.0
         history.append({"step": step, "epoch": step / steps_per_epoch, "val_macro_f1": score})
         if score > best_score:
-            best_score, best_step, best_logits = score, step, logits
+            best_score, best_step = score, step
             best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
             evals_without_gain = 0
         else:
@@ -189,7 +199,8 @@ def fine_tune(
             if step >= planned_steps:
                 done = True
                 break
-            if deadline is not None and time.monotonic() + estimated_eval_seconds() > deadline:
+            probe_due = probe_seconds if (step + 1) % eval_every == 0 else 0.0
+            if deadline is not None and time.monotonic() + step_estimate() + probe_due > deadline:
                 stopped, done = "time_budget", True
                 break
             t0 = time.monotonic()
@@ -221,7 +232,8 @@ def fine_tune(
             step_seconds.append(time.monotonic() - t0)
             if step == 10 and deadline is not None:
                 # Shrink the lr schedule to what the budget affords, so the decay completes.
-                affordable = int((deadline - time.monotonic()) / float(np.median(step_seconds)))
+                per_step = step_estimate() + probe_seconds / eval_every
+                affordable = int((deadline - time.monotonic()) / per_step)
                 schedule["total"] = max(warmup + 1, min(planned_steps, step + affordable))
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.3f}", best=f"{max(best_score, 0):.3f}")
@@ -239,19 +251,36 @@ def fine_tune(
         if epoch > math.ceil(config.epochs):
             done = True
     bar.close()
-    if not history or history[-1]["step"] != step:
+    if step and (not history or history[-1]["step"] != step):
+        # The last steps since the previous checkpoint; the caller's reserve covers this.
         validate()
     net.load_state_dict(best_state)
     return FineTuneResult(
-        best_score=best_score,
+        best_score=max(best_score, 0.0),
         best_step=best_step,
         steps=step,
         epochs=step / steps_per_epoch,
         stopped=stopped,
-        val_logits=best_logits,
         history=history,
         seconds=time.monotonic() - started,
+        probe_rows=len(probe),
     )
+
+
+def _probe_rows(
+    tasks: dict[str, TaskLabels], n_val: int, size: int, rng: np.random.Generator
+) -> np.ndarray:
+    """A fixed subset of the validation rows for checkpoints, stratified by category so a
+    rare class is not left out of the probe by chance."""
+    if n_val <= size:
+        return np.arange(n_val)
+    labels = next(iter(tasks.values())).val if "category" not in tasks else tasks["category"].val
+    chosen: list[int] = []
+    for label in np.unique(labels):
+        rows = np.flatnonzero(labels == label)
+        take = max(1, round(size * len(rows) / n_val))
+        chosen.extend(rng.choice(rows, size=min(take, len(rows)), replace=False).tolist())
+    return np.sort(np.asarray(chosen[: max(size, len(np.unique(labels)))], dtype=np.int64))
 
 
 def _masked_loss(loss_fn: nn.Module, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -260,20 +289,22 @@ def _masked_loss(loss_fn: nn.Module, logits: torch.Tensor, target: torch.Tensor)
     return loss_fn(logits, target)
 
 
-def predict_logits(
+def encode(
     net: TriageNet,
     tokenizer: Any,
     texts: Sequence[str],
     device: torch.device,
     max_length: int,
     batch_size: int,
-) -> dict[str, np.ndarray]:
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Mean-pooled embeddings (n, 384) and every head's logits, in one forward pass."""
     out = {
         name: np.zeros((len(texts), cast(nn.Linear, head).out_features), dtype=np.float64)
         for name, head in net.heads.items()
     }
+    pooled_out = np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float32)
     if not texts:
-        return out
+        return pooled_out, out
     lengths = token_lengths(tokenizer, texts, max_length)
     order = np.argsort(lengths, kind="stable")
     net.eval()
@@ -287,7 +318,8 @@ def predict_logits(
                 max_length=max_length,
                 return_tensors="pt",
             ).to(device)
-            _, logits = net(batch["input_ids"], batch["attention_mask"])
+            pooled, logits = net(batch["input_ids"], batch["attention_mask"])
+            pooled_out[index] = pooled.float().cpu().numpy()
             for name, value in logits.items():
                 out[name][index] = value.float().cpu().numpy()
-    return out
+    return pooled_out, out

@@ -47,6 +47,8 @@ class LexicalClassifier:
         self.intercept = np.full(n_classes, _ABSENT_MARGIN, dtype=np.float32)
         self._coef_t: np.ndarray | None = None
         self._analyzers: dict[str, Any] = {}
+        self._terms: dict[str, list[str]] = {}
+        self._informative_idf: float | None = None
 
     def fit(self, texts: Sequence[str], y: np.ndarray) -> LexicalClassifier:
         kinds = ["word", "char"] if self.char_ngrams else ["word"]
@@ -54,6 +56,8 @@ class LexicalClassifier:
         min_df = 2 if len(texts) >= 200 else 1
         self.vectorizers = {}
         self._analyzers = {}
+        self._terms = {}
+        self._informative_idf = None
         blocks = []
         for kind in kinds:
             vectorizer = TfidfVectorizer(**_vectorizer_params(kind, min_df))
@@ -148,6 +152,90 @@ class LexicalClassifier:
             self._coef_t = np.ascontiguousarray(self.coef.T)
         scores = features @ self._coef_t
         return np.asarray(scores, dtype=np.float64) + self.intercept
+
+    # --- what the confidence and the explanation read ---------------------------------------
+
+    def coverage(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, 3): share of the text's words the model knows, its word count, and how many
+        distinct known words are informative (idf above the vocabulary's median: not 'the',
+        'it', 'work'). Junk knows few words; "it doesn't work" knows them all but says
+        nothing."""
+        out = np.zeros((len(texts), 3))
+        vectorizer = self.vectorizers.get("word")
+        if vectorizer is None:
+            return out
+        vocabulary = _vocabulary(vectorizer)
+        if self._informative_idf is None:
+            self._informative_idf = float(np.median(vectorizer.idf_))
+        tokenize = vectorizer.build_tokenizer()
+        preprocess = vectorizer.build_preprocessor()
+        for i, text in enumerate(texts):
+            tokens = tokenize(preprocess(text))
+            if not tokens:
+                continue
+            known = [t for t in tokens if t in vocabulary]
+            informative = {
+                t for t in known if vectorizer.idf_[vocabulary[t]] > self._informative_idf
+            }
+            out[i] = (len(known) / len(tokens), len(tokens), len(informative))
+        return out
+
+    def _term_list(self, kind: str) -> list[str]:
+        terms = self._terms.get(kind)
+        if terms is None:
+            vocabulary = _vocabulary(self.vectorizers[kind])
+            terms = [""] * len(vocabulary)
+            for term, index in vocabulary.items():
+                terms[index] = term
+            self._terms[kind] = terms
+        return terms
+
+    def explain(
+        self,
+        text: str,
+        class_index: int,
+        *,
+        top: int = 6,
+        scale: float = 1.0,
+        features: sp.csr_matrix | None = None,
+    ) -> list[tuple[str, float]]:
+        """The text's words with their exact share of the class's margin over the mean of the
+        other classes (tf-idf value × coefficient difference), largest |weight| first. Word
+        bigrams are split between their two words and character n-grams between the words
+        that contain them, so every weight lands on a word the requester wrote."""
+        if not self.vectorizers or self.coef.shape[1] == 0:
+            return []
+        row = self.features([text]) if features is None else features
+        others = [k for k in range(self.n_classes) if k != class_index]
+        coef = self.coef[class_index] - (self.coef[others].mean(axis=0) if others else 0.0)
+        contributions = row.data * coef[row.indices]
+        weights: dict[str, float] = {}
+        word_vectorizer = self.vectorizers.get("word")
+        words: list[str] = []
+        if word_vectorizer is not None:
+            words = word_vectorizer.build_tokenizer()(word_vectorizer.build_preprocessor()(text))
+        char_owner: dict[str, list[str]] = {}
+        char_vectorizer = self.vectorizers.get("char")
+        if char_vectorizer is not None:
+            low, high = char_vectorizer.ngram_range
+            for word in set(words):
+                padded = f" {word} "
+                for n in range(low, high + 1):
+                    for start in range(len(padded) - n + 1):
+                        char_owner.setdefault(padded[start : start + n], []).append(word)
+        word_size = len(_vocabulary(word_vectorizer)) if word_vectorizer is not None else 0
+        for index, value in zip(row.indices, contributions, strict=True):
+            if not value:
+                continue
+            if word_vectorizer is not None and index < word_size:
+                parts = self._term_list("word")[index].split()
+            else:
+                gram = self._term_list("char")[index - word_size]
+                parts = char_owner.get(gram, [])
+            for part in parts:
+                weights[part] = weights.get(part, 0.0) + float(value) * scale / len(parts)
+        ranked = sorted(weights.items(), key=lambda item: (-abs(item[1]), item[0]))
+        return [(term, round(weight, 4)) for term, weight in ranked[:top] if abs(weight) > 1e-4]
 
     def same_features_as(self, other: LexicalClassifier) -> bool:
         """True when both map text to the same feature space (same vocabularies and idf), so

@@ -1,4 +1,7 @@
-"""Classification metrics in plain JSON-ready types (they end up in the model registry)."""
+"""Classification metrics in plain JSON-ready types (they end up in the model registry).
+
+scikit-learn is imported inside the functions: the Django side imports this module through
+`ml.pipeline` in every web process, and importing sklearn.metrics costs seconds there."""
 
 from __future__ import annotations
 
@@ -6,13 +9,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
-from sklearn.metrics import precision_recall_fscore_support as prfs
 
 
 def macro_f1(y_true: Sequence[str], y_pred: Sequence[str]) -> float:
     """Macro-F1 over the classes present in the truth, so a label set that a split happens
     to lack does not drag the score down with undefined zeros."""
+    from sklearn.metrics import f1_score
+
     labels = sorted(set(y_true))
     if not labels:
         return 0.0
@@ -72,6 +75,9 @@ def classification_report(
 ) -> dict[str, Any]:
     """macro_f1, accuracy, per_class {precision, recall, f1, support}, confusion (rows = truth,
     columns = prediction, in `labels` order) and, given confidences, ece + reliability bins."""
+    from sklearn.metrics import accuracy_score, confusion_matrix
+    from sklearn.metrics import precision_recall_fscore_support as prfs
+
     if len(y_true) != len(y_pred):
         raise ValueError("y_true and y_pred differ in length")
     if labels is None:
@@ -98,3 +104,35 @@ def classification_report(
         report["ece"] = expected_calibration_error(confidences, correct, n_bins)
         report["reliability"] = reliability_bins(confidences, correct, n_bins)
     return report
+
+
+def risk_coverage(
+    confidences: Sequence[float] | np.ndarray, correct: Sequence[bool] | np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Coverage k/n and risk (the error rate of the k most confident) for k = 1..n."""
+    conf = np.asarray(confidences, dtype=np.float64)
+    hit = np.asarray(correct, dtype=np.float64)
+    if len(conf) == 0:
+        return np.zeros(0), np.zeros(0)
+    order = np.argsort(-conf, kind="stable")
+    k = np.arange(1, len(order) + 1)
+    return k / len(order), 1.0 - np.cumsum(hit[order]) / k
+
+
+def selective_report(
+    confidences: Sequence[float] | np.ndarray,
+    correct: Sequence[bool] | np.ndarray,
+    abstained: Sequence[bool] | np.ndarray,
+) -> dict[str, float]:
+    """How well the confidence ranks right above wrong (AURC: area under the risk–coverage
+    curve, lower is better) and what the model's own abstention kept: coverage and the
+    precision of the kept predictions."""
+    coverage, risk = risk_coverage(confidences, correct)
+    kept = ~np.asarray(abstained, dtype=bool)
+    hit = np.asarray(correct, dtype=bool)
+    return {
+        "aurc": float(risk.mean()) if len(risk) else 0.0,
+        "mean_confidence": float(np.mean(confidences)) if len(coverage) else 0.0,
+        "coverage": float(kept.mean()) if len(kept) else 0.0,
+        "precision_kept": float(hit[kept].mean()) if kept.any() else 0.0,
+    }

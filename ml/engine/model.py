@@ -19,7 +19,8 @@ from torch import nn
 
 from .artifact import MANIFEST, ArtifactError, verify_manifest, write_manifest
 from .calibration import Blend
-from .config import ServeConfig
+from .confidence import ConfidenceModel, class_thresholds, confidence_features
+from .config import DEFAULT_PRECISION_TARGET, ServeConfig
 from .encoder import (
     base_model_path,
     l2_normalise,
@@ -30,11 +31,20 @@ from .encoder import (
 )
 from .lexical import LexicalClassifier
 from .onnx_backend import OnnxPooledEncoder
+from .reference import ReferenceSet
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+# 2: three-member blends with a prior correction, the confidence model, the reference set.
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)
 TASKS = ("category", "priority")
+# "Needs more detail" rather than "needs an expert": an abstained ticket with fewer than this
+# many informative known words, or whose words are mostly unknown to the model.
+MIN_INFORMATIVE_WORDS = 3
+MIN_KNOWN_SHARE = 0.5
+CANDIDATES = 3
+TERMS_SHOWN = 6
 
 
 @dataclass
@@ -47,6 +57,12 @@ class TriagePredictions:
     priority_confidences: list[float | None]
     embeddings: np.ndarray  # (n, 384) float32, L2-normalised, for answer retrieval
     probabilities: dict[str, np.ndarray] = field(default_factory=dict)  # task -> (n, classes)
+    # `category_confidences` is the final confidence; this is the blend's own probability.
+    blend_confidences: list[float] = field(default_factory=list)
+    abstained: list[bool] = field(default_factory=list)
+    needs_detail: list[bool] = field(default_factory=list)
+    candidates: list[list[tuple[str, float]]] = field(default_factory=list)
+    explanations: list[dict[str, Any]] = field(default_factory=list)  # when asked for
 
     def rows(self) -> Iterator[dict[str, Any]]:
         for i, category in enumerate(self.categories):
@@ -55,6 +71,7 @@ class TriagePredictions:
                 "category_confidence": self.category_confidences[i],
                 "priority": self.priorities[i],
                 "priority_confidence": self.priority_confidences[i],
+                "abstained": self.abstained[i] if self.abstained else False,
             }
 
 
@@ -69,10 +86,42 @@ class TaskHead:
     lexical: LexicalClassifier
     blend: Blend
     head_input: str = "pooled"
+    # Logistic regression on the fine-tuned encoder's normalised embeddings (fine-tuned models).
+    embedding_weight: np.ndarray | None = None
+    embedding_bias: np.ndarray | None = None
+    # The category head's final confidence, and its validation predictions (predicted class,
+    # final confidence, right or wrong) from which thresholds for any precision target follow.
+    confidence: ConfidenceModel | None = None
+    validation: dict[str, list[Any]] | None = None
+    _thresholds: dict[float, np.ndarray] = field(default_factory=dict, repr=False)
 
     def encoder_logits(self, pooled: np.ndarray, normalised: np.ndarray) -> np.ndarray:
         x = pooled if self.head_input == "pooled" else normalised
         return x.astype(np.float64) @ self.weight.T.astype(np.float64) + self.bias
+
+    def members(
+        self,
+        texts: Sequence[str],
+        pooled: np.ndarray,
+        normalised: np.ndarray,
+        features: sp.csr_matrix | None = None,
+    ) -> dict[str, np.ndarray]:
+        """The blend's inputs; a member whose weight is 0 is not computed at all."""
+        weights = self.blend.weights
+        out: dict[str, np.ndarray] = {}
+        if weights.get("encoder", 0.0) > 0:
+            out["encoder"] = self.encoder_logits(pooled, normalised)
+        if weights.get("embedding", 0.0) > 0 and self.embedding_weight is not None:
+            out["embedding"] = normalised.astype(np.float64) @ self.embedding_weight.T.astype(
+                np.float64
+            ) + np.asarray(self.embedding_bias, dtype=np.float64)
+        if weights.get("lexical", 0.0) > 0:
+            out["lexical"] = (
+                self.lexical.logits_from_features(features)
+                if features is not None
+                else self.lexical.logits(texts)
+            )
+        return out
 
     def probabilities(
         self,
@@ -81,23 +130,37 @@ class TaskHead:
         normalised: np.ndarray,
         features: sp.csr_matrix | None = None,
     ) -> np.ndarray:
-        zeros = np.zeros((len(texts), len(self.labels)))
-        # A component whose weight is 0 is not computed at all (lexical-only saves nothing on
-        # the encoder, which retrieval needs anyway, but encoder-only skips TF-IDF).
-        encoder = (
-            self.encoder_logits(pooled, normalised) if self.blend.encoder_weight > 0 else zeros
-        )
-        if self.blend.encoder_weight >= 1:
-            lexical = zeros
-        elif features is not None:
-            lexical = self.lexical.logits_from_features(features)
-        else:
-            lexical = self.lexical.logits(texts)
-        return self.blend.probabilities(encoder, lexical)
+        return self.blend.probabilities(self.members(texts, pooled, normalised, features))
 
     @property
     def needs_lexical(self) -> bool:
-        return self.blend.encoder_weight < 1
+        return self.blend.weights.get("lexical", 0.0) > 0
+
+    @property
+    def lexical_scale(self) -> float:
+        """Converts a lexical margin into the blend's log-probability units (for explanations)."""
+        blend = self.blend
+        return (
+            blend.weights.get("lexical", 0.0)
+            / blend.temperatures.get("lexical", 1.0)
+            / blend.temperature
+        )
+
+    def thresholds(self, precision_target: float) -> np.ndarray:
+        """Per class, the final confidence needed to triage at `precision_target`."""
+        key = round(float(precision_target), 4)
+        cached = self._thresholds.get(key)
+        if cached is None:
+            v = self.validation or {}
+            cached = class_thresholds(
+                np.asarray(v.get("predicted", []), dtype=np.int64),
+                np.asarray(v.get("confidence", []), dtype=np.float64),
+                np.asarray(v.get("correct", []), dtype=bool),
+                len(self.labels),
+                key,
+            )
+            self._thresholds[key] = cached
+        return cached
 
 
 class TriageModel:
@@ -112,9 +175,11 @@ class TriageModel:
         metadata: dict[str, Any],
         serve_config: ServeConfig | None = None,
         content_key: str | None = None,
+        reference: ReferenceSet | None = None,
     ) -> None:
         if "category" not in heads:
             raise ValueError("a triage model needs a category head")
+        self.reference = reference
         self.tokenizer = tokenizer
         self.encoder = encoder  # fp32 weights, the ones that get saved
         self.heads = heads
@@ -199,33 +264,110 @@ class TriageModel:
         """(n, 384) float32 L2-normalised vectors for answer retrieval."""
         return l2_normalise(self.pooled(texts))
 
-    def predict(self, texts: Sequence[str]) -> TriagePredictions:
+    def predict(
+        self,
+        texts: Sequence[str],
+        *,
+        precision_target: float | None = None,
+        explain: bool = False,
+    ) -> TriagePredictions:
+        """Triage a batch. `precision_target` sets the per-class thresholds below which a
+        ticket is abstained on (default DEFAULT_PRECISION_TARGET); `explain` adds each
+        ticket's terms and neighbours (serving asks for it, batch evaluation does not)."""
         texts = [str(t) for t in texts]
+        n = len(texts)
         pooled = self.pooled(texts)
         normalised = l2_normalise(pooled)
         features: dict[str, sp.csr_matrix] = {}
         probabilities = {}
         for name, head in self.heads.items():
             source = self._feature_source[name]
-            if head.needs_lexical and len(texts) and source not in features:
+            if head.needs_lexical and n and source not in features:
                 features[source] = self.heads[source].lexical.features(texts)
             probabilities[name] = head.probabilities(
                 texts, pooled, normalised, features.get(source)
             )
         category = self.heads["category"]
         cat_p = probabilities["category"]
-        categories = [category.labels[i] for i in cat_p.argmax(axis=1)] if len(texts) else []
-        cat_conf = [float(v) for v in cat_p.max(axis=1)] if len(texts) else []
+        predicted = cat_p.argmax(axis=1) if n else np.zeros(0, dtype=np.int64)
+        categories = [category.labels[i] for i in predicted]
+        blend_conf = [float(v) for v in cat_p.max(axis=1)] if n else []
+        coverage = category.lexical.coverage(texts)
+        final = np.asarray(blend_conf, dtype=np.float64)
+        if category.confidence is not None and self.reference is not None and n:
+            knn, same = self.reference.familiarity_of(normalised, predicted)
+            final = category.confidence.confidence(confidence_features(cat_p, knn, same, coverage))
+        thresholds = category.thresholds(
+            DEFAULT_PRECISION_TARGET if precision_target is None else precision_target
+        )
+        abstained = [bool(final[i] < thresholds[predicted[i]]) for i in range(n)]
+        needs_detail = [
+            abstained[i]
+            and (coverage[i, 2] < MIN_INFORMATIVE_WORDS or coverage[i, 0] < MIN_KNOWN_SHARE)
+            for i in range(n)
+        ]
+        candidates = []
+        for i in range(n):
+            top = np.argsort(-cat_p[i], kind="stable")[:CANDIDATES]
+            candidates.append([(category.labels[j], round(float(cat_p[i, j]), 4)) for j in top])
+        explanations = (
+            [
+                self._explain(
+                    texts[i],
+                    int(predicted[i]),
+                    normalised[i],
+                    features[self._feature_source["category"]][i]
+                    if self._feature_source["category"] in features
+                    else None,
+                )
+                for i in range(n)
+            ]
+            if explain
+            else []
+        )
         priority = self.heads.get("priority")
-        if priority is not None and len(texts):
+        if priority is not None and n:
             pr_p = probabilities["priority"]
             priorities: list[str | None] = [priority.labels[i] for i in pr_p.argmax(axis=1)]
             pr_conf: list[float | None] = [float(v) for v in pr_p.max(axis=1)]
         else:
-            priorities, pr_conf = [None] * len(texts), [None] * len(texts)
+            priorities, pr_conf = [None] * n, [None] * n
         return TriagePredictions(
-            categories, cat_conf, priorities, pr_conf, normalised, probabilities
+            categories,
+            [float(v) for v in final],
+            priorities,
+            pr_conf,
+            normalised,
+            probabilities,
+            blend_confidences=blend_conf,
+            abstained=abstained,
+            needs_detail=needs_detail,
+            candidates=candidates,
+            explanations=explanations,
         )
+
+    def _explain(
+        self,
+        text: str,
+        class_index: int,
+        normalised: np.ndarray,
+        features: sp.csr_matrix | None,
+    ) -> dict[str, Any]:
+        category = self.heads["category"]
+        # The category head's own lexical model reads the features computed for prediction.
+        own = features if self._feature_source["category"] == "category" else None
+        terms = (
+            category.lexical.explain(
+                text, class_index, top=TERMS_SHOWN, scale=category.lexical_scale, features=own
+            )
+            if category.needs_lexical
+            else []
+        )
+        neighbours = self.reference.nearest(normalised) if self.reference is not None else []
+        return {
+            "terms": [{"term": term, "weight": weight} for term, weight in terms],
+            "neighbours": [n.as_dict() for n in neighbours],
+        }
 
     def with_serve_config(self, serve_config: ServeConfig) -> TriageModel:
         """The same trained model served differently (e.g. int8 vs fp32 for a comparison)."""
@@ -238,6 +380,7 @@ class TriageModel:
             metadata=self.metadata,
             serve_config=serve_config,
             content_key=self.content_key,
+            reference=self.reference,
         )
 
     # --- persistence -----------------------------------------------------------------------
@@ -265,12 +408,19 @@ class TriageModel:
         for name, head in self.heads.items():
             arrays[f"{name}_weight"] = head.weight.astype(np.float32)
             arrays[f"{name}_bias"] = head.bias.astype(np.float32)
+            if head.embedding_weight is not None and head.embedding_bias is not None:
+                arrays[f"{name}_embedding_weight"] = head.embedding_weight.astype(np.float32)
+                arrays[f"{name}_embedding_bias"] = head.embedding_bias.astype(np.float32)
             head.lexical.save(root, f"lexical_{name}")
             heads_meta[name] = {
                 "labels": head.labels,
                 "head_input": head.head_input,
                 "blend": head.blend.as_dict(),
+                "confidence": head.confidence.as_dict() if head.confidence else None,
+                "validation": head.validation,
             }
+        if self.reference is not None:
+            self.reference.save(root)
         np.savez(root / "heads.npz", **arrays)  # type: ignore[arg-type]
         meta = {
             **self.metadata,
@@ -293,13 +443,14 @@ class TriageModel:
             verify_manifest(root)
         try:
             meta = json.loads((root / "meta.json").read_text())
-            if meta.get("format_version") != FORMAT_VERSION:
+            if meta.get("format_version") not in READABLE_FORMATS:
                 raise ArtifactError(f"artifact {root}: unknown format {meta.get('format_version')}")
             encoder_dir = root / "encoder" if meta["encoder_source"] == "fine_tuned" else None
             tokenizer, encoder = load_encoder(encoder_dir or base_model_path())
             heads: dict[str, TaskHead] = {}
             with np.load(root / "heads.npz", allow_pickle=False) as arrays:
                 for name, spec in meta["heads"].items():
+                    has_embedding = f"{name}_embedding_weight" in arrays.files
                     heads[name] = TaskHead(
                         labels=list(spec["labels"]),
                         weight=arrays[f"{name}_weight"],
@@ -307,7 +458,16 @@ class TriageModel:
                         lexical=LexicalClassifier.load(root, f"lexical_{name}"),
                         blend=Blend.from_dict(spec["blend"]),
                         head_input=spec["head_input"],
+                        embedding_weight=arrays[f"{name}_embedding_weight"]
+                        if has_embedding
+                        else None,
+                        embedding_bias=arrays[f"{name}_embedding_bias"] if has_embedding else None,
+                        confidence=ConfidenceModel.from_dict(spec["confidence"])
+                        if spec.get("confidence")
+                        else None,
+                        validation=spec.get("validation"),
                     )
+            reference = ReferenceSet.load(root)
         except ArtifactError:
             raise
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
@@ -323,4 +483,5 @@ class TriageModel:
             content_key=hashlib.sha256((root / MANIFEST).read_bytes()).hexdigest()[:32]
             if verify
             else None,
+            reference=reference,
         )

@@ -934,11 +934,8 @@ def _answer_accept(
     return answer
 
 
-DEFAULT_AUTO_ACCEPT_DAYS = 7
-
-
 def auto_accept_days() -> int:
-    return int(getattr(django_settings, "EXPERT_ANSWER_AUTO_ACCEPT_DAYS", DEFAULT_AUTO_ACCEPT_DAYS))
+    return int(django_settings.EXPERT_ANSWER_AUTO_ACCEPT_DAYS)
 
 
 def answers_auto_accept_due(now: datetime | None = None) -> int:

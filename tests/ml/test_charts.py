@@ -5,6 +5,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ml import charts
+from ml.engine import classification_report
 
 NS = {"svg": charts.SVG_NS}
 
@@ -82,6 +83,18 @@ def test_reliability_diagram_has_the_diagonal_and_one_point_per_bin():
     assert _num(points[1], "cy") < _num(points[0], "cy")
     assert _num(points[1], "cx") > _num(points[0], "cx")
     assert charts.reliability_diagram([], title="x") == ""
+
+
+def test_empty_reliability_bins_are_not_drawn():
+    # The engine reports all ten bins; an empty one (count 0, accuracy 0) has nothing to show.
+    report = classification_report(["a", "a", "b"], ["a", "b", "b"], [0.95, 0.55, 0.92])
+    assert len(report["reliability"]) == 10
+    bins = charts.reliability_bins(report)
+    assert [(b["lower"], b["count"]) for b in bins] == [(0.5, 1.0), (0.9, 2.0)]
+    root = _parse(charts.reliability_diagram(bins, title="Reliability"))
+    assert len(root.findall(".//svg:g[@class='bin']", NS)) == 2
+    # Metrics stored without counts still draw every bin they have.
+    assert len(charts.reliability_bins({"reliability": [{"confidence": 0.5, "accuracy": 1}]})) == 1
 
 
 def test_per_class_f1_follows_label_order_and_skips_broken_rows():

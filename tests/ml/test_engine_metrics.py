@@ -76,21 +76,35 @@ def test_blend_ignores_a_useless_encoder_and_uses_a_useful_one():
     y = rng.integers(0, 3, size=600)
     informative = np.eye(3)[y] * 2 + rng.normal(size=(600, 3))
     noise = rng.normal(size=(600, 3))
-    blend, candidates = fit_blend(noise, informative, y, labels)
+    blend, _ = fit_blend({"encoder": noise, "lexical": informative}, y, labels)
     # Calibration flattens the noise (huge temperature), so whatever weight wins, the
     # decisions stay the lexical model's and the score never drops below lexical-only.
-    assert blend.encoder_temperature > 10 * blend.lexical_temperature
-    chosen = blend.probabilities(noise, informative).argmax(axis=1)
+    assert blend.temperatures["encoder"] > 10 * blend.temperatures["lexical"]
+    chosen = blend.probabilities({"encoder": noise, "lexical": informative}).argmax(axis=1)
     assert (chosen == informative.argmax(axis=1)).mean() > 0.97
-    lexical_only = next(c for c in candidates if c["encoder_weight"] == 0.0)
-    best = next(c for c in candidates if c["encoder_weight"] == blend.encoder_weight)
-    assert best["macro_f1"] >= lexical_only["macro_f1"]
-    blend, _ = fit_blend(informative, noise, y, labels)
+    assert (chosen == y).mean() >= (informative.argmax(axis=1) == y).mean()
+    blend, _ = fit_blend({"encoder": informative, "lexical": noise}, y, labels)
     assert blend.encoder_weight > 0.0
     assert blend.choice in ("blend", "encoder_only")
-    probabilities = blend.probabilities(informative, noise)
+    probabilities = blend.probabilities({"encoder": informative, "lexical": noise})
     assert (probabilities.argmax(axis=1) == informative.argmax(axis=1)).mean() > 0.97
     assert np.allclose(probabilities.sum(axis=1), 1.0)
+
+
+def test_blend_puts_the_prior_back_when_balancing_misroutes_the_common_class():
+    """Class-balanced members over-predict a rare class; with the reference accuracy as the
+    bar, the search takes a prior correction that restores accuracy on the common class."""
+    rng = np.random.default_rng(4)
+    labels = ["common", "rare"]
+    y = (rng.uniform(size=2000) < 0.1).astype(int)
+    # A balanced model: weak evidence, no prior, so it calls 'rare' far too often.
+    logits = np.column_stack([np.zeros(2000), (y - 0.3) * 1.2 + rng.normal(size=2000)])
+    prior = np.log(np.bincount(y) / len(y))
+    balanced = (logits.argmax(axis=1) == y).mean()
+    blend, _ = fit_blend({"lexical": logits}, y, labels, log_prior=prior, reference_accuracy=0.9)
+    predicted = blend.probabilities({"lexical": logits}).argmax(axis=1)
+    assert blend.prior_weight > 0
+    assert (predicted == y).mean() >= 0.9 > balanced
 
 
 def test_top_k_matches_brute_force_cosine():

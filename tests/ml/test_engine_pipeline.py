@@ -108,9 +108,7 @@ def test_shared_tfidf_pass_gives_each_head_its_own_answer(cold_start):
     pooled = model.pooled(texts)
     normalised = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
     for name, head in model.heads.items():
-        alone = head.blend.probabilities(
-            head.encoder_logits(pooled, normalised), head.lexical.logits(texts)
-        )
+        alone = head.blend.probabilities(head.members(texts, pooled, normalised))
         assert np.allclose(out.probabilities[name], alone, atol=1e-6)
 
 
@@ -228,7 +226,7 @@ def test_fine_tuning_learns_keeps_best_checkpoint_and_round_trips(tmp_path):
     assert model.strategy == "fine_tune"
     assert training["steps"] > 0 and training["stopped"] in ("epochs", "early_stopping")
     best = max(h["val_macro_f1"] for h in training["history"])
-    assert training["best_val_macro_f1"] == pytest.approx(best)
+    assert training["best_probe_macro_f1"] == pytest.approx(best)
     assert events == sorted(events) and events[-1] == 1.0
     holdout, truth, _ = tickets(40, seed=7)
     assert macro_f1(truth, model.predict(holdout).categories) > 0.8
@@ -257,8 +255,12 @@ def test_time_budget_stops_fine_tuning_in_time():
         ),
     )
     elapsed = time.monotonic() - started
-    assert model.metadata["training"]["fine_tune"]["stopped"] == "time_budget"
-    assert elapsed < budget + 4.0  # model loading is outside the budget's control only
+    fine_tune = model.metadata["training"]["fine_tune"]
+    assert fine_tune["stopped"] == "time_budget"
+    assert fine_tune["seconds"] <= budget
+    # 50 epochs would take many minutes; loading the encoder and the one embedding pass are
+    # outside the budget's control, and a shared test machine can be several times slower.
+    assert elapsed < 3 * budget + 30
 
 
 def test_onnx_graph_is_cached_per_artifact_and_reused(saved, tmp_path, monkeypatch):

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Organization, Role
 from ml import services
+from ml.engine import classification_report
 from ml.models import ModelVersion, TrainingRun
 
 LABELS = ["email", "hardware", "network"]
@@ -131,6 +132,16 @@ def test_category_labels_are_escaped_on_the_page(owner_client):
     html = client.get(reverse("ml_model")).content.decode()
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;" in html
+
+
+def test_a_champion_scored_by_the_engine_draws_only_its_non_empty_bins(owner_client):
+    org, client = owner_client
+    truth, predicted = ["email", "network", "network"], ["email", "network", "email"]
+    metrics = classification_report(truth, predicted, [0.97, 0.62, 0.91])
+    make_version(org, 1, "champion", metrics=metrics)
+    html = client.get(reverse("ml_model")).content.decode()
+    assert 'data-testid="reliability-chart"' in html
+    assert html.count('class="bin"') == 2  # of ten bins, 0.6–0.7 and 0.9–1.0 hold tickets
 
 
 def test_versions_are_paginated(owner_client):

@@ -3,21 +3,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from ml import pipeline, services
 from ml.labels import collect_labels, is_held_out
 from ml.models import ModelVersion
 
-from ._common import get_org
+from ._common import ModelVersionCommand, get_org
 
 
-class Command(BaseCommand):
+class Command(ModelVersionCommand):
     help = "Evaluate the champion (or --version N) on the organization's frozen held-out split."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--org", required=True)
-        parser.add_argument("--version", type=int, default=None)
+        parser.add_argument("--version", type=int, default=None, help="default: the champion")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         org = get_org(opts["org"])
@@ -43,9 +43,18 @@ class Command(BaseCommand):
             f"  product   macro-F1 {result['macro_f1']:.4f}  accuracy {result['accuracy']:.4f}  "
             f"ECE {result['ece']:.4f}"
         )
-        self.stdout.write(f"  TF-IDF + LinearSVC macro-F1 {baseline:.4f}")
+        self.stdout.write(
+            "  TF-IDF + LinearSVC macro-F1 "
+            + (f"{baseline:.4f}" if baseline is not None else "not measured (one category)")
+        )
         for label, stats in sorted(result.get("per_class", {}).items()):
             self.stdout.write(
                 f"    {label:<24} P {stats['precision']:.3f} R {stats['recall']:.3f} "
                 f"F1 {stats['f1']:.3f} n={stats['support']}"
+            )
+        priority = result.get("priority")
+        if priority:
+            self.stdout.write(
+                f"  priority  macro-F1 {priority['macro_f1']:.4f}  "
+                f"accuracy {priority['accuracy']:.4f}  ECE {priority['ece']:.4f}"
             )

@@ -3,15 +3,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from ml import services
 from ml.models import ModelVersion
 
-from ._common import get_org
+from ._common import ModelVersionCommand, get_org
 
 
-class Command(BaseCommand):
+class Command(ModelVersionCommand):
     help = "Make a trained version the organization's champion."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ml.engine import TrainConfig, TrainingDataError
+from ml.engine.config import DEFAULT_PRECISION_TARGET
 from ml.engine.evaluation import DatasetError, evaluate_on_split, read_labelled_csv
 
 
@@ -36,8 +37,16 @@ class Command(BaseCommand):
         parser.add_argument("--strategy", choices=["auto", "fine_tune", "frozen"], default="auto")
         parser.add_argument("--epochs", type=float, default=None)
         parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument(
+            "--precision-target",
+            type=float,
+            default=DEFAULT_PRECISION_TARGET,
+            help="abstain below the per-class threshold that reaches this precision",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        if not 0.0 < opts["precision_target"] < 1.0:
+            raise CommandError("--precision-target must be between 0 and 1 (e.g. 0.95).")
         if opts["time_budget"] is not None and opts["time_budget"] <= 0:
             raise CommandError("--time-budget must be a positive number of seconds.")
         out: Path = opts["predictions_out"]
@@ -60,17 +69,27 @@ class Command(BaseCommand):
             config.epochs = opts["epochs"]
         log = self.stdout.write if opts["verbosity"] >= 1 else None
         try:
-            result = evaluate_on_split(train, test, config=config, log=log)
+            result = evaluate_on_split(
+                train, test, config=config, log=log, precision_target=opts["precision_target"]
+            )
         except TrainingDataError as exc:
             raise CommandError(f"{opts['train']}: {exc}") from exc
 
         with out.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
-            writer.writerow(["row", "label", "predicted", "confidence"])
-            for i, (label, predicted, confidence) in enumerate(
-                zip(test.labels, result.predicted, result.confidences, strict=True)
+            # `confidence` is the final confidence; `abstained` is 1 where it is below the
+            # predicted class's threshold for the precision target (--precision-target).
+            writer.writerow(["row", "label", "predicted", "confidence", "abstained"])
+            for i, (label, predicted, confidence, abstained) in enumerate(
+                zip(
+                    test.labels,
+                    result.predictions.categories,
+                    result.predictions.category_confidences,
+                    result.predictions.abstained,
+                    strict=True,
+                )
             ):
-                writer.writerow([i, label, predicted, f"{confidence:.6f}"])
+                writer.writerow([i, label, predicted, f"{confidence:.6f}", int(abstained)])
 
         product, baseline = result.product, result.baseline
         self.stdout.write(
@@ -85,4 +104,11 @@ class Command(BaseCommand):
             f"TF-IDF+LinearSVC   macro-F1 {baseline['macro_f1']:.4f}  "
             f"accuracy {baseline['accuracy']:.4f}"
         )
+        selective = product.get("selective", {})
+        if selective:
+            self.stdout.write(
+                f"abstention at precision target {opts['precision_target']:.2f}: triaged "
+                f"{selective['coverage']:.1%} of the tickets, {selective['precision_kept']:.1%} "
+                f"of them right; AURC {selective['aurc']:.4f}"
+            )
         self.stdout.write(f"predictions: {out} ({len(test.labels)} rows)")
