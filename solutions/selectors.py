@@ -148,6 +148,9 @@ def ticket_triage_summary(
     return summary
 
 
+CANDIDATES_DIFFER_BY = 0.1
+
+
 def ticket_triage_panel(ticket: Ticket) -> dict[str, Any]:
     """What the ticket page's triage panel shows beyond the prediction: the candidates, and
     "Why <category>?": the terms with their bars and the neighbours, linked where they have
@@ -157,8 +160,17 @@ def ticket_triage_panel(ticket: Ticket) -> dict[str, Any]:
     strongest = max((abs(t["weight"]) for t in terms), default=0.0) or 1.0
     neighbours = stored.get("neighbours") or []
     paths = triage_neighbour_paths(ticket.organization_id, (n["key"] for n in neighbours))
+    candidates = ticket.triage_candidates
+    top = candidates[0][1] if candidates else None
+    confidence = ticket.category_confidence
     return {
         "outcome": ticket.triage_outcome,
+        # The candidates' probabilities are the classifier's; the final confidence also
+        # weighs how familiar the text is, so the two can differ a lot ("it doesn't work":
+        # hardware 100% as a ranking, 3% confident). The page says so when they do.
+        "candidates_differ": top is not None
+        and confidence is not None
+        and abs(top - confidence) > CANDIDATES_DIFFER_BY,
         "candidates": [
             {"category": label, "confidence": p, "chosen": label == ticket.predicted_category}
             for label, p in ticket.triage_candidates

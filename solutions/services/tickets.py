@@ -492,7 +492,8 @@ def _triage_message(
     runners_up = ", ".join(
         f"{label} {round(p * 100)}%"
         for label, p in ticket.triage_candidates[1:3]
-        if label != category
+        # A runner-up at 0% says nothing.
+        if label != category and round(p * 100) > 0
     )
     others = f"; next {runners_up}" if runners_up else ""
     model = f"Model v{result.model_version}"

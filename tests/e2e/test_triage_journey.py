@@ -5,8 +5,7 @@ says so and proposes nothing.
 
 The first journey records the engine's results through the real `ticket_triage_record`
 (tests/solutions/triage_results), so the page is checked whatever the tiny model says; the
-second submits through the form to the real model and needs the engine's abstention and
-explanations, which main is adding."""
+second submits through the form to the real model, its abstention and its explanations."""
 
 from __future__ import annotations
 
@@ -132,9 +131,6 @@ def test_the_triage_panel_explains_and_asks_for_detail(desk, new_page, shot):
     assert vague.predicted_category == "hardware" and vague.follow_up_question == ""
 
 
-@pytest.mark.xfail(
-    strict=True, reason="needs the engine's abstention and explanations (issue 12, main)"
-)
 def test_a_vague_ticket_asks_and_a_clear_one_says_why(desk, new_page, shot):
     org, agent = desk
     page = new_page()

@@ -4,8 +4,8 @@ similar; sure → as before. Adding detail triages again. The precision target i
 the organization, validated on the page and in the service.
 
 Results are recorded through the real `ticket_triage_record` (tests/solutions/triage_results
-builds them as the engine returns them); the tests marked `waits_for_engine` submit through
-the real model and need the engine's abstention, which main is adding."""
+builds them as the engine returns them); the last tests submit through the real model and its
+abstention."""
 
 from __future__ import annotations
 
@@ -25,10 +25,12 @@ from tests.solutions.triage_results import (
     vague_result,
 )
 
-# Passes once ml.serving fills `abstained`, `needs_detail` and `explanation` (main's engine
-# work for issue 12); strict, so the marker must go when it does.
+# Known engine behaviour on the tiny session model (main, ml/engine): its per-class thresholds
+# are the same at every precision target (0.958, 0.953, 0.957, 0.904 at both 50% and 95%), so
+# a stricter target can't abstain more. Strict: the marker goes when the engine moves them.
 waits_for_engine = pytest.mark.xfail(
-    strict=True, reason="needs the engine's abstention and explanations (issue 12, main)"
+    strict=True,
+    reason="engine: the tiny model's thresholds do not move with the precision target",
 )
 
 
@@ -76,6 +78,8 @@ def test_too_little_text_waits_for_the_requester_with_a_specific_question(
     org, agent, django_capture_on_commit_callbacks
 ):
     ticket = _submit(org, agent, "Help", "it doesn't work")
+    Notification.objects.filter(user=agent).delete()  # whatever the model said at submit
+    mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         ticket = record(ticket, vague_result(org))
     assert ticket.status == Ticket.Status.NEEDS_DETAIL
@@ -331,7 +335,6 @@ def test_the_settings_page_saves_the_precision_target_in_percent(plain_org, logi
 # ---------------------------------------------------------------- with the engine's values
 
 
-@waits_for_engine
 def test_a_vague_ticket_asks_for_detail_instead_of_proposing_an_answer(org, owner, agent):
     _threshold(org, owner, 0.0)
     ticket = _submit(org, agent, "it doesn't work", "it doesn't work")
@@ -342,7 +345,6 @@ def test_a_vague_ticket_asks_for_detail_instead_of_proposing_an_answer(org, owne
     assert (ticket.category_confidence or 0) < 0.5
 
 
-@waits_for_engine
 def test_a_junk_title_is_not_triaged_with_high_confidence(org, owner, agent):
     _threshold(org, owner, 0.0)
     ticket = _submit(org, agent, "qwzx vbnm plok", "qwzx vbnm plok asdf")
@@ -351,10 +353,9 @@ def test_a_junk_title_is_not_triaged_with_high_confidence(org, owner, agent):
     assert not ticket.suggestions.filter(proposed=True).exists()
 
 
-@waits_for_engine
 def test_every_triage_carries_an_explanation(org, agent):
     ticket = _submit(org, agent)
-    assert ticket.triage_outcome == Ticket.TriageOutcome.CONFIDENT
+    assert ticket.triage_outcome != Ticket.TriageOutcome.NONE
     terms = ticket.triage_explanation["terms"]
     assert terms and any(t["term"] in {"vpn", "router", "wifi"} for t in terms)
     assert ticket.triage_candidates[0][0] == "network"

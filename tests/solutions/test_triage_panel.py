@@ -209,3 +209,27 @@ def test_terms_and_titles_are_escaped(org, agent, login):
     page = _page(login(agent), ticket)
     assert "<script>x</script>" not in page and "<img src=x>" not in page
     assert "&lt;script&gt;x&lt;/script&gt;" in page and "&lt;img src=x&gt;" in page
+
+
+def test_the_panel_says_so_when_the_ranking_and_the_confidence_differ(org, agent, login):
+    ticket = services.ticket_submit(organization=org, author=agent, title="Help", body="help")
+    # The engine ranks with the classifier's probabilities; the confidence also weighs how
+    # familiar the text is ("it doesn't work": hardware 100% as a ranking, 3% confident).
+    ranked = [("hardware", 1.0), ("access", 0.0), ("network", 0.0)]
+    record(ticket, vague_result(org), precision_target=0.95)
+    assert 'data-testid="candidates-note"' not in _page(login(agent), ticket)  # 22% and 22%
+    record(
+        ticket,
+        triage_result(
+            org,
+            category="hardware",
+            category_confidence=0.03,
+            candidates=ranked,
+            needs_detail=True,
+            abstained=True,
+        ),
+    )
+    page = _page(login(agent), ticket)
+    assert "The confidence above also weighs how familiar the text is" in page
+    triaged = ticket.events.filter(kind="triaged").last()
+    assert triaged is not None and "best guess hardware 3%)" in triaged.message  # no "0%" others
