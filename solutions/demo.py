@@ -47,6 +47,15 @@ DEMO_TICKETS = [
         "medium",
         "submitted",
     ),
+    # Says too little to triage: once the starter model is ready it asks the requester for
+    # detail (which device, what error, since when) instead of guessing.
+    DemoTicket(
+        "It doesn't work",
+        "it doesn't work, please help",
+        "Hardware",
+        "medium",
+        "submitted",
+    ),
     DemoTicket(
         "Docking station does not detect the second monitor",
         "Hi team,\nmy USB-C dock only drives one of my two monitors since the last Windows "

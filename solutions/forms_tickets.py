@@ -4,7 +4,8 @@ from typing import Any
 
 from django import forms
 
-from .services.tickets import BODY_MAX, TITLE_MAX
+from .models import PRECISION_TARGET_MAX, PRECISION_TARGET_MIN
+from .services.tickets import BODY_MAX, DETAIL_MAX, TITLE_MAX
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -53,8 +54,24 @@ class FollowUpForm(forms.Form):
     follow_up = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=10_000)
 
 
+class AddDetailForm(forms.Form):
+    detail = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=DETAIL_MAX)
+
+
 class SolutionSettingsForm(forms.Form):
     auto_answer_threshold = forms.FloatField(min_value=0.0, max_value=1.0)
+    # In percent on the page (people think "95%"); the setting itself is a fraction.
+    precision_target = forms.FloatField(
+        min_value=PRECISION_TARGET_MIN * 100,
+        max_value=PRECISION_TARGET_MAX * 100,
+        # "%%": Django fills these messages in with %-formatting (the limit).
+        error_messages={
+            "min_value": f"Choose at least {PRECISION_TARGET_MIN * 100:g}%%: below that the "
+            "model would state categories that are wrong as often as right.",
+            "max_value": f"Choose at most {PRECISION_TARGET_MAX * 100:g}%%: no model is always "
+            "right.",
+        },
+    )
     categories = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 8}),
         required=False,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import Organization
 
 DEFAULT_PRIORITIES = ("low", "medium", "high", "critical")
+PRECISION_TARGET_MIN, PRECISION_TARGET_MAX = 0.5, 0.999
 PRIORITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 
@@ -29,12 +30,32 @@ class SolutionSettings(models.Model):
         validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
         help_text="At or above this confidence the best suggestion is offered as the resolution.",
     )
+    # How often a category the model states must be right: the engine turns it into one
+    # confidence threshold per category, and below its threshold the model abstains (the
+    # ticket needs an expert, or more detail). Higher means fewer, surer predictions.
+    precision_target = models.FloatField(
+        default=0.95,
+        validators=[
+            MinValueValidator(PRECISION_TARGET_MIN),
+            MaxValueValidator(PRECISION_TARGET_MAX),
+        ],
+        help_text="The share of stated categories that must be right (0.5–0.999).",
+    )
     # The organization's taxonomy; empty means "whatever the champion model knows".
     categories = models.JSONField(default=list, blank=True)
     # Words and names hidden from experts in every escalated ticket (project code names,
     # customers' names), on top of what masking finds by itself.
     masking_terms = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(precision_target__gte=PRECISION_TARGET_MIN)
+                & Q(precision_target__lte=PRECISION_TARGET_MAX),
+                name="precision_target_in_range",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"settings of {self.organization}"
@@ -44,6 +65,9 @@ class Ticket(models.Model):
     class Status(models.TextChoices):
         NEW = "new", "New"
         TRIAGED = "triaged", "Triaged"
+        # The text carried too little to triage: waiting for the requester's answer to the
+        # follow-up question (`follow_up_question`); adding detail triages it again.
+        NEEDS_DETAIL = "needs_detail", "Needs more detail"
         AI_SUGGESTED = "ai_suggested", "AI answer proposed"
         NEEDS_EXPERT = "needs_expert", "Needs an expert"
         ESCALATED = "escalated", "Escalated"
@@ -57,6 +81,14 @@ class Ticket(models.Model):
         NONE = "", "—"
         AI = "ai", "AI suggestion"
         EXPERT = "expert", "Expert answer"
+
+    class TriageOutcome(models.TextChoices):
+        NONE = "", "Not triaged"
+        CONFIDENT = "confident", "Confident"
+        # Below the category's threshold for the precision target: the category is a best
+        # guess, and no answer is proposed however similar it looks.
+        ABSTAINED = "abstained", "Not sure: needs an expert"
+        NEEDS_DETAIL = "needs_detail", "Needs more detail"
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="tickets")
     author = models.ForeignKey(
@@ -76,6 +108,17 @@ class Ticket(models.Model):
         "ml.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     triage_unavailable_reason = models.CharField(max_length=40, blank=True)
+    # What the triage said beyond the prediction (ml.serving.TriageResult): whether it was
+    # sure, the categories it weighed ([[label, p], …], best first), its explanation
+    # ({"terms": […], "neighbours": […]}) and the precision target it was held to.
+    triage_outcome = models.CharField(
+        max_length=20, choices=TriageOutcome.choices, default=TriageOutcome.NONE, blank=True
+    )
+    triage_candidates = models.JSONField(default=list, blank=True)
+    triage_explanation = models.JSONField(default=dict, blank=True)
+    triage_precision_target = models.FloatField(null=True, blank=True)
+    # Asked of the requester when the text carried too little (ml.follow_up); empty otherwise.
+    follow_up_question = models.CharField(max_length=500, blank=True)
     category = models.CharField(max_length=100, blank=True)
     priority = models.CharField(max_length=32, blank=True)
     category_corrected = models.BooleanField(default=False)

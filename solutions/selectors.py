@@ -3,9 +3,11 @@ always inside one organization. Pages and the API share them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 
 from accounts.models import Organization
 from config.converters import id_or_none
@@ -66,15 +68,131 @@ def articles_filtered(
     return articles
 
 
-def ticket_triage_summary(ticket: Ticket) -> dict[str, Any]:
+def triage_neighbour_paths(organization_id: int, keys: Iterable[str]) -> dict[str, str]:
+    """The pages of the labelled rows an explanation cites, by their label-row key
+    (solutions/labels.py): `ticket:<pk>` and `article:<pk>` of this organization (published
+    articles only: an archived one is withdrawn advice). `import:<id>` rows, CSV history, have
+    no page, and a row deleted since has none any more."""
+    ticket_ids: set[int] = set()
+    article_ids: set[int] = set()
+    for key in keys:
+        kind, _, raw = key.partition(":")
+        pk = id_or_none(raw)
+        if pk is None:
+            continue
+        if kind == "ticket":
+            ticket_ids.add(pk)
+        elif kind == "article":
+            article_ids.add(pk)
+    paths: dict[str, str] = {}
+    if ticket_ids:
+        for pk, number in Ticket.objects.filter(
+            organization_id=organization_id, pk__in=ticket_ids
+        ).values_list("pk", "number"):
+            paths[f"ticket:{pk}"] = reverse("ticket_detail", args=[number])
+    if article_ids:
+        for pk in KnowledgeArticle.objects.filter(
+            organization_id=organization_id,
+            pk__in=article_ids,
+            status=KnowledgeArticle.Status.PUBLISHED,
+        ).values_list("pk", flat=True):
+            paths[f"article:{pk}"] = reverse("kb_detail", args=[pk])
+    return paths
+
+
+def ticket_triage_summary(
+    ticket: Ticket, *, absolute_url: Callable[[str], str], explanation: bool = True
+) -> dict[str, Any]:
     """The model's reading of the ticket as integrations see it (API responses, webhooks):
-    the prediction with its model version, or why there is none yet."""
+    the prediction with its model version, whether the model was sure, what it weighed and
+    why, or why there is no prediction yet. `absolute_url` makes a path a full URL (the
+    request's host in the API, SITE_URL in webhooks); `explanation=False` leaves the
+    explanation out (its terms are words of the body, which webhooks never carry)."""
     if ticket.model_version_id is None:
         return {"unavailable": True, "reason": ticket.triage_unavailable_reason or "pending"}
-    return {
+    summary: dict[str, Any] = {
         "category": ticket.predicted_category,
         "priority": ticket.predicted_priority,
         "confidence": ticket.category_confidence,
         "priority_confidence": ticket.priority_confidence,
         "model_version": ticket.model_version.version if ticket.model_version else None,
+        # Needing detail is the model's strongest way of not deciding: it abstains too.
+        "abstained": ticket.triage_outcome
+        in (Ticket.TriageOutcome.ABSTAINED, Ticket.TriageOutcome.NEEDS_DETAIL),
+        "needs_detail": ticket.triage_outcome == Ticket.TriageOutcome.NEEDS_DETAIL,
+        "follow_up_question": ticket.follow_up_question or None,
+        "precision_target": ticket.triage_precision_target,
+        "candidates": [
+            {"category": label, "confidence": p} for label, p in ticket.triage_candidates
+        ],
+    }
+    if explanation:
+        stored = ticket.triage_explanation or {}
+        neighbours = stored.get("neighbours") or []
+        paths = triage_neighbour_paths(ticket.organization_id, (n["key"] for n in neighbours))
+        summary["explanation"] = {
+            "terms": [
+                {"term": t["term"], "weight": t["weight"]} for t in stored.get("terms") or []
+            ],
+            "neighbours": [
+                {
+                    "key": n["key"],
+                    "label": n["label"],
+                    "similarity": n["similarity"],
+                    "title": n["title"],
+                    "url": absolute_url(paths[n["key"]]) if n["key"] in paths else None,
+                }
+                for n in neighbours
+            ],
+        }
+    return summary
+
+
+CANDIDATES_DIFFER_BY = 0.1
+
+
+def ticket_triage_panel(ticket: Ticket) -> dict[str, Any]:
+    """What the ticket page's triage panel shows beyond the prediction: the candidates, and
+    "Why <category>?": the terms with their bars and the neighbours, linked where they have
+    a page."""
+    stored = ticket.triage_explanation or {}
+    terms = stored.get("terms") or []
+    strongest = max((abs(t["weight"]) for t in terms), default=0.0) or 1.0
+    neighbours = stored.get("neighbours") or []
+    paths = triage_neighbour_paths(ticket.organization_id, (n["key"] for n in neighbours))
+    candidates = ticket.triage_candidates
+    top = candidates[0][1] if candidates else None
+    confidence = ticket.category_confidence
+    return {
+        "outcome": ticket.triage_outcome,
+        # The candidates' probabilities are the classifier's; the final confidence also
+        # weighs how familiar the text is, so the two can differ a lot ("it doesn't work":
+        # hardware 100% as a ranking, 3% confident). The page says so when they do.
+        "candidates_differ": top is not None
+        and confidence is not None
+        and abs(top - confidence) > CANDIDATES_DIFFER_BY,
+        "candidates": [
+            {"category": label, "confidence": p, "chosen": label == ticket.predicted_category}
+            for label, p in ticket.triage_candidates
+        ],
+        "terms": [_term_bar(t["term"], t["weight"], strongest) for t in terms],
+        "neighbours": [
+            {**n, "path": paths.get(n["key"]), "agrees": n["label"] == ticket.predicted_category}
+            for n in neighbours
+        ],
+    }
+
+
+def _term_bar(term: str, weight: float, strongest: float) -> dict[str, Any]:
+    """A term's bar on a centre line: right of it toward the category, left of it against,
+    as long as the weight relative to the strongest term's (which fills its half). In percent
+    of the bar, for an SVG rect's x and width (the CSP refuses style attributes)."""
+    half = round(abs(weight) / strongest * 50, 1)
+    toward = weight > 0
+    return {
+        "term": term,
+        "weight": weight,
+        "toward": toward,
+        "bar_x": 50 if toward else round(50 - half, 1),
+        "bar_width": half,
     }

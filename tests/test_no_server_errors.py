@@ -135,6 +135,8 @@ BODY_KEYS = [
     "cap",
     "spend_cap",
     "auto_answer_threshold",
+    "precision_target",
+    "detail",
     "categories",
     "headline",
     "bio",

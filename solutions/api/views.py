@@ -29,38 +29,6 @@ CREATE_EXAMPLE_REQUEST = {
     "title": "VPN drops every few minutes",
     "body": "Since this morning the VPN client disconnects from the office router.",
 }
-CREATE_EXAMPLE_RESPONSE = {
-    "id": 42,
-    "title": CREATE_EXAMPLE_REQUEST["title"],
-    "body": CREATE_EXAMPLE_REQUEST["body"],
-    "status": "ai_suggested",
-    "category": "network",
-    "priority": "high",
-    "resolution": "",
-    "created_at": "2026-11-23T11:00:00Z",
-    "updated_at": "2026-11-23T11:00:01Z",
-    "triage": {
-        "category": "network",
-        "priority": "high",
-        "confidence": 0.91,
-        "priority_confidence": 0.74,
-        "model_version": 3,
-    },
-    "suggestions": [
-        {
-            "id": 7,
-            "title": "VPN router drops",
-            "answer": "Restart the VPN client and renew the router lease.",
-            "score": 0.83,
-            "source": {"kind": "imported", "key": "x0"},
-        }
-    ],
-    "links": {
-        "self": "https://expertdesk.example/api/v1/tickets/42/",
-        "web": "https://expertdesk.example/tickets/42/",
-    },
-}
-
 INVALID_EXAMPLE_RESPONSE = {
     "type": "https://expertdesk.example/problems/validation-error",
     "title": "Invalid request",
@@ -97,6 +65,7 @@ class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet[Ticket]):
         "rate": WRITE,
         "close": WRITE,
         "withdraw": WRITE,
+        "add_detail": WRITE,
         "expert_preview": READ,
     }
 
@@ -137,6 +106,7 @@ class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet[Ticket]):
         page = self.paginate_queryset(tickets)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
+    @extend_schema(examples=s.ticket_examples(status_code="200"))
     def retrieve(self, request: Request, number: int) -> Response:
         return Response(self.get_serializer(self.get_object()).data)
 
@@ -145,9 +115,7 @@ class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet[Ticket]):
         responses={201: s.TicketOutput},
         examples=[
             OpenApiExample("Submit", value=CREATE_EXAMPLE_REQUEST, request_only=True),
-            OpenApiExample(
-                "Triaged", value=CREATE_EXAMPLE_RESPONSE, response_only=True, status_codes=["201"]
-            ),
+            *s.ticket_examples(status_code="201"),
             OpenApiExample(
                 "Invalid fields",
                 value=INVALID_EXAMPLE_RESPONSE,
@@ -256,6 +224,28 @@ class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet[Ticket]):
             actor=request_user(request._request),
             suggestion_id=data["suggestion"],
             solved=data["helpful"],
+        )
+        return self._out(ticket)
+
+    @extend_schema(
+        request=s.AddDetailInput,
+        responses={200: s.TicketOutput},
+        examples=[
+            OpenApiExample(
+                "Answer the follow-up question",
+                value={"detail": "My ThinkPad T14 shows 'No bootable device' since Monday."},
+                request_only=True,
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"], url_path="add-detail")
+    def add_detail(self, request: Request, number: int) -> Response:
+        """Adds the requester's detail (the answer to `triage.follow_up_question`) to the body
+        and triages the ticket again; while it needs detail or an expert and nobody has it."""
+        ticket = self.get_object()
+        data = self._valid(s.AddDetailInput, request)
+        ticket = ticket_services.ticket_detail_add(
+            ticket=ticket, actor=request_user(request._request), detail=data["detail"]
         )
         return self._out(ticket)
 

@@ -4,7 +4,8 @@ act's transaction, so a webhook leaves exactly when the act commits, once.
 
 The payload is the ticket's public state (as the REST API shows it) and links, not its body:
 the integration submitted the body itself, bodies are long and often hold credentials
-(see masking), and receivers tend to forward payloads to chat tools and logs. Fetch
+(see masking), and receivers tend to forward payloads to chat tools and logs. For the same
+reason the triage comes without its explanation, whose terms are the body's own words. Fetch
 `links.self` with an API key for the rest. `ticket.answered` carries the expert's answer,
 which is what that event is for."""
 
@@ -47,7 +48,8 @@ def ticket_webhook_data(ticket: Ticket, *, details: dict[str, Any]) -> dict[str,
             "updated_at": _iso(ticket.updated_at),
             "escalated_at": _iso(ticket.escalated_at),
             "resolved_at": _iso(ticket.resolved_at),
-            "triage": ticket_triage_summary(ticket),
+            # Without the explanation: its terms are words of the body (see above).
+            "triage": ticket_triage_summary(ticket, absolute_url=absolute_url, explanation=False),
             "links": {
                 # The REST API's path is a public contract (docs/api.md).
                 "self": absolute_url(f"/api/v1/tickets/{ticket.number}/"),

@@ -5,25 +5,31 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F, Max
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import IdempotencyRecord, Organization, User
 from accounts.services import audit_log_record, idempotency_link
 from billing import services as billing
 from ml import serving as ml_serving
+from ml.follow_up import follow_up_question
 
 from ..markdown import markdown_sanitize
 from ..models import (
     DEFAULT_PRIORITIES,
+    PRECISION_TARGET_MAX,
+    PRECISION_TARGET_MIN,
     Attachment,
     ExpertAnswer,
     ExpertProfile,
@@ -61,9 +67,14 @@ TEXT_EXTENSIONS = {".txt", ".log", ".csv", ".json", ".xml", ".yaml", ".yml", ".m
 ESCALATABLE = {
     Ticket.Status.NEW,
     Ticket.Status.TRIAGED,
+    Ticket.Status.NEEDS_DETAIL,
     Ticket.Status.AI_SUGGESTED,
     Ticket.Status.NEEDS_EXPERT,
 }
+# Detail can be added while nobody has taken the ticket on: it changes what the model reads,
+# so the ticket is triaged again. After escalation the expert's masked copy is fixed.
+DETAIL_ADDABLE = {Ticket.Status.NEEDS_DETAIL, Ticket.Status.NEEDS_EXPERT}
+DETAIL_MAX = 10_000
 
 
 # ---------------------------------------------------------------- settings and taxonomy
@@ -81,9 +92,20 @@ def solution_settings_update(
     auto_answer_threshold: float,
     categories: Sequence[str],
     masking_terms: Sequence[str] | None = None,
+    precision_target: float | None = None,
 ) -> SolutionSettings:
+    """`masking_terms` and `precision_target` are left as they are when None."""
     if not 0.0 <= auto_answer_threshold <= 1.0:
         raise ValidationError({"auto_answer_threshold": "Choose a value between 0 and 1."})
+    if precision_target is not None and not (
+        PRECISION_TARGET_MIN <= precision_target <= PRECISION_TARGET_MAX
+    ):
+        raise ValidationError(
+            {
+                "precision_target": f"Choose a precision target between "
+                f"{PRECISION_TARGET_MIN:.0%} and {PRECISION_TARGET_MAX:.1%}."
+            }
+        )
     cleaned: list[str] = []
     for raw in categories:
         name = " ".join(raw.split())
@@ -100,6 +122,8 @@ def solution_settings_update(
         settings.categories = cleaned
         if terms is not None:
             settings.masking_terms = terms
+        if precision_target is not None:
+            settings.precision_target = precision_target
         settings.save()
         audit_log_record(
             actor=actor,
@@ -109,6 +133,7 @@ def solution_settings_update(
                 "auto_answer_threshold": auto_answer_threshold,
                 "categories": len(cleaned),
                 "masking_terms": len(settings.masking_terms),
+                "precision_target": settings.precision_target,
             },
         )
     return settings
@@ -266,19 +291,45 @@ def ticket_submit_resume(*, ticket: Ticket) -> Ticket:
 
 
 def ticket_triage(*, ticket: Ticket) -> Ticket:
+    """Asks the organization's model about the ticket (held to the organization's precision
+    target) and records what it said (`ticket_triage_record`)."""
     organization = ticket.organization
+    target = solution_settings_for(organization).precision_target
     try:
-        [result] = ml_serving.triage(organization, [ticket.text], k=SUGGESTIONS_SHOWN)
+        [result] = ml_serving.triage(
+            organization, [ticket.text], k=SUGGESTIONS_SHOWN, precision_target=target
+        )
     except Exception:
         # Serving already degrades to "unavailable"; this guards against anything else so a
         # ticket is never lost to a triage bug.
         logger.exception("Triage of ticket %s failed", ticket.pk)
         result = ml_serving.TriageResult(available=False, reason="artifact_error")
+    return ticket_triage_record(ticket=ticket, result=result, precision_target=target)
+
+
+def ticket_triage_record(
+    *, ticket: Ticket, result: ml_serving.TriageResult, precision_target: float
+) -> Ticket:
+    """Stores a triage result on the ticket and takes the next step it calls for:
+
+    - the text carries too little (`needs_detail`): the ticket waits for the requester, who
+      is asked a follow-up question (timeline and a notification); nothing is suggested, and
+      the category stays open unless a person chose it;
+    - the model abstains (`abstained`, below its category's threshold for the precision
+      target): the ticket needs an expert; suggestions are listed but none is proposed,
+      however similar, because the model does not know what the ticket is about;
+    - otherwise the best suggestion is proposed when its similarity reaches the
+      auto-answer threshold, and the ticket needs an expert when it does not.
+
+    A category or priority a person corrected is kept when a ticket is triaged again."""
+    organization = ticket.organization
     threshold = solution_settings_for(organization).auto_answer_threshold
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
         if not result.available:
             ticket.triage_unavailable_reason = result.reason
+            ticket.triage_outcome = Ticket.TriageOutcome.NONE
+            ticket.follow_up_question = ""
             ticket.status = Ticket.Status.NEEDS_EXPERT
             ticket.save()
             ticket_event_record(
@@ -289,18 +340,38 @@ def ticket_triage(*, ticket: Ticket) -> Ticket:
                 + " The ticket needs an expert.",
             )
             return ticket
+        if result.needs_detail:
+            outcome = Ticket.TriageOutcome.NEEDS_DETAIL
+        elif result.abstained:
+            outcome = Ticket.TriageOutcome.ABSTAINED
+        else:
+            outcome = Ticket.TriageOutcome.CONFIDENT
         ticket.predicted_category = result.category or ""
         ticket.predicted_priority = result.priority or ""
         ticket.category_confidence = result.category_confidence
         ticket.priority_confidence = result.priority_confidence
         ticket.model_version_id = result.model_version_id
-        ticket.category = ticket.category or ticket.predicted_category
-        ticket.priority = ticket.priority or ticket.predicted_priority or "medium"
         ticket.triage_unavailable_reason = ""
+        ticket.triage_outcome = outcome
+        ticket.triage_candidates = _candidates_stored(result.candidates)
+        ticket.triage_explanation = _explanation_stored(result.explanation)
+        ticket.triage_precision_target = precision_target
+        if not ticket.category_corrected:
+            # Too little text to go on: a category would only be a guess, and experts are
+            # matched by it, so a person (or the added detail) decides it.
+            ticket.category = "" if result.needs_detail else ticket.predicted_category
+        if not ticket.priority_corrected:
+            ticket.priority = ticket.predicted_priority or "medium"
         ticket.suggestions.all().delete()
-        best_score = result.suggestions[0].score if result.suggestions else 0.0
-        proposes = bool(result.suggestions) and best_score >= threshold
-        for rank, suggestion in enumerate(result.suggestions, start=1):
+        # Answers retrieved for a text that says almost nothing are noise: none are shown.
+        suggestions = [] if result.needs_detail else result.suggestions
+        best_score = suggestions[0].score if suggestions else 0.0
+        proposes = (
+            outcome == Ticket.TriageOutcome.CONFIDENT
+            and bool(suggestions)
+            and best_score >= threshold
+        )
+        for rank, suggestion in enumerate(suggestions, start=1):
             TicketSuggestion.objects.create(
                 ticket=ticket,
                 rank=rank,
@@ -313,25 +384,143 @@ def ticket_triage(*, ticket: Ticket) -> Ticket:
                 score=suggestion.score,
                 proposed=proposes and rank == 1,
             )
-        ticket.status = Ticket.Status.AI_SUGGESTED if proposes else Ticket.Status.NEEDS_EXPERT
+        question = (
+            follow_up_question(result.candidates, ticket.text)[:500] if result.needs_detail else ""
+        )
+        ticket.follow_up_question = question
+        if result.needs_detail:
+            ticket.status = Ticket.Status.NEEDS_DETAIL
+        else:
+            ticket.status = Ticket.Status.AI_SUGGESTED if proposes else Ticket.Status.NEEDS_EXPERT
         ticket.save()
         ticket_event_record(
             ticket=ticket,
             actor=None,
             kind="triaged",
-            message=(
-                f"Model v{result.model_version} triaged it as {ticket.predicted_category} "
-                f"({round((result.category_confidence or 0) * 100)}%), priority "
-                f"{ticket.predicted_priority or '—'}; "
-                + (
-                    f"proposed an answer (similarity {best_score:.2f})."
-                    if proposes
-                    else "no answer is similar enough: it needs an expert."
-                )
+            message=_triage_message(
+                ticket,
+                result,
+                precision_target=precision_target,
+                proposed_score=best_score if proposes else None,
             ),
-            details={"best_score": best_score, "threshold": threshold},
+            details={
+                "best_score": best_score,
+                "threshold": threshold,
+                "outcome": outcome,
+                "precision_target": precision_target,
+            },
         )
+        if question:
+            ticket_event_record(
+                ticket=ticket, actor=None, kind="detail_requested", message=question
+            )
+            if ticket.author is not None:
+                # The requester may have left the page: the question reaches them in the app
+                # and by e-mail, with the link to answer it.
+                notification_send(
+                    user=ticket.author,
+                    organization=organization,
+                    kind="detail_requested",
+                    message=f"Ticket #{ticket.number} “{ticket.title}” needs more detail: "
+                    f"{question}",
+                    url=reverse("ticket_detail", args=[ticket.number]),
+                )
     return ticket
+
+
+TERMS_KEPT, NEIGHBOURS_KEPT = 12, 10
+
+
+def _explanation_stored(explanation: dict[str, Any]) -> dict[str, Any]:
+    """The explanation as plain JSON (the engine may hand NumPy floats), bounded in size.
+    An entry that is malformed or not finite (PostgreSQL's jsonb refuses NaN) is left out
+    rather than failing the ticket's triage."""
+    terms = []
+    for t in (explanation or {}).get("terms") or []:
+        weight = _finite(t, "weight")
+        if weight is not None and t.get("term"):
+            terms.append({"term": str(t["term"])[:100], "weight": round(weight, 4)})
+    neighbours = []
+    for n in (explanation or {}).get("neighbours") or []:
+        similarity = _finite(n, "similarity")
+        if similarity is not None and n.get("key"):
+            neighbours.append(
+                {
+                    "key": str(n["key"])[:120],
+                    "label": str(n.get("label") or "")[:100],
+                    "similarity": round(similarity, 4),
+                    "title": str(n.get("title") or "")[:300],
+                }
+            )
+    if not terms and not neighbours:
+        return {}
+    return {"terms": terms[:TERMS_KEPT], "neighbours": neighbours[:NEIGHBOURS_KEPT]}
+
+
+def _candidates_stored(candidates: Sequence[tuple[str, float]]) -> list[list[Any]]:
+    stored: list[list[Any]] = []
+    for label, p in candidates:
+        value = _finite({"p": p}, "p")
+        if value is not None:
+            stored.append([str(label), round(value, 4)])
+    return stored
+
+
+def _finite(entry: Any, name: str) -> float | None:
+    try:
+        value = float(entry[name])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def percent_text(value: float) -> str:
+    """0.95 → "95%", 0.975 → "97.5%"."""
+    return f"{value * 100:.1f}".removesuffix(".0") + "%"
+
+
+def _triage_message(
+    ticket: Ticket,
+    result: ml_serving.TriageResult,
+    *,
+    precision_target: float,
+    proposed_score: float | None,
+) -> str:
+    """The timeline's line for a triage: what the model said, how sure it was and why."""
+    category = ticket.predicted_category or "—"
+    confidence = f"{round((result.category_confidence or 0) * 100)}%"
+    runners_up = ", ".join(
+        f"{label} {round(p * 100)}%"
+        for label, p in ticket.triage_candidates[1:3]
+        # A runner-up at 0% says nothing.
+        if label != category and round(p * 100) > 0
+    )
+    others = f"; next {runners_up}" if runners_up else ""
+    model = f"Model v{result.model_version}"
+    if result.needs_detail:
+        return (
+            f"{model} could not triage it: the text carries too little to go on (best guess "
+            f"{category} {confidence}{others}). Asked the requester for more detail."
+        )
+    if result.abstained:
+        return (
+            f"{model} is not sure: {category} at {confidence} is below what the "
+            f"{percent_text(precision_target)} precision target needs{others}. No answer is "
+            "proposed: it needs an expert."
+        )
+    pushing = [
+        t["term"] for t in (ticket.triage_explanation.get("terms") or []) if t["weight"] > 0
+    ][:3]
+    because = (" because of " + ", ".join(f"“{t}”" for t in pushing)) if pushing else ""
+    return (
+        f"{model} triaged it as {category} ({confidence}){because}, priority "
+        f"{ticket.predicted_priority or '—'}; "
+        + (
+            f"proposed an answer (similarity {proposed_score:.2f})."
+            if proposed_score is not None
+            else "no answer is similar enough: it needs an expert."
+        )
+    )
 
 
 def tickets_retriage_pending(*, organization: Organization) -> int:
@@ -346,6 +535,50 @@ def tickets_retriage_pending(*, organization: Organization) -> int:
             break  # still unavailable: the rest would fail the same way
         count += 1
     return count
+
+
+def ticket_detail_add(*, ticket: Ticket, actor: User, detail: str) -> Ticket:
+    """The requester's answer to the follow-up question, or any detail added while nobody has
+    taken the ticket on: appended to the description, then the ticket is triaged again on the
+    fuller text (a person's category or priority correction stays)."""
+    _require_billing_access(ticket.organization)
+    detail = (detail or "").strip()
+    if not detail:
+        raise ValidationError({"detail": "Write the detail to add."})
+    if len(detail) > DETAIL_MAX:
+        raise ValidationError({"detail": f"Keep the detail under {DETAIL_MAX:,} characters."})
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if ticket.status not in DETAIL_ADDABLE:
+            raise ValidationError(
+                f"The ticket is {ticket.get_status_display().lower()}; detail can only be added "
+                "before it goes to an expert."
+            )
+        # Only the requester's words join the text the model reads: the question's own
+        # words ("which network or VPN") would pull the new triage toward what was asked.
+        body = f"{ticket.body}\n\n{detail}"
+        if len(body) > BODY_MAX:
+            raise ValidationError(
+                {
+                    "detail": f"With this detail the description would pass {BODY_MAX:,} "
+                    "characters. Attach long logs as files instead."
+                }
+            )
+        ticket.body = body
+        ticket.save(update_fields=["body", "updated_at"])
+        ticket_event_record(
+            ticket=ticket,
+            actor=actor,
+            kind="detail_added",
+            message=f"Added detail: {detail[:300]}" + ("…" if len(detail) > 300 else ""),
+            details={"question": ticket.follow_up_question},
+        )
+        from ..tasks import ticket_names_learn_task
+
+        ticket_id = ticket.pk
+        # The detail may be signed with a name, as a new ticket may (see ticket_submit).
+        transaction.on_commit(lambda: ticket_names_learn_task.delay(ticket_id))
+    return ticket_triage(ticket=ticket)
 
 
 # ---------------------------------------------------------------- feedback and corrections

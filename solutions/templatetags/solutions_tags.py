@@ -6,6 +6,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from ..markdown import render_markdown
 from ..masking import KINDS
+from ..services.tickets import percent_text
 
 register = template.Library()
 
@@ -19,6 +20,18 @@ def markdown_filter(text: str) -> SafeString:
 @register.filter
 def percent(value: float | None) -> str:
     return "—" if value is None else f"{round(value * 100)}%"
+
+
+@register.filter
+def percent_exact(value: float | None) -> str:
+    """A target such as 0.975 as "97.5%" (`percent` would round it to 98%)."""
+    return "—" if value is None else percent_text(value)
+
+
+@register.filter
+def signed(value: float) -> str:
+    """A term's weight with its direction: "+0.42", "−0.05" (a true minus sign)."""
+    return f"+{value:.2f}" if value >= 0 else f"\u2212{abs(value):.2f}"
 
 
 @register.filter

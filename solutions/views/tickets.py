@@ -37,6 +37,7 @@ from ml import serving as ml_serving
 
 from ..exports import spreadsheet_cell
 from ..forms_tickets import (
+    AddDetailForm,
     CorrectionForm,
     FollowUpForm,
     RatingForm,
@@ -44,7 +45,7 @@ from ..forms_tickets import (
     TicketForm,
 )
 from ..models import Attachment, ExpertAnswer, KnownName, Ticket
-from ..selectors import tickets_filtered
+from ..selectors import ticket_triage_panel, tickets_filtered
 from ..services import tickets as services
 from ..services.masking import known_name_forget, terms_clean, ticket_masked_copy
 
@@ -212,6 +213,8 @@ class TicketDetailView(TicketMixin, View):
             "unavailable_message": ml_serving.UNAVAILABLE_MESSAGES.get(
                 ticket.triage_unavailable_reason, ""
             ),
+            "triage_panel": ticket_triage_panel(ticket),
+            "can_add_detail": ticket.status in services.DETAIL_ADDABLE,
             "can_escalate": ticket.status in services.ESCALATABLE
             and billing.organization_access(self.organization).can_submit,
             "price_cents": services.escalation_price_cents(ticket),
@@ -259,6 +262,22 @@ class TicketActionView(TicketMixin, View):
                     priority=correction.cleaned_data["priority"] or None,
                 )
                 messages.success(request, "Saved. The correction becomes a training label.")
+            elif action == "add-detail":
+                addition = AddDetailForm(request.POST)
+                if not addition.is_valid():
+                    raise ValidationError("Write the detail to add (at most 10,000 characters).")
+                ticket = services.ticket_detail_add(
+                    ticket=ticket, actor=actor, detail=addition.cleaned_data["detail"]
+                )
+                messages.success(
+                    request,
+                    "Thanks: the ticket was triaged again with your detail."
+                    + (
+                        " It still needs a little more: see the question."
+                        if ticket.status == Ticket.Status.NEEDS_DETAIL
+                        else ""
+                    ),
+                )
             elif action == "accept":
                 rating = RatingForm(request.POST)
                 if not rating.is_valid():
@@ -393,6 +412,7 @@ class SolutionSettingsView(ManagerRequiredMixin, View):
         form = SolutionSettingsForm(
             initial={
                 "auto_answer_threshold": current.auto_answer_threshold,
+                "precision_target": f"{current.precision_target * 100:g}",
                 "categories": "\n".join(current.categories),
                 "masking_terms": "\n".join(current.masking_terms),
             }
@@ -429,6 +449,8 @@ class SolutionSettingsView(ManagerRequiredMixin, View):
                     organization=self.organization,
                     actor=request_user(request),
                     auto_answer_threshold=form.cleaned_data["auto_answer_threshold"],
+                    # Rounded: 99.9 / 100 is 0.9990000000000001 in floating point.
+                    precision_target=round(form.cleaned_data["precision_target"] / 100, 6),
                     categories=form.cleaned_data["categories"].splitlines(),
                     masking_terms=form.cleaned_data["masking_terms"].splitlines(),
                 )

@@ -96,6 +96,7 @@ def test_another_organizations_key_gets_404_on_every_endpoint(make_org, make_key
         "correct": {"category": "network"},
         "rate": {"answer": 1, "score": 5},
         "close": {},
+        "add-detail": {"detail": "More detail"},
     }
     for name, data in bodies.items():
         response = post(client, f"{detail}{name}/", data)

@@ -250,7 +250,12 @@ def test_owners_set_words_to_hide_and_forget_learned_names_on_the_settings_page(
     assert "Marta Kowalczyk" in page.content.decode()
     saved = client.post(
         reverse("solution_settings"),
-        {"auto_answer_threshold": "0.6", "categories": "", "masking_terms": "Falcon\nContoso"},
+        {
+            "auto_answer_threshold": "0.6",
+            "precision_target": "95",
+            "categories": "",
+            "masking_terms": "Falcon\nContoso",
+        },
     )
     assert saved.status_code == 302
     assert services.solution_settings_for(org).masking_terms == ["Falcon", "Contoso"]
@@ -273,6 +278,11 @@ def test_owners_set_words_to_hide_and_forget_learned_names_on_the_settings_page(
     assert KnownName.objects.filter(pk=again.pk).exists()
     bad = client.post(
         reverse("solution_settings"),
-        {"auto_answer_threshold": "0.6", "categories": "", "masking_terms": "x"},
+        {
+            "auto_answer_threshold": "0.6",
+            "precision_target": "95",
+            "categories": "",
+            "masking_terms": "x",
+        },
     )
     assert bad.status_code == 400 and "too short" in bad.content.decode()

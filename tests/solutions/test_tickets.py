@@ -354,7 +354,11 @@ def test_settings_page_is_for_managers(org_with_model, agent, login):
     )
     client.post(
         reverse("solution_settings"),
-        {"auto_answer_threshold": "0.75", "categories": "Network\nhardware\nnetwork\n\n"},
+        {
+            "auto_answer_threshold": "0.75",
+            "precision_target": "95",
+            "categories": "Network\nhardware\nnetwork\n\n",
+        },
     )
     current = services.solution_settings_for(org_with_model)
     assert current.auto_answer_threshold == 0.75 and current.categories == ["Network", "hardware"]
