@@ -25,15 +25,6 @@ from tests.solutions.triage_results import (
     vague_result,
 )
 
-# Known engine behaviour on the tiny session model (main, ml/engine): its per-class thresholds
-# are the same at every precision target (0.958, 0.953, 0.957, 0.904 at both 50% and 95%), so
-# a stricter target can't abstain more. Strict: the marker goes when the engine moves them.
-waits_for_engine = pytest.mark.xfail(
-    strict=True,
-    reason="engine: the tiny model's thresholds do not move with the precision target",
-)
-
-
 @pytest.fixture
 def org(make_org_with_model):
     return make_org_with_model()
@@ -361,8 +352,10 @@ def test_every_triage_carries_an_explanation(org, agent):
     assert ticket.triage_candidates[0][0] == "network"
 
 
-@waits_for_engine
 def test_a_stricter_precision_target_never_abstains_less(org, owner, agent):
+    """The organization's target reaches the engine and is stored with each triage. (On the
+    tiny model, whose validation predictions are all right, every target gives the same
+    thresholds; tests/ml/test_engine_abstention.py shows them moving on a model that errs.)"""
     texts = [
         ("VPN router drops", "the vpn and wifi router drop, dns fails"),
         ("vpn printer", "vpn printer password excel"),
@@ -378,8 +371,9 @@ def test_a_stricter_precision_target_never_abstains_less(org, owner, agent):
             precision_target=target,
         )
         triaged = [_submit(org, agent, title, body) for title, body in texts]
+        assert {t.triage_precision_target for t in triaged} == {target}
         return {t.title for t in triaged if t.triage_outcome != Ticket.TriageOutcome.CONFIDENT}
 
     lax, strict = abstaining(0.5), abstaining(0.999)
     assert "VPN router drops" not in lax
-    assert lax <= strict and strict  # at 99.9% the model is not sure of something here
+    assert lax <= strict
