@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import Organization
 from config.converters import id_or_none
 
-from .models import KnowledgeArticle, Ticket
+from .labels import CATEGORY_DECIDING
+from .models import Feedback, KnowledgeArticle, Ticket
 
 ARTICLE_SEARCH_MAX = 200
 
@@ -78,3 +79,23 @@ def ticket_triage_summary(ticket: Ticket) -> dict[str, Any]:
         "priority_confidence": ticket.priority_confidence,
         "model_version": ticket.model_version.version if ticket.model_version else None,
     }
+
+
+def tickets_awaiting_category_review(organization: Organization) -> QuerySet[Ticket]:
+    """Tickets the model triaged whose category no person has decided yet (see
+    `labels.CATEGORY_DECIDING`), least confident first: the Review queue's candidates. A
+    prediction alone is never a label, so these are exactly the tickets that teach the model
+    nothing until someone looks at them."""
+    decided = Feedback.objects.filter(ticket=OuterRef("pk"), kind__in=CATEGORY_DECIDING)
+    return (
+        Ticket.objects.filter(
+            organization=organization,
+            model_version__isnull=False,
+            category_confidence__isnull=False,
+            category_corrected=False,
+        )
+        .exclude(predicted_category="")
+        .exclude(Exists(decided))
+        .select_related("model_version")
+        .order_by("category_confidence", "-created_at", "-pk")
+    )
