@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -88,7 +88,6 @@ class ReviewBatch:
     has_more: bool  # candidates beyond this batch (a "next batch" is worth offering)
     diverse: bool  # chosen with the champion's embeddings, not by confidence alone
     note: str = ""  # why not, when not
-    skipped: list[str] = field(default_factory=list)
 
 
 def _champion(organization: Organization) -> ModelVersion | None:
@@ -150,7 +149,6 @@ def review_batch(
         has_more=has_more,
         diverse=embeddings is not None,
         note=note,
-        skipped=list(skip),
     )
 
 

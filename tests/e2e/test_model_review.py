@@ -95,34 +95,34 @@ def test_owner_confirms_corrects_and_empties_the_review_queue(review_org, new_pa
     shot(page, "empty-phone")
 
 
-def test_the_next_batch_link_and_a_bad_choice_at_phone_width(review_org, new_page, shot):
+def test_the_next_batch_link_and_a_bad_choice_at_phone_width(
+    review_org, new_page, shot, monkeypatch
+):
     from ml.views import ReviewQueueView
 
     org, owner = review_org
-    ReviewQueueView.batch_size = 2  # the live server runs in this process
-    try:
-        page = new_page()
-        page.set_viewport_size({"width": 390, "height": 844})
-        sign_in(page, owner.email)
-        page.goto("/model/review/")
-        first_batch = [
-            e.get_attribute("data-key") for e in page.get_by_test_id("review-item").all()
-        ]
-        assert len(first_batch) == 2
-        page.get_by_test_id("review-next").click()
-        page.wait_for_url("**/model/review/?skip=*")
-        second = page.get_by_test_id("review-item")
-        assert second.count() == 1 and second.first.get_attribute("data-key") not in first_batch
-        assert phone_fits(page)
-        shot(page, "next-batch-phone")
+    monkeypatch.setattr(ReviewQueueView, "batch_size", 2)  # the live server is in this process
+    page = new_page()
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, owner.email)
+    page.goto("/model/review/")
+    first_batch = [e.get_attribute("data-key") for e in page.get_by_test_id("review-item").all()]
+    assert len(first_batch) == 2
+    page.get_by_test_id("review-next").click()
+    page.wait_for_url("**/model/review/?skip=*")
+    second = page.get_by_test_id("review-item")
+    assert second.count() == 1 and second.first.get_attribute("data-key") not in first_batch
+    assert phone_fits(page)
+    shot(page, "next-batch-phone")
 
-        # Correct without choosing: the browser asks for a choice and nothing is sent.
-        second.first.get_by_test_id("review-correct").click()
-        assert page.get_by_test_id("review-item").count() == 1
-        assert not any(r.category for r in collect_labels(org) if r.key.startswith("ticket:"))
+    # Correct without choosing: the browser asks for a choice and nothing is sent.
+    select = second.first.get_by_test_id("review-correct-select")
+    assert select.evaluate("element => element.validity.valueMissing")
+    second.first.get_by_test_id("review-correct").click()
+    assert page.get_by_test_id("review-item").count() == 1
+    assert page.locator(".flash-error").count() == 0
+    assert not any(r.category for r in collect_labels(org) if r.key.startswith("ticket:"))
 
-        page.get_by_test_id("review-restart").click()
-        page.wait_for_url("**/model/review/")
-        assert page.get_by_test_id("review-item").count() == 2
-    finally:
-        ReviewQueueView.batch_size = 20
+    page.get_by_test_id("review-restart").click()
+    page.wait_for_url("**/model/review/")
+    assert page.get_by_test_id("review-item").count() == 2
