@@ -21,7 +21,6 @@ from accounts.services import audit_log_record, idempotency_link
 from billing import services as billing
 from ml import serving as ml_serving
 
-from ..labels import CATEGORY_DECIDING
 from ..markdown import markdown_sanitize
 from ..models import (
     DEFAULT_PRIORITIES,
@@ -34,6 +33,7 @@ from ..models import (
     Ticket,
     TicketSuggestion,
 )
+from ..selectors import tickets_awaiting_category_review
 from .common import notification_send, ticket_event_record
 from .masking import (
     known_names_learn,
@@ -509,13 +509,11 @@ def ticket_category_review(*, ticket: Ticket, actor: User, category: str) -> boo
         )
     with transaction.atomic():
         locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
-        decided = (
-            locked.category_corrected or locked.feedback.filter(kind__in=CATEGORY_DECIDING).exists()
-        )
-        if decided:
+        if not tickets_awaiting_category_review(organization).filter(pk=locked.pk).exists():
             raise ValidationError(
-                f"#{locked.number}'s category ({locked.category}) was already decided by a "
-                "person; change it on the ticket's page if it is wrong."
+                f"#{locked.number} is not waiting for a review: its category "
+                f"({locked.category or 'none'}) was already decided by a person; change it on "
+                "the ticket's page if it is wrong."
             )
         corrected = chosen != locked.category
         before = locked.category
