@@ -27,7 +27,7 @@ from collections.abc import Iterable
 import numpy as np
 
 DEFAULT_DIVERSITY = 0.5
-DEFAULT_POOL_FACTOR = 5
+DEFAULT_POOL_FACTOR = 10
 DEFAULT_DUPLICATE_SIMILARITY = 0.9
 
 
