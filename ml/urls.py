@@ -12,4 +12,6 @@ urlpatterns = [
     ),
     path("versions/<id:pk>/promote/", views.PromoteView.as_view(), name="ml_promote"),
     path("rollback/", views.RollbackView.as_view(), name="ml_rollback"),
+    path("review/", views.ReviewQueueView.as_view(), name="ml_review"),
+    path("review/decide/", views.ReviewDecideView.as_view(), name="ml_review_decide"),
 ]

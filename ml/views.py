@@ -3,19 +3,22 @@ registry actions. Thin: parse, scope through the tenancy mixin, call a service, 
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views import View
 
 from accounts.models import Organization
 from accounts.tenancy import ManagerRequiredMixin, get_scoped_or_404, request_user
 
-from . import charts, services
+from . import charts, review, services
 from .models import ModelVersion, TrainingRun
 
 VERSIONS_PER_PAGE = 25
@@ -189,3 +192,69 @@ class RollbackView(ManagerRequiredMixin, View):
                 request, f"Rolled back: version {version.version} is the champion again."
             )
         return redirect("ml_model")
+
+
+# ---------------------------------------------------------------- the Review queue
+# Tickets the model was least sure about, for a person to confirm or correct (ml/review.py).
+
+# Keys carried in the "next batch" link; beyond it the oldest drop off (and may come back).
+# 200 keep the URL (about 15 bytes a key) under gunicorn's 4 KiB request-line limit.
+REVIEW_SKIP_MAX = 200
+_REVIEW_KEY = re.compile(r"[a-z_]{1,30}:\d{1,18}")
+
+
+def _review_skip(raw: str) -> list[str]:
+    """The keys passed over so far, from `?skip=ticket:3,ticket:9`; anything malformed is
+    ignored, never an error."""
+    keys = [k for k in raw.split(",") if _REVIEW_KEY.fullmatch(k)]
+    return list(dict.fromkeys(keys))[-REVIEW_SKIP_MAX:]
+
+
+def _review_url(skip: list[str]) -> str:
+    url = reverse("ml_review")
+    return f"{url}?{urlencode({'skip': ','.join(skip)})}" if skip else url
+
+
+class ReviewQueueView(ManagerRequiredMixin, View):
+    template_name = "ml/review.html"
+    batch_size = review.REVIEW_BATCH
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        skip = _review_skip(request.GET.get("skip", ""))
+        batch = review.review_batch(self.organization, size=self.batch_size, skip=skip)
+        shown = [item.key for item in batch.items]
+        context = {
+            "batch": batch,
+            "skip": ",".join(skip),
+            "next_url": _review_url(skip + shown) if batch.has_more else "",
+            "restart_url": reverse("ml_review") if skip else "",
+            "champion": services.champion_of(self.organization),
+        }
+        return render(request, self.template_name, context)
+
+
+class ReviewDecideView(ManagerRequiredMixin, View):
+    def post(self, request: HttpRequest) -> HttpResponse:
+        back = _review_url(_review_skip(request.POST.get("skip", "")))
+        key = request.POST.get("key", "")
+        category = request.POST.get("category", "").strip()
+        if not category:
+            messages.error(request, "Choose a category first.")
+            return redirect(back)
+        try:
+            decision = review.review_decide(
+                organization=self.organization,
+                actor=request_user(request),
+                key=key,
+                category=category,
+            )
+        except review.ReviewItemNotFound as exc:
+            raise Http404("No such ticket to review in this organization.") from exc
+        except ValidationError as exc:
+            messages.error(request, _errors(exc))
+            return redirect(back)
+        verb = "Corrected" if decision.corrected else "Confirmed"
+        messages.success(
+            request, f"{verb} {decision.title} as {decision.category}: it is now a label."
+        )
+        return redirect(back)

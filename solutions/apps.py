@@ -8,8 +8,9 @@ class SolutionsConfig(AppConfig):
     def ready(self) -> None:
         from ml.signals import champion_ready
 
-        from . import labels
+        from . import labels, review
         from .tasks import on_champion_ready
 
         labels.register()
+        review.register()
         champion_ready.connect(on_champion_ready, dispatch_uid="solutions.retriage")

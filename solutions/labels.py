@@ -1,9 +1,10 @@
 """The solutions app's label source for `ml` (see ml/labels.py): people's decisions on tickets
 become training labels, and what solved a ticket becomes a retrievable answer.
 
-Only confirmed labels train the model: a category or priority a person corrected, or the
-triage of a ticket a person resolved (by accepting a suggestion or an expert's answer). A
-prediction nobody confirmed would teach the model its own mistakes.
+Only confirmed labels train the model: a category or priority a person corrected, a predicted
+category a person confirmed (the Review queue, `solutions/review.py`), or the triage of a ticket
+a person resolved (by accepting a suggestion or an expert's answer). A prediction nobody
+confirmed would teach the model its own mistakes.
 """
 
 from __future__ import annotations
@@ -19,9 +20,20 @@ CONFIRMING = {
     Feedback.Kind.SUGGESTION_ACCEPTED,
     Feedback.Kind.EXPERT_ANSWER,
     Feedback.Kind.CATEGORY_CORRECTED,
+    Feedback.Kind.CATEGORY_CONFIRMED,
     Feedback.Kind.PRIORITY_CORRECTED,
     Feedback.Kind.RATING,
 }
+# The acts after which a ticket's category is a person's word, not the model's: the one rule
+# for what becomes a category label here and for what the Review queue no longer asks about.
+CATEGORY_DECIDING = frozenset(
+    {
+        Feedback.Kind.SUGGESTION_ACCEPTED,
+        Feedback.Kind.EXPERT_ANSWER,
+        Feedback.Kind.CATEGORY_CORRECTED,
+        Feedback.Kind.CATEGORY_CONFIRMED,
+    }
+)
 
 
 def ticket_label_rows(organization: Organization) -> Iterable[LabelRow]:
@@ -40,7 +52,10 @@ def ticket_label_rows(organization: Organization) -> Iterable[LabelRow]:
             fb.kind in (Feedback.Kind.SUGGESTION_ACCEPTED, Feedback.Kind.EXPERT_ANSWER)
             for fb in acts
         )
-        category = ticket.category if (resolved or ticket.category_corrected) else None
+        category_decided = ticket.category_corrected or any(
+            fb.kind in CATEGORY_DECIDING for fb in acts
+        )
+        category = ticket.category if category_decided else None
         priority = ticket.priority if (resolved or ticket.priority_corrected) else None
         yield LabelRow(
             key=f"ticket:{ticket.pk}",

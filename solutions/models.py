@@ -414,6 +414,8 @@ class Feedback(models.Model):
         SUGGESTION_ACCEPTED = "suggestion_accepted", "Suggestion solved it"
         SUGGESTION_REJECTED = "suggestion_rejected", "Suggestion not helpful"
         CATEGORY_CORRECTED = "category_corrected", "Category corrected"
+        # A person said the predicted category is right (the model page's Review queue).
+        CATEGORY_CONFIRMED = "category_confirmed", "Category confirmed"
         PRIORITY_CORRECTED = "priority_corrected", "Priority corrected"
         EXPERT_ANSWER = "expert_answer", "Expert answer accepted"
         RATING = "rating", "Rating"

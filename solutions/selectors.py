@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 
 from accounts.models import Organization
 from config.converters import id_or_none
 
-from .models import KnowledgeArticle, Ticket
+from .labels import CATEGORY_DECIDING
+from .models import Feedback, KnowledgeArticle, Ticket
 
 ARTICLE_SEARCH_MAX = 200
 
@@ -196,3 +197,23 @@ def _term_bar(term: str, weight: float, strongest: float) -> dict[str, Any]:
         "bar_x": 50 if toward else round(50 - half, 1),
         "bar_width": half,
     }
+
+
+def tickets_awaiting_category_review(organization: Organization) -> QuerySet[Ticket]:
+    """Tickets the model triaged whose category no person has decided yet (see
+    `labels.CATEGORY_DECIDING`), least confident first: the Review queue's candidates. A
+    prediction alone is never a label, so these are exactly the tickets that teach the model
+    nothing until someone looks at them."""
+    decided = Feedback.objects.filter(ticket=OuterRef("pk"), kind__in=CATEGORY_DECIDING)
+    return (
+        Ticket.objects.filter(
+            organization=organization,
+            model_version__isnull=False,
+            category_confidence__isnull=False,
+            category_corrected=False,
+        )
+        .exclude(predicted_category="")
+        .exclude(Exists(decided))
+        .select_related("model_version")
+        .order_by("category_confidence", "-created_at", "-pk")
+    )

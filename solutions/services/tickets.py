@@ -12,14 +12,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings as django_settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F, Max
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import IdempotencyRecord, Organization, User
+from accounts.models import MANAGER_ROLES, IdempotencyRecord, Organization, User
 from accounts.services import audit_log_record, idempotency_link
 from billing import services as billing
 from ml import serving as ml_serving
@@ -39,6 +39,7 @@ from ..models import (
     Ticket,
     TicketSuggestion,
 )
+from ..selectors import tickets_awaiting_category_review
 from .common import notification_send, ticket_event_record
 from .masking import (
     known_names_learn,
@@ -697,6 +698,77 @@ def ticket_correct(
                 message="Corrected " + ", ".join(changes),
             )
     return ticket
+
+
+def ticket_category_confirm(*, ticket: Ticket, actor: User) -> Ticket:
+    """A person says the ticket's category, as the model predicted it, is right: from now on it
+    is a training label (solutions/labels.py), and the ticket is not marked corrected."""
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if not ticket.category:
+            raise ValidationError("The ticket has no category to confirm.")
+        Feedback.objects.create(
+            organization=ticket.organization,
+            ticket=ticket,
+            actor=actor,
+            kind=Feedback.Kind.CATEGORY_CONFIRMED,
+            category=ticket.category,
+        )
+        ticket_event_record(
+            ticket=ticket,
+            actor=actor,
+            kind="category_confirmed",
+            message=f"Confirmed the category {ticket.category}",
+        )
+    return ticket
+
+
+def ticket_category_review(*, ticket: Ticket, actor: User, category: str) -> bool:
+    """The model page's Review queue: an owner or admin says what a ticket the model was unsure
+    about really is. `category` equal to the ticket's is a confirmation, any other of the
+    organization's categories a correction (`ticket_correct`). Returns True for a correction.
+
+    Refused once a person has decided the ticket's category (an earlier review, a correction
+    on the ticket page, a resolution), so two reviewers working from stale pages never
+    overwrite each other; the ticket page can still correct it."""
+    organization = ticket.organization
+    if not organization.memberships.filter(user=actor, role__in=MANAGER_ROLES).exists():
+        raise PermissionDenied("Only owners and admins can review the model's predictions.")
+    known = {c.lower(): c for c in organization_categories(organization)}
+    chosen = known.get(category.strip().lower())
+    if chosen is None:
+        raise ValidationError(
+            {"category": f"“{category[:100]}” is not one of this organization's categories."}
+        )
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if not tickets_awaiting_category_review(organization).filter(pk=locked.pk).exists():
+            raise ValidationError(
+                f"#{locked.number} is not waiting for a review: its category "
+                f"({locked.category or 'none'}) was already decided by a person; change it on "
+                "the ticket's page if it is wrong."
+            )
+        corrected = chosen != locked.category
+        before = locked.category
+        if corrected:
+            ticket_correct(ticket=locked, actor=actor, category=chosen)
+        else:
+            ticket_category_confirm(ticket=locked, actor=actor)
+        audit_log_record(
+            actor=actor,
+            organization=organization,
+            action="ticket.category_corrected" if corrected else "ticket.category_confirmed",
+            target=locked,
+            details={
+                "via": "review",
+                "category": chosen,
+                "was": before,
+                "predicted": locked.predicted_category,
+                "confidence": locked.category_confidence,
+                "model_version_id": locked.model_version_id,
+            },
+        )
+    return corrected
 
 
 # ---------------------------------------------------------------- escalation

@@ -25,6 +25,7 @@ from tests.solutions.triage_results import (
     vague_result,
 )
 
+
 @pytest.fixture
 def org(make_org_with_model):
     return make_org_with_model()
