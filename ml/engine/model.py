@@ -40,8 +40,9 @@ FORMAT_VERSION = 2
 READABLE_FORMATS = (1, 2)
 TASKS = ("category", "priority")
 # "Needs more detail" rather than "needs an expert": an abstained ticket with fewer than this
-# many informative known words, or whose words are mostly unknown to the model.
-MIN_INFORMATIVE_WORDS = 3
+# many informative known words ("it doesn't work" has none, "printer broken" one), or whose
+# words are mostly unknown to the model.
+MIN_INFORMATIVE_WORDS = 2
 MIN_KNOWN_SHARE = 0.5
 CANDIDATES = 3
 TERMS_SHOWN = 6
