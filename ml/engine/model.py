@@ -40,10 +40,9 @@ FORMAT_VERSION = 2
 READABLE_FORMATS = (1, 2)
 TASKS = ("category", "priority")
 # "Needs more detail" rather than "needs an expert": an abstained ticket with fewer than this
-# many informative known words ("it doesn't work" has none, "printer broken" one), or whose
-# words are mostly unknown to the model.
+# many informative known words ("it doesn't work" and junk have none, "printer broken" one).
+# Unknown words alone don't count: real tickets are full of names, addresses and hostnames.
 MIN_INFORMATIVE_WORDS = 2
-MIN_KNOWN_SHARE = 0.5
 CANDIDATES = 3
 TERMS_SHOWN = 6
 
@@ -302,11 +301,7 @@ class TriageModel:
             DEFAULT_PRECISION_TARGET if precision_target is None else precision_target
         )
         abstained = [bool(final[i] < thresholds[predicted[i]]) for i in range(n)]
-        needs_detail = [
-            abstained[i]
-            and (coverage[i, 2] < MIN_INFORMATIVE_WORDS or coverage[i, 0] < MIN_KNOWN_SHARE)
-            for i in range(n)
-        ]
+        needs_detail = [abstained[i] and coverage[i, 2] < MIN_INFORMATIVE_WORDS for i in range(n)]
         candidates = []
         for i in range(n):
             top = np.argsort(-cat_p[i], kind="stable")[:CANDIDATES]
