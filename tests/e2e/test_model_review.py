@@ -80,6 +80,9 @@ def test_owner_confirms_corrects_and_empties_the_review_queue(review_org, new_pa
     item(page, remaining).get_by_test_id("review-ticket-link").click()
     page.wait_for_url(f"**/tickets/{remaining.number}/")
     page.goto("/model/review/")
+    # The sidebar still says where we are: the Review tab is part of the Model page.
+    model_link = page.locator("nav a", has_text="Model").first
+    assert model_link.get_attribute("aria-current") == "page"
 
     # Phone width: nothing wider than the screen, the buttons still reachable.
     page.set_viewport_size({"width": 390, "height": 844})
