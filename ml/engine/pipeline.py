@@ -35,6 +35,7 @@ from .encoder import (
     pooled_embeddings,
     resolve_device,
 )
+from .evaluation import lexical_baseline_predict
 from .finetune import IGNORE, TaskLabels, TriageNet, encode, fine_tune, seed_everything
 from .lexical import LexicalClassifier
 from .metrics import classification_report, macro_f1
@@ -309,25 +310,21 @@ def _fit_lexical(
 def _reference_accuracy(
     train_texts: Sequence[str], y_train: np.ndarray, test_texts: Sequence[str], y_test: np.ndarray
 ) -> float | None:
-    """Accuracy of the TF-IDF + LinearSVC reference on rows the product is chosen on: the bar
-    the blend's accuracy must clear."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.svm import LinearSVC
-
+    """Accuracy of the TF-IDF + LinearSVC reference (the one every product score is shown
+    beside) on rows the product is chosen on: the bar the blend's accuracy must clear."""
     fit = y_train != IGNORE
     score = y_test != IGNORE
     if len(np.unique(y_train[fit])) < 2 or not score.any():
         return None
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
     try:
-        x = vectorizer.fit_transform([t for t, m in zip(train_texts, fit, strict=True) if m])
-    except ValueError:
+        predicted = lexical_baseline_predict(
+            [t for t, m in zip(train_texts, fit, strict=True) if m],
+            [str(v) for v in y_train[fit]],
+            [t for t, m in zip(test_texts, score, strict=True) if m],
+        )
+    except ValueError:  # no usable token in the training texts
         return None
-    svc = LinearSVC().fit(x, y_train[fit])
-    predicted = svc.predict(
-        vectorizer.transform([t for t, m in zip(test_texts, score, strict=True) if m])
-    )
-    return float((predicted == y_test[score]).mean())
+    return float(np.mean([p == str(t) for p, t in zip(predicted, y_test[score], strict=True)]))
 
 
 def _log_prior(y: np.ndarray, n_classes: int) -> np.ndarray:
