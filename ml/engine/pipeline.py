@@ -249,6 +249,10 @@ def _affordable_epochs(n_rows: int, per_text: float, deadline: float, config: Tr
     return max(0.0, left / (train_rows * per_text * 3))
 
 
+# _affordable_subset samples with the training seed plus this, not the seed itself (see there).
+SUBSET_SEED_OFFSET = 7919
+
+
 def _affordable_subset(
     ctx: _Context, candidates: np.ndarray, labels: np.ndarray, fixed_rows: float
 ) -> np.ndarray:
@@ -267,8 +271,13 @@ def _affordable_subset(
     if size >= len(candidates):
         return candidates
     try:
+        # Not the folds' seed: the same seed, labels and row count would make this the exact
+        # complement of the held-out fold, leaving the blend no row with both members.
         chosen, _ = train_test_split(
-            candidates, train_size=size, stratify=labels[candidates], random_state=ctx.config.seed
+            candidates,
+            train_size=size,
+            stratify=labels[candidates],
+            random_state=ctx.config.seed + SUBSET_SEED_OFFSET,
         )
     except ValueError:  # a class too rare to stratify on
         chosen = np.random.default_rng(ctx.config.seed).choice(candidates, size, replace=False)
