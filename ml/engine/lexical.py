@@ -51,6 +51,7 @@ class LexicalClassifier:
         self._analyzers: dict[str, Any] = {}
         self._terms: dict[str, list[str]] = {}
         self._informative_idf: float | None = None
+        self._gram_cache: dict[str, np.ndarray] = {}
 
     def fit(self, texts: Sequence[str], y: np.ndarray) -> LexicalClassifier:
         kinds = ["word", "char"] if self.char_ngrams else ["word"]
@@ -59,6 +60,7 @@ class LexicalClassifier:
         self.vectorizers = {}
         self._analyzers = {}
         self._terms = {}
+        self._gram_cache = {}
         self._informative_idf = None
         blocks = []
         for kind in kinds:
@@ -212,36 +214,91 @@ class LexicalClassifier:
         if not self.vectorizers or self.coef.shape[1] == 0:
             return []
         row = self.features([text]) if features is None else features
+        indices = row.indices
+        # Only the text's own columns: the mean over every feature column cost more than the
+        # rest of the explanation (a 10 × 160k matrix per call).
+        columns = self.coef[:, indices]
         others = [k for k in range(self.n_classes) if k != class_index]
-        coef = self.coef[class_index] - (self.coef[others].mean(axis=0) if others else 0.0)
-        contributions = row.data * coef[row.indices]
+        coef = columns[class_index] - (columns[others].mean(axis=0) if others else 0.0)
+        contributions = row.data * coef
         weights: dict[str, float] = {}
         word_vectorizer = self.vectorizers.get("word")
         words: list[str] = []
+        word_size = 0
         if word_vectorizer is not None:
             words = word_vectorizer.build_tokenizer()(word_vectorizer.build_preprocessor()(text))
-        char_owner: dict[str, list[str]] = {}
-        char_vectorizer = self.vectorizers.get("char")
-        if char_vectorizer is not None:
-            low, high = char_vectorizer.ngram_range
-            for word in set(words):
-                padded = f" {word} "
-                for n in range(low, high + 1):
-                    for start in range(len(padded) - n + 1):
-                        char_owner.setdefault(padded[start : start + n], []).append(word)
-        word_size = len(_vocabulary(word_vectorizer)) if word_vectorizer is not None else 0
-        for index, value in zip(row.indices, contributions, strict=True):
+            word_size = len(_vocabulary(word_vectorizer))
+        is_word = indices < word_size
+        word_terms = self._term_list("word") if word_vectorizer is not None else []
+        for index, value in zip(indices[is_word], contributions[is_word], strict=True):
             if not value:
                 continue
-            if word_vectorizer is not None and index < word_size:
-                parts = self._term_list("word")[index].split()
-            else:
-                gram = self._term_list("char")[index - word_size]
-                parts = char_owner.get(gram, [])
+            parts = word_terms[index].split()
             for part in parts:
                 weights[part] = weights.get(part, 0.0) + float(value) * scale / len(parts)
+        if "char" in self.vectorizers and not is_word.all() and words:
+            self._add_char_weights(
+                words, indices[~is_word], contributions[~is_word], word_size, scale, weights
+            )
         ranked = sorted(weights.items(), key=lambda item: (-abs(item[1]), item[0]))
         return [(term, round(weight, 4)) for term, weight in ranked[:top] if abs(weight) > 1e-4]
+
+    def _add_char_weights(
+        self,
+        words: list[str],
+        indices: np.ndarray,
+        contributions: np.ndarray,
+        offset: int,
+        scale: float,
+        weights: dict[str, float],
+    ) -> None:
+        """Splits each character n-gram's contribution between the words that contain it (a
+        gram twice in a word counts twice), vectorised over cached per-word gram columns."""
+        distinct = sorted(set(words))
+        grams = [self._word_grams(word, offset) for word in distinct]
+        every = np.concatenate(grams)
+        if not len(every):
+            return
+        order = np.argsort(indices)
+        sorted_indices, sorted_values = indices[order], contributions[order]
+        columns, owners = np.unique(every, return_counts=True)
+        position = np.searchsorted(sorted_indices, columns).clip(max=len(sorted_indices) - 1)
+        present = sorted_indices[position] == columns
+        share = np.where(present, sorted_values[position], 0.0) / owners
+        per_gram = share[np.searchsorted(columns, every)]
+        sizes = np.asarray([len(own) for own in grams])
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        totals = np.add.reduceat(per_gram, starts[sizes > 0])
+        owning = [word for word, size in zip(distinct, sizes, strict=True) if size]
+        for word, total in zip(owning, totals, strict=True):
+            if total:
+                weights[word] = weights.get(word, 0.0) + float(total) * scale
+
+    _WORD_GRAM_CACHE = 50_000
+
+    def _word_grams(self, word: str, offset: int) -> np.ndarray:
+        """The feature columns of the character n-grams of " word " (char_wb pads words),
+        with repeats; words recur across tickets, so they are cached per model."""
+        cache = self._gram_cache
+        found = cache.get(word)
+        if found is None:
+            vectorizer = self.vectorizers["char"]
+            vocabulary = _vocabulary(vectorizer)
+            low, high = vectorizer.ngram_range
+            padded = f" {word} "
+            found = np.asarray(
+                [
+                    vocabulary[gram] + offset
+                    for n in range(low, high + 1)
+                    for start in range(len(padded) - n + 1)
+                    if (gram := padded[start : start + n]) in vocabulary
+                ],
+                dtype=np.int64,
+            )
+            if len(cache) >= self._WORD_GRAM_CACHE:
+                cache.clear()
+            cache[word] = found
+        return found
 
     def same_features_as(self, other: LexicalClassifier) -> bool:
         """True when both map text to the same feature space (same vocabularies and idf), so
