@@ -770,9 +770,29 @@ def _train_frozen(
         embedded = embedded[:0]
     embeddings = np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float32)
     vague_embeddings = np.zeros_like(embeddings)
-    if len(embedded):
-        embeddings[embedded] = embed([texts[i] for i in embedded])
-        vague_embeddings[embedded] = embed([vague_texts[i] for i in embedded])
+    done = 0
+    # The plan above rests on the speed measured at the start; a machine that slows down
+    # meanwhile (other jobs on the cores) must not push training past its budget. Embed in
+    # chunks in a random order and stop where the measured pace says the next chunk would
+    # eat the time the lexical fits need.
+    order = np.random.default_rng(config.seed + SUBSET_SEED_OFFSET).permutation(embedded)
+    chunk = 256
+    while done < len(order):
+        started = time.monotonic()
+        rows_now = order[done : done + chunk]
+        embeddings[rows_now] = embed([texts[i] for i in rows_now])
+        vague_embeddings[rows_now] = embed([vague_texts[i] for i in rows_now])
+        done += len(rows_now)
+        pace = (time.monotonic() - started) / len(rows_now)
+        if ctx.deadline is not None and done < len(order):
+            left = ctx.deadline - time.monotonic() - lexical_seconds - 5.0
+            if left < pace * min(chunk, len(order) - done):
+                ctx.note(
+                    f"time budget: the machine slowed to {1 / pace:.0f} rows/s; stopped "
+                    f"embedding at {done} of {len(order)} planned rows"
+                )
+                break
+    embedded = np.sort(order[:done]) if done >= MIN_ENCODER_ROWS else embedded[:0]
     is_embedded = np.zeros(len(texts), dtype=bool)
     is_embedded[embedded] = True
     ctx.report(0.5, "cross-validating the frozen and lexical classifiers")

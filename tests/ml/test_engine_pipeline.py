@@ -313,3 +313,29 @@ def test_budget_subset_and_validation_fold_share_rows():
     overlap = np.intersect1d(chosen, held)
     # About the subset's share of the held-out rows, not none of them.
     assert len(overlap) > 0.5 * len(held) * len(chosen) / len(y)
+
+
+def test_a_machine_that_slows_down_does_not_push_training_past_its_budget(monkeypatch):
+    """The embedding plan rests on the speed measured at the start; when the cores slow down
+    afterwards (another job), embedding stops at the pace it measures, not at the plan."""
+    from ml.engine import pipeline as p
+
+    def encoder_that_slows(tokenizer, encoder, texts, **kwargs):
+        if len(texts) > 48:  # the start-up speed probe (8 + 48 texts) stays fast
+            time.sleep(0.01 * len(texts))
+        return np.random.default_rng(len(texts)).normal(size=(len(texts), 384))
+
+    monkeypatch.setattr(p, "pooled_embeddings", encoder_that_slows)
+    texts, categories, priorities = tickets(1200, seed=5)
+    messages: list[str] = []
+    started = time.monotonic()
+    model = train_triage(
+        texts,
+        categories,
+        priorities,
+        config=TrainConfig(console_progress=False, strategy="frozen", time_budget_s=20),
+        log=messages.append,
+    )
+    assert time.monotonic() - started < 20
+    assert any("stopped embedding at 256 of 1200" in m for m in messages), messages
+    assert model.metadata["training"]["embedded_rows"] == 256
