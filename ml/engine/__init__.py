@@ -16,6 +16,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .answers import (
+        AnswerRetriever,
+        Hit,
+        RetrieverConfig,
+        SolveCalibration,
+        fit_solve_calibration,
+        train_retriever,
+    )
     from .artifact import ArtifactError, artifact_checksum
     from .calibration import Blend, fit_temperature
     from .config import (
@@ -28,6 +36,7 @@ if TYPE_CHECKING:
     from .encoder import EMBEDDING_DIM
     from .evaluation import evaluate_baseline, evaluate_model, lexical_baseline_predict
     from .metrics import (
+        answer_token_f1,
         classification_report,
         expected_calibration_error,
         macro_f1,
@@ -39,6 +48,13 @@ if TYPE_CHECKING:
 
 # Public name -> the submodule that defines it.
 _SOURCES = {
+    "AnswerRetriever": "answers",
+    "Hit": "answers",
+    "RetrieverConfig": "answers",
+    "SolveCalibration": "answers",
+    "fit_solve_calibration": "answers",
+    "train_retriever": "answers",
+    "answer_token_f1": "metrics",
     "ArtifactError": "artifact",
     "artifact_checksum": "artifact",
     "Blend": "calibration",
@@ -65,6 +81,13 @@ _SOURCES = {
 }
 
 __all__ = [
+    "AnswerRetriever",
+    "Hit",
+    "RetrieverConfig",
+    "SolveCalibration",
+    "answer_token_f1",
+    "fit_solve_calibration",
+    "train_retriever",
     "DEFAULT_PRECISION_TARGET",
     "DEFAULT_PRIORITY_LEVELS",
     "EMBEDDING_DIM",

@@ -5,6 +5,8 @@ scikit-learn is imported inside the functions: the Django side imports this modu
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -136,3 +138,64 @@ def selective_report(
         "coverage": float(kept.mean()) if len(kept) else 0.0,
         "precision_kept": float(hit[kept].mean()) if kept.any() else 0.0,
     }
+
+
+# --- answer quality ----------------------------------------------------------------------------
+
+_ANSWER_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+def answer_tokens(text: str) -> list[str]:
+    """SQuAD-style normalisation for answer F1: lowercase, unicode word tokens (punctuation
+    dropped). English articles are kept: half of the answers are not English, and removing
+    one language's stop words would score languages differently."""
+    return _ANSWER_TOKEN.findall(text.lower())
+
+
+def answer_token_f1(predicted: str, truth: str) -> float:
+    """Token-F1 between two answers (bag of tokens, counts clipped): 1.0 when both are empty,
+    0.0 when only one is."""
+    pred, true = Counter(answer_tokens(predicted)), Counter(answer_tokens(truth))
+    if not pred or not true:
+        return float(not pred and not true)
+    overlap = sum((pred & true).values())
+    if overlap == 0:
+        return 0.0
+    precision = overlap / sum(pred.values())
+    recall = overlap / sum(true.values())
+    return 2 * precision * recall / (precision + recall)
+
+
+def answer_token_f1_matrix(predicted: Sequence[str], truth: Sequence[str]) -> np.ndarray:
+    """`answer_token_f1(predicted[i], truth[j])` for every pair, float32 (len(predicted),
+    len(truth)), vectorised: the clipped overlap Σ_w min(a_w, b_w) is Σ_k Σ_w [a_w ≥ k][b_w ≥ k],
+    one sparse product per count level k. Exact, and fast enough for the ceiling of a 7k-row
+    split (1.4k × 5.7k pairs) where the pairwise loop takes minutes."""
+    import scipy.sparse as sp
+
+    vocab: dict[str, int] = {}
+    counts_p = [Counter(answer_tokens(t)) for t in predicted]
+    counts_t = [Counter(answer_tokens(t)) for t in truth]
+    for counter in (*counts_p, *counts_t):
+        for token in counter:
+            vocab.setdefault(token, len(vocab))
+    levels = max((c for counter in (*counts_p, *counts_t) for c in counter.values()), default=0)
+
+    def level_matrix(rows: list[Counter[str]], level: int) -> Any:
+        indptr: list[int] = [0]
+        indices: list[int] = []
+        for counter in rows:
+            indices.extend(vocab[w] for w, c in counter.items() if c >= level)
+            indptr.append(len(indices))
+        data = np.ones(len(indices), dtype=np.float32)
+        return sp.csr_matrix((data, indices, indptr), shape=(len(rows), max(len(vocab), 1)))
+
+    overlap = np.zeros((len(predicted), len(truth)), dtype=np.float32)
+    for level in range(1, levels + 1):
+        overlap += (level_matrix(counts_p, level) @ level_matrix(counts_t, level).T).toarray()
+    len_p = np.array([sum(c.values()) for c in counts_p], dtype=np.float32)[:, None]
+    len_t = np.array([sum(c.values()) for c in counts_t], dtype=np.float32)[None, :]
+    total = len_p + len_t
+    f1 = np.where(total > 0, 2 * overlap / np.maximum(total, 1), 1.0).astype(np.float32)
+    # Exactly one side empty: no overlap, and the formula already gives 0.
+    return f1
