@@ -95,9 +95,7 @@ def fit_solve_calibration(
     per_point = prior_weight / len(grid)
     x = np.concatenate([[prior_logit(s) for s in scores], grid_x, grid_x])
     y = np.concatenate([np.asarray(solved, dtype=int), np.ones(len(grid)), np.zeros(len(grid))])
-    weights = np.concatenate(
-        [np.ones(len(scores)), per_point * grid_p, per_point * (1.0 - grid_p)]
-    )
+    weights = np.concatenate([np.ones(len(scores)), per_point * grid_p, per_point * (1.0 - grid_p)])
     # The pseudo-observations are the regularisation; sklearn's own L2 is kept negligible.
     model = LogisticRegression(C=1e4, max_iter=1000)
     model.fit(x.reshape(-1, 1), y, sample_weight=weights)
