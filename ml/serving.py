@@ -126,6 +126,11 @@ def reset_caches() -> None:
         _index_cache.clear()
 
 
+def reset_index_cache() -> None:
+    with _lock:
+        _index_cache.clear()
+
+
 def invalidate_index_cache(organization_id: int) -> None:
     """Drops this process's copy of the organization's index. Not needed after the index
     services (they raise the version every process checks); for rows written around them."""

@@ -16,10 +16,22 @@ from html.parser import HTMLParser
 
 import nh3
 from django.utils.safestring import SafeString, mark_safe
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from .markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, URL_SCHEMES
 
+# Words that say nothing about a problem. A short list of our own: scikit-learn's would
+# import scikit-learn into every web process (tests/ml/test_pipeline.py keeps it out).
+STOP_WORDS = frozenset(
+    """
+    about above after again against all also and any are because been before being below
+    between both but can cannot could did does doing down during each few for from further
+    had has have having her here hers herself him himself his how into its itself just more
+    most myself nor not now off once only other our ours ourselves out over own same she
+    should some such than that the their theirs them themselves then there these they this
+    those through too under until very was were what when where which while who whom why
+    will with would you your yours yourself yourselves please thanks thank hello since
+    """.split()
+)
 _WORD = re.compile(r"\w+")
 MIN_WORD_LENGTH = 3
 # A passage is one paragraph of an answer longer than this; a shorter answer is its own.
@@ -30,7 +42,7 @@ def word_key(word: str) -> str | None:
     """How words are compared: case-folded, a plural "s" dropped; None for words that carry
     no evidence (short ones, English stop words, numbers)."""
     folded = word.casefold()
-    if len(folded) < MIN_WORD_LENGTH or folded in ENGLISH_STOP_WORDS or folded.isdigit():
+    if len(folded) < MIN_WORD_LENGTH or folded in STOP_WORDS or folded.isdigit():
         return None
     if len(folded) > 3 and folded.endswith("s") and not folded.endswith("ss"):
         folded = folded[:-1]

@@ -4,11 +4,8 @@ never another organization's); the least likely are left out, as on the page."""
 
 from __future__ import annotations
 
-import pytest
-
 from ml.answer_calibration import prior_probability
 from ml.serving import Suggestion
-from solutions import selectors
 from solutions.services import knowledge
 from solutions.services import tickets as ticket_services
 from tests.solutions.triage_results import record, triage_result
@@ -16,13 +13,6 @@ from tests.solutions.triage_results import record, triage_result
 from .conftest import bearer, owner_of
 
 URL = "/api/v1/tickets/"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_calibrations():
-    selectors.suggestion_calibrations_reset()
-    yield
-    selectors.suggestion_calibrations_reset()
 
 
 def test_suggestions_carry_probability_weakness_passage_and_source(make_org_with_model, make_key):

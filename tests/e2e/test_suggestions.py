@@ -12,7 +12,6 @@ import pytest
 
 from accounts.models import Role
 from ml.serving import Suggestion
-from solutions import selectors
 from solutions.models import Ticket
 from solutions.services import knowledge
 from solutions.services import tickets as services
@@ -27,7 +26,6 @@ DESKTOP = {"width": 1280, "height": 860}
 
 @pytest.fixture
 def desk(make_org_with_model, make_user, add_member):
-    selectors.suggestion_calibrations_reset()
     org = make_org_with_model(name="Evidence Corp")
     agent = make_user(email="agent@evidence.test")
     add_member(org, agent, Role.AGENT)
@@ -61,8 +59,7 @@ def desk(make_org_with_model, make_user, add_member):
             ],
         ),
     )
-    yield org, agent, article, ticket
-    selectors.suggestion_calibrations_reset()
+    return org, agent, article, ticket
 
 
 def _no_horizontal_scroll(page, width: int) -> None:

@@ -26,14 +26,6 @@ from solutions.services import tickets as services
 from tests.solutions.triage_results import record, triage_result
 
 
-@pytest.fixture(autouse=True)
-def _fresh_calibrations():
-    # Database ids repeat across rolled-back tests; a cached curve must not outlive its test.
-    selectors.suggestion_calibrations_reset()
-    yield
-    selectors.suggestion_calibrations_reset()
-
-
 @pytest.fixture
 def org(make_org_with_model):
     return make_org_with_model()
