@@ -166,3 +166,21 @@ class AnswerEmbedding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_key}: {self.title}"
+
+
+class AnswerIndexVersion(models.Model):
+    """How often an organization's answer index has been written: one counter per
+    organization, raised in the same transaction as every write to its `AnswerEmbedding` rows
+    (`ml.services.embedding_index_*`). Every process reads it to know whether what it cached
+    of the index is still the index (`ml.serving`): an edit is seen at the next request
+    everywhere, with no message between processes. An organization whose index was never
+    written since this row existed has none, which reads as version 0."""
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="answer_index_version"
+    )
+    version = models.PositiveBigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} v{self.version}"

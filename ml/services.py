@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection as db_connection
 from django.db import connections as db_connections
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from accounts.models import Organization, User
@@ -27,7 +27,13 @@ from accounts.services import audit_log_record
 
 from . import pipeline
 from .labels import LabelRow, collect_labels, is_held_out
-from .models import AnswerEmbedding, ImportedTicket, ModelVersion, TrainingRun
+from .models import (
+    AnswerEmbedding,
+    AnswerIndexVersion,
+    ImportedTicket,
+    ModelVersion,
+    TrainingRun,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -559,6 +565,16 @@ def starter_model_ensure(*, organization: Organization) -> TrainingRun | None:
 # ---------------------------------------------------------------- answer index
 
 
+def _answer_index_bump(organization: Organization) -> None:
+    """Raises the organization's index version; call it inside the transaction that writes
+    the index, so the new version and the new rows commit together and no process can see
+    one without the other. F() makes concurrent writers each count (no lost update)."""
+    AnswerIndexVersion.objects.get_or_create(organization=organization)
+    AnswerIndexVersion.objects.filter(organization=organization).update(
+        version=F("version") + 1, updated_at=timezone.now()
+    )
+
+
 def embedding_index_rebuild(*, organization: Organization) -> int:
     """Re-embeds every retrievable answer with the champion's encoder."""
     from .serving import load_champion
@@ -588,17 +604,16 @@ def embedding_index_rebuild(*, organization: Organization) -> int:
             ],
             batch_size=500,
         )
-    from .serving import invalidate_index_cache
+        _answer_index_bump(organization)
     from .signals import champion_ready
 
-    invalidate_index_cache(organization.pk)
     champion_ready.send(sender=ModelVersion, organization=organization, version=champion)
     return len(rows)
 
 
 def embedding_index_upsert(*, organization: Organization, rows: Sequence[LabelRow]) -> int:
     """Adds or replaces a few answers (a new article, an accepted expert answer) at once."""
-    from .serving import invalidate_index_cache, load_champion
+    from .serving import load_champion
 
     champion = champion_of(organization)
     model = load_champion(champion) if champion else None
@@ -619,18 +634,18 @@ def embedding_index_upsert(*, organization: Organization, rows: Sequence[LabelRo
                     "embedding": vec,
                 },
             )
-    invalidate_index_cache(organization.pk)
+        _answer_index_bump(organization)
     return len(rows)
 
 
 def embedding_index_remove(*, organization: Organization, source_keys: Sequence[str]) -> int:
     """Takes answers out of retrieval (an archived article)."""
-    from .serving import invalidate_index_cache
-
-    deleted, _ = AnswerEmbedding.objects.filter(
-        organization=organization, source_key__in=list(source_keys)
-    ).delete()
-    invalidate_index_cache(organization.pk)
+    with transaction.atomic():
+        deleted, _ = AnswerEmbedding.objects.filter(
+            organization=organization, source_key__in=list(source_keys)
+        ).delete()
+        if deleted:
+            _answer_index_bump(organization)
     return deleted
 
 

@@ -1,6 +1,9 @@
 """Triage at request time: the organization's champion, loaded once per process (an LRU keyed
 by version and checksum, so a promotion is picked up on the next request), plus answer
-retrieval from the pgvector index (NumPy over the same rows on SQLite).
+retrieval from the pgvector index (NumPy over the same rows on SQLite). The NumPy copy is
+cached per process and keyed by the organization's answer-index version, a counter in the
+database that every index write raises (`AnswerIndexVersion`), so every process sees an
+edited article at its next request; pgvector reads the rows themselves and is always current.
 
 A missing or corrupt artifact never breaks a request: triage returns an explicit
 "unavailable" result, the caller routes the ticket to an expert, and the error is logged once.
@@ -22,7 +25,7 @@ from django.db import connection
 from accounts.models import Organization
 
 from . import pipeline
-from .models import AnswerEmbedding, ModelVersion, TrainingRun
+from .models import AnswerEmbedding, AnswerIndexVersion, ModelVersion, TrainingRun
 
 if TYPE_CHECKING:
     from .engine import TriageModel
@@ -36,7 +39,10 @@ class Suggestion:
     source_key: str
     title: str
     answer: str
-    score: float
+    score: float  # the retriever's score (cosine similarity here), higher is closer
+    # The part of the answer that matched (a passage of a long article); empty when the
+    # retriever matched the answer as a whole.
+    passage: str = ""
 
 
 @dataclass
@@ -120,8 +126,26 @@ def reset_caches() -> None:
         _index_cache.clear()
 
 
+def reset_index_cache() -> None:
+    with _lock:
+        _index_cache.clear()
+
+
 def invalidate_index_cache(organization_id: int) -> None:
-    _index_cache.pop(organization_id, None)
+    """Drops this process's copy of the organization's index. Not needed after the index
+    services (they raise the version every process checks); for rows written around them."""
+    with _lock:
+        _index_cache.pop(organization_id, None)
+
+
+def answer_index_version(organization_id: int) -> int:
+    """The organization's answer-index version as committed (0 before its first write)."""
+    found = (
+        AnswerIndexVersion.objects.filter(organization_id=organization_id)
+        .values_list("version", flat=True)
+        .first()
+    )
+    return int(found or 0)
 
 
 def _unavailable(organization: Organization, reason: str | None = None) -> TriageResult:
@@ -242,20 +266,7 @@ def _search_pgvector(organization: Organization, vector: np.ndarray, k: int) -> 
 def _search_numpy(
     organization: Organization, queries: np.ndarray, k: int
 ) -> list[list[Suggestion]]:
-    count = AnswerEmbedding.objects.filter(organization=organization).count()
-    cached = _index_cache.get(organization.pk)
-    if cached is None or cached[0] != count:
-        items = list(AnswerEmbedding.objects.filter(organization=organization).order_by("pk"))
-        matrix = (
-            np.stack([np.asarray(i.embedding, dtype=np.float32) for i in items])
-            if items
-            else np.zeros((0, queries.shape[1]), dtype=np.float32)
-        )
-        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-        matrix = (matrix / np.where(norms == 0, 1, norms)).astype(np.float32)
-        cached = (count, items, matrix)
-        _index_cache[organization.pk] = cached
-    _, items, matrix = cached
+    items, matrix = _numpy_index(organization, dim=queries.shape[1])
     if not items:
         return [[] for _ in queries]
     q = queries / np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
@@ -276,3 +287,30 @@ def _search_numpy(
             ]
         )
     return out
+
+
+def _numpy_index(
+    organization: Organization, *, dim: int
+) -> tuple[list[AnswerEmbedding], np.ndarray]:
+    """This process's copy of the organization's index (rows and unit-normalised matrix),
+    reloaded when the committed index version differs from the one it was loaded at.
+
+    The version is read before the rows: a write that commits in between makes the rows
+    newer than their key, which costs one extra reload at the next request, never a stale
+    answer (the other order could keep old rows under the new version)."""
+    version = answer_index_version(organization.pk)
+    with _lock:
+        cached = _index_cache.get(organization.pk)
+    if cached is not None and cached[0] == version:
+        return cached[1], cached[2]
+    items = list(AnswerEmbedding.objects.filter(organization=organization).order_by("pk"))
+    matrix = (
+        np.stack([np.asarray(i.embedding, dtype=np.float32) for i in items])
+        if items
+        else np.zeros((0, dim), dtype=np.float32)
+    )
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    matrix = (matrix / np.where(norms == 0, 1, norms)).astype(np.float32)
+    with _lock:
+        _index_cache[organization.pk] = (version, items, matrix)
+    return items, matrix

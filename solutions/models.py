@@ -191,9 +191,16 @@ class TicketSuggestion(models.Model):
     source_key = models.CharField(max_length=120)
     title = models.CharField(max_length=300)
     answer = models.TextField()
-    score = models.FloatField()
+    # The part of the answer that matched the ticket (an article's best paragraph); empty
+    # when the answer is short enough to be its own passage.
+    passage = models.TextField(blank=True)
+    score = models.FloatField(help_text="The retriever's score (similarity).")
+    # Will it solve the ticket? From the score, calibrated on the organization's feedback
+    # (ml.answer_calibration). Null for suggestions stored before it existed.
+    probability = models.FloatField(null=True, blank=True)
     proposed = models.BooleanField(
-        default=False, help_text="Offered as the resolution (confidence ≥ threshold)."
+        default=False,
+        help_text="Offered as the resolution (probability ≥ the auto-answer threshold).",
     )
     feedback = models.CharField(
         max_length=20, choices=Feedback.choices, default=Feedback.NONE, blank=True

@@ -3,17 +3,25 @@ always inside one organization. Pages and the API share them."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.urls import reverse
+from django.utils.safestring import SafeString
 
 from accounts.models import Organization
 from config.converters import id_or_none
+from ml.answer_calibration import SolveCalibration, fit_solve_calibration
 
+from .evidence import highlight_html, highlight_text, shared_words
 from .labels import CATEGORY_DECIDING
-from .models import Feedback, KnowledgeArticle, Ticket
+from .markdown import render_markdown
+from .models import Feedback, KnowledgeArticle, Ticket, TicketSuggestion
 
 ARTICLE_SEARCH_MAX = 200
 
@@ -217,3 +225,141 @@ def tickets_awaiting_category_review(organization: Organization) -> QuerySet[Tic
         .select_related("model_version")
         .order_by("category_confidence", "-created_at", "-pk")
     )
+
+
+# ---------------------------------------------------------------- suggestions
+
+# Defaults of the settings below (probabilities that a suggestion solves the ticket).
+WEAK_MATCH_PROBABILITY = 0.3
+HIDDEN_BELOW_PROBABILITY = 0.05
+# The newest clicks a calibration is fitted on: the retriever changes, old clicks age.
+CALIBRATION_FEEDBACK_KEPT = 2000
+
+_calibrations: dict[int, tuple[tuple[int, int], SolveCalibration]] = {}
+_calibrations_lock = threading.Lock()
+
+
+def suggestion_thresholds() -> tuple[float, float]:
+    """(weak, hidden): below `SUGGESTION_WEAK_PROBABILITY` a suggestion is a weak match,
+    shown collapsed; below `SUGGESTION_HIDDEN_PROBABILITY` it is not shown at all."""
+    weak = float(getattr(settings, "SUGGESTION_WEAK_PROBABILITY", WEAK_MATCH_PROBABILITY))
+    hidden = float(getattr(settings, "SUGGESTION_HIDDEN_PROBABILITY", HIDDEN_BELOW_PROBABILITY))
+    return weak, min(hidden, weak)
+
+
+def suggestion_solve_calibration(organization_id: int) -> SolveCalibration:
+    """How likely a suggestion of this organization is to solve a ticket, given its score:
+    fitted on the organization's own "This solved it" / "Not helpful" clicks
+    (`ml.answer_calibration`), the prior until there are enough of both.
+
+    Refitted when the clicks change, in every process: the fit is cached per process under a
+    fingerprint of the clicked suggestions (how many, the sum of their ids) that one aggregate
+    query reads at each triage. A click, or a re-triage that drops clicked suggestions,
+    changes it. Fitting a thousand clicks takes milliseconds, so no task or schedule is
+    needed and no process can keep an old curve."""
+    clicked = TicketSuggestion.objects.filter(ticket__organization_id=organization_id).exclude(
+        feedback=TicketSuggestion.Feedback.NONE
+    )
+    totals = clicked.aggregate(n=Count("pk"), ids=Sum("pk"))
+    fingerprint = (int(totals["n"] or 0), int(totals["ids"] or 0))
+    with _calibrations_lock:
+        cached = _calibrations.get(organization_id)
+    if cached is not None and cached[0] == fingerprint:
+        return cached[1]
+    newest = clicked.order_by("-pk").values_list("score", "feedback")
+    rows = list(newest[:CALIBRATION_FEEDBACK_KEPT])
+    calibration = fit_solve_calibration(
+        [score for score, _ in rows],
+        [feedback == TicketSuggestion.Feedback.SOLVED for _, feedback in rows],
+    )
+    with _calibrations_lock:
+        _calibrations[organization_id] = (fingerprint, calibration)
+    return calibration
+
+
+def suggestion_calibrations_reset() -> None:
+    with _calibrations_lock:
+        _calibrations.clear()
+
+
+SOURCE_LABELS = {
+    "article": "knowledge article",
+    "ticket": "solved ticket",
+    "import": "solved ticket (imported history)",
+}
+
+
+@dataclass(frozen=True)
+class SuggestionCard:
+    """A suggestion as pages and the API show it: whether it is a weak match, where its
+    evidence can be read, and the words it shares with the ticket."""
+
+    suggestion: TicketSuggestion
+    weak: bool
+    source_path: str | None  # the source's page in the ticket's organization; None: no page
+    shared: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def source_label(self) -> str:
+        kind = self.suggestion.source_kind
+        label = SOURCE_LABELS.get(kind, kind.replace("_", " "))
+        if self.source_path is None and kind in ("article", "ticket"):
+            return f"{label} (no longer available)"
+        return label
+
+    @property
+    def passage(self) -> str:
+        """The matched passage: the stored one, or the answer itself."""
+        return self.suggestion.passage or self.suggestion.answer
+
+    @cached_property
+    def title_html(self) -> SafeString:
+        return highlight_text(self.suggestion.title, self.shared)
+
+    @cached_property
+    def answer_html(self) -> SafeString:
+        return highlight_html(render_markdown(self.suggestion.answer), self.shared)
+
+    @cached_property
+    def passage_html(self) -> SafeString:
+        return highlight_html(render_markdown(self.suggestion.passage), self.shared)
+
+
+@dataclass(frozen=True)
+class SuggestionsShown:
+    strong: list[SuggestionCard]
+    weak: list[SuggestionCard]
+    hidden: int  # stored, but below the probability worth showing
+
+    @property
+    def all(self) -> list[SuggestionCard]:
+        return self.strong + self.weak
+
+
+def ticket_suggestions_shown(ticket: Ticket) -> SuggestionsShown:
+    """The ticket's suggestions as people see them (page and API alike), best first: strong
+    ones, then weak matches (below `SUGGESTION_WEAK_PROBABILITY`), with those below
+    `SUGGESTION_HIDDEN_PROBABILITY` left out. The proposed resolution is never weak or hidden:
+    the organization's threshold chose it. A suggestion stored before probabilities existed
+    (null) is shown as it was. Sources link only to pages of the ticket's own organization
+    (`triage_neighbour_paths`), so a stored key can never open another tenant's ticket."""
+    weak_below, hidden_below = suggestion_thresholds()
+    suggestions = list(ticket.suggestions.all())
+    paths = triage_neighbour_paths(ticket.organization_id, (s.source_key for s in suggestions))
+    strong: list[SuggestionCard] = []
+    weak: list[SuggestionCard] = []
+    hidden = 0
+    for suggestion in sorted(suggestions, key=lambda s: s.rank):
+        # Judged by its probability unless it is the proposed one or has none.
+        p = 1.0 if suggestion.probability is None or suggestion.proposed else suggestion.probability
+        if p < hidden_below:
+            hidden += 1
+            continue
+        card = SuggestionCard(
+            suggestion=suggestion,
+            weak=p < weak_below,
+            source_path=paths.get(suggestion.source_key),
+            shared=shared_words(ticket.text, suggestion.title, suggestion.answer),
+        )
+        (weak if card.weak else strong).append(card)
+    return SuggestionsShown(strong=strong, weak=weak, hidden=hidden)

@@ -32,6 +32,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             names.append("django_db_serialized_rollback")
 
 
+@pytest.fixture(autouse=True)
+def _no_cached_index_across_tests() -> None:
+    """Per-process caches keyed by database state (the answer index by organization id and
+    index version, the solve calibration by organization id and its clicks) would carry one
+    test's data into the next where a rollback lets ids and versions repeat (SQLite): each
+    test starts without them. (Loaded models, keyed by checksum, are kept: they are slow.)"""
+    from ml import serving
+    from solutions import selectors
+
+    serving.reset_index_cache()
+    selectors.suggestion_calibrations_reset()
+
+
 @pytest.fixture
 def make_user(db: None) -> Callable[..., User]:
     def make(**kwargs: object) -> User:

@@ -9,7 +9,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_field
 from rest_framework import serializers
 
 from ..models import Ticket
-from ..selectors import ticket_triage_summary
+from ..selectors import SuggestionCard, ticket_suggestions_shown, ticket_triage_summary
 
 
 class TicketCreateInput(serializers.Serializer[Any]):
@@ -76,12 +76,45 @@ class SourceOutput(serializers.Serializer[Any]):
 
 
 class SuggestionOutput(serializers.Serializer[Any]):
-    id = serializers.IntegerField()
-    title = serializers.CharField()
-    answer = serializers.CharField()
-    score = serializers.FloatField()
+    """A `SuggestionCard` (solutions.selectors): the stored suggestion and how it is shown."""
+
+    id = serializers.IntegerField(source="suggestion.id")
+    title = serializers.CharField(source="suggestion.title")
+    answer = serializers.CharField(source="suggestion.answer", help_text="Markdown.")
+    passage = serializers.CharField(
+        help_text="The part of the answer that matched the ticket (Markdown): a long "
+        "article's best paragraph, otherwise the answer itself."
+    )
+    score = serializers.FloatField(
+        source="suggestion.score", help_text="The retriever's similarity, −1–1."
+    )
+    probability = serializers.FloatField(
+        source="suggestion.probability",
+        allow_null=True,
+        help_text="How likely it is to solve the ticket, 0–1: the score calibrated on the "
+        "organization's own `feedback` (a fixed prior until there is enough). The "
+        "auto-answer threshold is compared with it. Null for tickets triaged before it "
+        "existed.",
+    )
+    weak = serializers.BooleanField(
+        help_text="A weak match: its probability is below the weak-match level, so the web "
+        "page shows it collapsed. Suggestions less likely still are not listed at all."
+    )
+    proposed = serializers.BooleanField(
+        source="suggestion.proposed",
+        help_text="Offered as the resolution (status `ai_suggested`).",
+    )
+    source_url = serializers.SerializerMethodField(
+        help_text="The page of its source, a solved ticket or a knowledge article of this "
+        "organization; null for imported history (no page) and sources that are gone."
+    )
     # A field named `source` shadows Field.source, which the stubs type as a string.
-    source = SourceOutput(source="*")  # type: ignore[assignment]
+    source = SourceOutput(source="suggestion")  # type: ignore[assignment]
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_source_url(self, card: SuggestionCard) -> str | None:
+        path = card.source_path
+        return self.context["request"].build_absolute_uri(path) if path else None
 
 
 class CandidateOutput(serializers.Serializer[Any]):
@@ -282,9 +315,26 @@ TICKET_EXAMPLE_SURE = {
             "id": 7,
             "title": "VPN router drops",
             "answer": "Restart the VPN client and renew the router lease.",
+            "passage": "Restart the VPN client and renew the router lease.",
             "score": 0.83,
-            "source": {"kind": "imported", "key": "x0"},
-        }
+            "probability": 0.9,
+            "weak": False,
+            "proposed": True,
+            "source_url": "https://expertdesk.example/kb/12/",
+            "source": {"kind": "article", "key": "article:12"},
+        },
+        {
+            "id": 8,
+            "title": "Office Wi-Fi drops at noon",
+            "answer": "Move the access point away from the microwave.",
+            "passage": "Move the access point away from the microwave.",
+            "score": 0.41,
+            "probability": 0.26,
+            "weak": True,
+            "proposed": False,
+            "source_url": None,
+            "source": {"kind": "import", "key": "import:INC-2291"},
+        },
     ],
 }
 TICKET_EXAMPLE_NOT_SURE = ticket_example(
@@ -320,7 +370,7 @@ class LinksOutput(serializers.Serializer[Any]):
 class TicketOutput(serializers.ModelSerializer[Ticket]):
     id = serializers.IntegerField(source="number", help_text="The ticket's number.")
     triage = serializers.SerializerMethodField()
-    suggestions = SuggestionOutput(many=True)
+    suggestions = serializers.SerializerMethodField()
     links = serializers.SerializerMethodField()
 
     class Meta:
@@ -344,6 +394,13 @@ class TicketOutput(serializers.ModelSerializer[Ticket]):
     def get_triage(self, ticket: Ticket) -> dict[str, Any]:
         request = self.context["request"]
         return ticket_triage_summary(ticket, absolute_url=request.build_absolute_uri)
+
+    @extend_schema_field(SuggestionOutput(many=True))
+    def get_suggestions(self, ticket: Ticket) -> list[dict[str, Any]]:
+        """As the ticket page lists them: best first, weak matches flagged, the least likely
+        left out."""
+        cards = ticket_suggestions_shown(ticket).all
+        return list(SuggestionOutput(cards, many=True, context=self.context).data)
 
     @extend_schema_field(LinksOutput)
     def get_links(self, ticket: Ticket) -> dict[str, str]:

@@ -25,6 +25,7 @@ from billing import services as billing
 from ml import serving as ml_serving
 from ml.follow_up import follow_up_question
 
+from ..evidence import best_passage
 from ..markdown import markdown_sanitize
 from ..models import (
     DEFAULT_PRIORITIES,
@@ -39,7 +40,7 @@ from ..models import (
     Ticket,
     TicketSuggestion,
 )
-from ..selectors import tickets_awaiting_category_review
+from ..selectors import suggestion_solve_calibration, tickets_awaiting_category_review
 from .common import notification_send, ticket_event_record
 from .masking import (
     known_names_learn,
@@ -319,8 +320,14 @@ def ticket_triage_record(
     - the model abstains (`abstained`, below its category's threshold for the precision
       target): the ticket needs an expert; suggestions are listed but none is proposed,
       however similar, because the model does not know what the ticket is about;
-    - otherwise the best suggestion is proposed when its similarity reaches the
-      auto-answer threshold, and the ticket needs an expert when it does not.
+    - otherwise the best suggestion is proposed when its probability of solving the ticket
+      reaches the auto-answer threshold, and the ticket needs an expert when it does not.
+
+    Each suggestion's probability comes from its retrieval score through the organization's
+    solve calibration (`selectors.suggestion_solve_calibration`: a fixed prior, then what its
+    own "This solved it" / "Not helpful" clicks say). Before, the threshold was compared with
+    the similarity; the prior maps a similarity of 0.6 to 0.6, so the default threshold keeps
+    proposing about the same answers until feedback teaches the organization's own curve.
 
     A category or priority a person corrected is kept when a ticket is triaged again."""
     organization = ticket.organization
@@ -366,13 +373,18 @@ def ticket_triage_record(
         ticket.suggestions.all().delete()
         # Answers retrieved for a text that says almost nothing are noise: none are shown.
         suggestions = [] if result.needs_detail else result.suggestions
+        calibration = suggestion_solve_calibration(organization.pk)
+        probabilities = [calibration.probability(s.score) for s in suggestions]
         best_score = suggestions[0].score if suggestions else 0.0
+        best_probability = probabilities[0] if probabilities else 0.0
         proposes = (
             outcome == Ticket.TriageOutcome.CONFIDENT
             and bool(suggestions)
-            and best_score >= threshold
+            and best_probability >= threshold
         )
-        for rank, suggestion in enumerate(suggestions, start=1):
+        for rank, (suggestion, probability) in enumerate(
+            zip(suggestions, probabilities, strict=True), start=1
+        ):
             TicketSuggestion.objects.create(
                 ticket=ticket,
                 rank=rank,
@@ -382,7 +394,11 @@ def ticket_triage_record(
                 # A copy of an indexed answer (an article, an imported ticket's answer) that
                 # the page, the API and webhooks show: sanitized like every stored answer.
                 answer=markdown_sanitize(suggestion.answer),
+                passage=markdown_sanitize(
+                    suggestion.passage or best_passage(suggestion.answer, ticket.text)
+                ),
                 score=suggestion.score,
+                probability=probability,
                 proposed=proposes and rank == 1,
             )
         question = (
@@ -402,10 +418,12 @@ def ticket_triage_record(
                 ticket,
                 result,
                 precision_target=precision_target,
-                proposed_score=best_score if proposes else None,
+                proposed_probability=best_probability if proposes else None,
             ),
             details={
                 "best_score": best_score,
+                "best_probability": best_probability,
+                "calibrated": calibration.learned,
                 "threshold": threshold,
                 "outcome": outcome,
                 "precision_target": precision_target,
@@ -485,7 +503,7 @@ def _triage_message(
     result: ml_serving.TriageResult,
     *,
     precision_target: float,
-    proposed_score: float | None,
+    proposed_probability: float | None,
 ) -> str:
     """The timeline's line for a triage: what the model said, how sure it was and why."""
     category = ticket.predicted_category or "—"
@@ -517,9 +535,10 @@ def _triage_message(
         f"{model} triaged it as {category} ({confidence}){because}, priority "
         f"{ticket.predicted_priority or '—'}; "
         + (
-            f"proposed an answer (similarity {proposed_score:.2f})."
-            if proposed_score is not None
-            else "no answer is similar enough: it needs an expert."
+            f"proposed an answer ({percent_text(round(proposed_probability, 2))} likely to "
+            "solve it)."
+            if proposed_probability is not None
+            else "no answer is likely enough to solve it: it needs an expert."
         )
     )
 

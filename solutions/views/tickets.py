@@ -45,7 +45,7 @@ from ..forms_tickets import (
     TicketForm,
 )
 from ..models import Attachment, ExpertAnswer, KnownName, Ticket
-from ..selectors import ticket_triage_panel, tickets_filtered
+from ..selectors import ticket_suggestions_shown, ticket_triage_panel, tickets_filtered
 from ..services import tickets as services
 from ..services.masking import known_name_forget, terms_clean, ticket_masked_copy
 
@@ -203,7 +203,7 @@ class TicketDetailView(TicketMixin, View):
         pending = next((a for a in answers if a.status == ExpertAnswer.Status.SUBMITTED), None)
         return {
             "ticket": ticket,
-            "suggestions": list(ticket.suggestions.all()),
+            "suggestions": ticket_suggestions_shown(ticket),
             "events": ticket.events.select_related("actor"),
             "attachments": ticket.attachments.all(),
             "answers": answers,

@@ -49,7 +49,18 @@ def test_create_via_the_api_is_a_ticket_like_the_browsers(org_with_model, make_k
     assert 0 <= body["triage"]["confidence"] <= 1
     assert body["suggestions"], body
     first = body["suggestions"][0]
-    assert set(first) == {"id", "title", "answer", "score", "source"}
+    assert set(first) == {
+        "id",
+        "title",
+        "answer",
+        "passage",
+        "score",
+        "probability",
+        "weak",
+        "proposed",
+        "source_url",
+        "source",
+    }
     assert set(first["source"]) == {"kind", "key"}
     assert body["links"]["self"].endswith(f"/api/v1/tickets/{ticket.number}/")
     assert body["links"]["web"].endswith(f"/tickets/{ticket.number}/")

@@ -61,7 +61,9 @@ def test_submit_triage_escalate_claim_answer_rate_and_reuse(journey_org, new_pag
     desk.wait_for_url("**/tickets/1/")
     triage = desk.get_by_test_id("triage")
     assert "network" in triage.inner_text() and "confident" in triage.inner_text()
-    assert desk.get_by_test_id("suggestion").count() == 1  # the only indexed answer
+    # The only indexed answer is about a printer: too unlikely to solve a VPN ticket to show.
+    assert desk.get_by_test_id("suggestion").count() == 0
+    assert desk.get_by_test_id("no-suggestions").is_visible()
     shot(desk, "triaged")
 
     desk.get_by_test_id("escalate").click()

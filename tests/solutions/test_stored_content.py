@@ -418,7 +418,7 @@ def test_the_data_migration_sanitizes_what_is_already_stored(make_org, make_esca
     migrated = KnowledgeArticle.objects.get(pk=article.pk)
     assert migrated.body_source == ANSWER and migrated.body == markdown_sanitize(ANSWER)
     assert_inert(migrated.body)
-    assert_inert(TicketSuggestion.objects.get(pk=suggestion.pk).answer)
+    assert_inert(Suggestion.objects.get(pk=suggestion.pk).answer)
     # Reversible: back to the text as written.
     executor = MigrationExecutor(connection)
     executor.migrate([before])

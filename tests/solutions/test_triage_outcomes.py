@@ -190,7 +190,7 @@ def test_a_sure_triage_proposes_and_says_why(org, owner, agent):
     assert ticket.triage_outcome == Ticket.TriageOutcome.CONFIDENT
     message = ticket.events.filter(kind="triaged").last().message  # type: ignore[union-attr]
     assert message.startswith("Model v1 triaged it as network (91%) because of “vpn”")
-    assert "proposed an answer (similarity 0.93)" in message
+    assert "proposed an answer (95% likely to solve it)" in message
 
 
 def test_the_explanation_and_candidates_are_stored_as_plain_json(org, agent):
