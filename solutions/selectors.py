@@ -229,9 +229,6 @@ def tickets_awaiting_category_review(organization: Organization) -> QuerySet[Tic
 
 # ---------------------------------------------------------------- suggestions
 
-# Defaults of the settings below (probabilities that a suggestion solves the ticket).
-WEAK_MATCH_PROBABILITY = 0.3
-HIDDEN_BELOW_PROBABILITY = 0.05
 # The newest clicks a calibration is fitted on: the retriever changes, old clicks age.
 CALIBRATION_FEEDBACK_KEPT = 2000
 
@@ -242,8 +239,8 @@ _calibrations_lock = threading.Lock()
 def suggestion_thresholds() -> tuple[float, float]:
     """(weak, hidden): below `SUGGESTION_WEAK_PROBABILITY` a suggestion is a weak match,
     shown collapsed; below `SUGGESTION_HIDDEN_PROBABILITY` it is not shown at all."""
-    weak = float(getattr(settings, "SUGGESTION_WEAK_PROBABILITY", WEAK_MATCH_PROBABILITY))
-    hidden = float(getattr(settings, "SUGGESTION_HIDDEN_PROBABILITY", HIDDEN_BELOW_PROBABILITY))
+    weak = float(settings.SUGGESTION_WEAK_PROBABILITY)
+    hidden = float(settings.SUGGESTION_HIDDEN_PROBABILITY)
     return weak, min(hidden, weak)
 
 

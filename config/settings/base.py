@@ -302,6 +302,10 @@ ML_STARTER_TIME_BUDGET_S = env.int("ML_STARTER_TIME_BUDGET_S", default=300)
 ML_PROMOTION_MARGIN = env.float("ML_PROMOTION_MARGIN", default=0.0)
 ML_RETRAIN_MIN_NEW_LABELS = env.int("ML_RETRAIN_MIN_NEW_LABELS", default=50)
 ML_SERVING_CACHE_SIZE = env.int("ML_SERVING_CACHE_SIZE", default=4)
+# Suggested answers (docs/suggestions.md): below this probability of solving the ticket a
+# suggestion is a weak match, shown collapsed; below the second it is not shown at all.
+SUGGESTION_WEAK_PROBABILITY = env.float("SUGGESTION_WEAK_PROBABILITY", default=0.3)
+SUGGESTION_HIDDEN_PROBABILITY = env.float("SUGGESTION_HIDDEN_PROBABILITY", default=0.05)
 # How the CPU serves the encoder: onnx_int8 (fastest, see docs/benchmarks.md) | onnx |
 # dynamic_int8 | none (torch fp32). CUDA always serves torch.
 ML_SERVE_QUANTIZATION = env.str("ML_SERVE_QUANTIZATION", default="onnx_int8")
