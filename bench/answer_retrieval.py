@@ -29,7 +29,6 @@ from ml.engine.answers import (  # noqa: E402
     AnswerRetriever,
     RetrieverConfig,
     _Weights,
-    fit_solve_calibration,
     normalised_answer,
     suggestion_scores,
     tfidf_top_k,
@@ -38,6 +37,7 @@ from ml.engine.answers import (  # noqa: E402
 from ml.engine.evaluation import read_labelled_csv  # noqa: E402
 from ml.engine.metrics import answer_token_f1_matrix, expected_calibration_error  # noqa: E402
 from ml.engine.retrieval import top_k  # noqa: E402
+from ml.engine.solve_calibration import SolveCalibration, fit_solve_calibration  # noqa: E402
 
 
 def _top3(scores: np.ndarray) -> np.ndarray:
@@ -120,24 +120,22 @@ def quality(time_budget: float) -> dict[str, Any]:
     top1_scores = np.array([row[0].score for row in hits])
     solved = np.array(results["product"]["rows_f1_at_1"]) >= 0.5
     half = len(hits) // 2
+
+    def probabilities(model: SolveCalibration) -> np.ndarray:
+        return np.array([model.probability(x) for x in top1_scores[half:]])
+
     prior = fit_solve_calibration([], [])
-    fitted = fit_solve_calibration(top1_scores[:half], solved[:half])
-    platt = fit_solve_calibration(top1_scores[:half][:400], solved[:half][:400])
+    fitted = fit_solve_calibration(top1_scores[:half].tolist(), solved[:half].tolist())
+    few = fit_solve_calibration(top1_scores[:half][:100].tolist(), solved[:half][:100].tolist())
     calibration = {
         "solved_rate": float(solved.mean()),
         "feedback_rows": half,
-        "ece_prior": expected_calibration_error(
-            prior.probability(top1_scores[half:]), solved[half:]
-        ),
-        "ece_fitted": expected_calibration_error(
-            fitted.probability(top1_scores[half:]), solved[half:]
-        ),
-        "fitted_method": fitted.method,
-        "ece_platt_400": expected_calibration_error(
-            platt.probability(top1_scores[half:]), solved[half:]
-        ),
-        "platt_slope": platt.slope,
-        "platt_midpoint": platt.midpoint,
+        "ece_prior": expected_calibration_error(probabilities(prior), solved[half:]),
+        "ece_fitted": expected_calibration_error(probabilities(fitted), solved[half:]),
+        "fitted_learned": fitted.learned,
+        "ece_100_clicks": expected_calibration_error(probabilities(few), solved[half:]),
+        "fitted_slope": fitted.slope,
+        "fitted_intercept": fitted.intercept,
     }
     summary = {
         name: {k: round(v, 4) for k, v in r.items() if k in ("f1_at_1", "best_of_3")}

@@ -144,18 +144,88 @@ class ImportedTicket(models.Model):
         return self.title or self.text[:60]
 
 
+class RetrieverVersion(models.Model):
+    """A trained answer retriever (`ml.engine.answers`): a version line of its own beside the
+    triage model's, trained in the same run, evaluated on the same frozen held-out split
+    (answer-F1@1 of its first suggestion) and promoted when not worse than its champion.
+    The artifact holds the encoder (when fine-tuned) and the fusion weights; the index it
+    serves is `AnswerEmbedding`, embedded with the champion's encoder."""
+
+    Status = ModelVersion.Status
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="retriever_versions"
+    )
+    version = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.TRAINING)
+    training_run = models.ForeignKey(
+        TrainingRun,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="retriever_versions",
+    )
+    encoder_source = models.CharField(max_length=16, blank=True)  # "fine_tuned" | "frozen"
+    # On the held-out tickets that have an answer: token-F1 of the first suggestion with the
+    # ticket's own answer, the best of the first three, and TF-IDF retrieval on the same split.
+    f1_at_1 = models.FloatField(null=True, blank=True)
+    best_of_3 = models.FloatField(null=True, blank=True)
+    baseline_f1_at_1 = models.FloatField(null=True, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    train_count = models.PositiveIntegerField(default=0)
+    test_count = models.PositiveIntegerField(default=0)
+    artifact_path = models.CharField(max_length=500, blank=True)
+    artifact_checksum = models.CharField(max_length=64, blank=True)
+    decision = models.TextField(blank=True, help_text="why it was or was not promoted")
+    created_at = models.DateTimeField(default=timezone.now)
+    promoted_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["organization", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "version"], name="retriever_version_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=models.Q(status="champion"),
+                name="one_retriever_champion_per_org",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization.slug} retriever v{self.version} ({self.status})"
+
+
 class AnswerEmbedding(models.Model):
-    """A retrievable answer (solved ticket or article) embedded by the champion's encoder."""
+    """A retrievable answer (solved ticket or article): what a new ticket is matched against
+    (`text`), what is suggested (`answer`, split into `passages`), and their vectors from the
+    answer retriever's encoder (the champion `retriever_version`, or the frozen base encoder
+    when it is null). The lexical (BM25) side is built from `text` and `answer` by each
+    process (`ml.serving`)."""
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="answer_embeddings"
     )
-    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="+")
+    # The triage champion when the row was written (kept for history; retrieval no longer
+    # depends on the triage model).
+    model_version = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    retriever_version = models.ForeignKey(
+        RetrieverVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     source_kind = models.CharField(max_length=32)
     source_key = models.CharField(max_length=100)
     title = models.CharField(max_length=300, blank=True)
+    text = models.TextField(blank=True)
     answer = models.TextField()
-    embedding = EmbeddingField(dimensions=EMBEDDING_DIM)
+    embedding = EmbeddingField(dimensions=EMBEDDING_DIM)  # of `text`
+    passages = models.JSONField(default=list, blank=True)
+    # float32, len(passages) x EMBEDDING_DIM, row-major: read for the few candidates a search
+    # rescores, never searched by the database.
+    passage_vectors = models.BinaryField(default=bytes, blank=True)
 
     class Meta:
         constraints = [
@@ -180,6 +250,11 @@ class AnswerIndexVersion(models.Model):
         Organization, on_delete=models.CASCADE, related_name="answer_index_version"
     )
     version = models.PositiveBigIntegerField(default=0)
+    # Whose encoder embedded the index (null: the frozen base encoder): serving embeds
+    # queries with the same one, so a promotion switches over with the rebuild, atomically.
+    retriever_version = models.ForeignKey(
+        RetrieverVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -32,10 +32,22 @@ from .engine.evaluation import evaluate_baseline, evaluate_model
 
 if TYPE_CHECKING:
     from .engine import TriageModel
+    from .engine.answers import AnswerRetriever
     from .engine.pipeline import LogFn, ProgressFn
     from .labels import LabelRow
 
-__all__ = ["ArtifactError", "baseline_macro_f1", "checksum", "evaluate", "load", "train"]
+__all__ = [
+    "ArtifactError",
+    "baseline_macro_f1",
+    "checksum",
+    "evaluate",
+    "evaluate_answers",
+    "load",
+    "load_retriever",
+    "serve_config",
+    "train",
+    "train_retriever",
+]
 
 
 def _threads() -> int | None:
@@ -44,7 +56,7 @@ def _threads() -> int | None:
     return settings.ML_NUM_THREADS or None
 
 
-def _serve_config() -> ServeConfig:
+def serve_config() -> ServeConfig:
     return ServeConfig(
         quantization=settings.ML_SERVE_QUANTIZATION,
         device=_device(settings.ML_DEVICE),
@@ -68,7 +80,7 @@ def train(
     texts: Sequence[str],
     categories: Sequence[str],
     priorities: Sequence[str | None],
-    time_budget_s: int | None,
+    time_budget_s: float | None,
     device: str,
     progress: ProgressFn,
     log: LogFn,
@@ -103,7 +115,7 @@ def train(
 def load(path: Path) -> TriageModel:
     """The artifact at `path`, ready to serve; ArtifactError for anything that can't be."""
     try:
-        return engine.TriageModel.load(path, _serve_config())
+        return engine.TriageModel.load(path, serve_config())
     except ArtifactError:
         raise
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
@@ -138,3 +150,81 @@ def baseline_macro_f1(
         [r.category or "" for r in test],
     )
     return report.get("macro_f1")
+
+
+# ---------------------------------------------------------------- the answer retriever
+
+
+def train_retriever(
+    *,
+    rows: Sequence[LabelRow],
+    time_budget_s: float | None,
+    device: str,
+    log: LogFn,
+) -> AnswerRetriever:
+    """The organization's answer retriever from its solved history (rows with an answer):
+    fine-tuned inside the budget when there is enough history, the frozen base otherwise."""
+    from .engine.answers import RetrieverConfig
+    from .engine.answers import train_retriever as engine_train
+
+    config = RetrieverConfig()
+    for key, value in settings.ML_RETRIEVER_OVERRIDES.items():
+        setattr(config, key, value)
+    return engine_train(
+        [r.text for r in rows],
+        [r.answer or "" for r in rows],
+        keys=[r.key for r in rows],
+        time_budget_s=time_budget_s,
+        device=_device(device),
+        log=log,
+        config=config,
+    )
+
+
+def load_retriever(path: Path, *, corpus: bool = False) -> AnswerRetriever:
+    """The retriever artifact at `path` (without its training corpus unless asked: serving
+    indexes the database's rows); ArtifactError for anything that can't be loaded."""
+    from .engine.answers import AnswerRetriever
+
+    try:
+        return AnswerRetriever.load(path, device=_device(settings.ML_DEVICE), corpus=corpus)
+    except ArtifactError:
+        raise
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise ArtifactError(f"can't load {path}: {exc}") from exc
+
+
+def evaluate_answers(
+    retriever: AnswerRetriever, test_rows: Sequence[LabelRow], *, k: int = 3
+) -> dict[str, Any]:
+    """answer-F1@1 and best-of-3 of `retriever` (searching its own corpus) on the held-out
+    rows that have an answer: {"f1_at_1", "best_of_3", "count"}; {} when none has."""
+    from .engine.answers import suggestion_scores
+
+    rows = [r for r in test_rows if r.answer]
+    if not rows or not retriever.size:
+        return {}
+    hits = retriever.search([r.text for r in rows], k=k)
+    top = [[h.index for h in row] for row in hits]
+    scores = suggestion_scores(top, retriever.answers, [r.answer or "" for r in rows])
+    return {
+        "f1_at_1": round(scores["f1_at_1"], 4),
+        "best_of_3": round(scores["best_of_3"], 4),
+        "count": scores["count"],
+    }
+
+
+def baseline_answers(
+    train_rows: Sequence[LabelRow], test_rows: Sequence[LabelRow]
+) -> dict[str, Any]:
+    """TF-IDF retrieval over the ticket texts on the same split: the keyword-search
+    reference shown beside the retriever's score."""
+    from .engine.answers import suggestion_scores, tfidf_top_k
+
+    train = [r for r in train_rows if r.answer]
+    test = [r for r in test_rows if r.answer]
+    if not train or not test:
+        return {}
+    top = tfidf_top_k([r.text for r in train], [r.text for r in test], k=3)
+    scores = suggestion_scores(top, [r.answer or "" for r in train], [r.answer or "" for r in test])
+    return {"f1_at_1": round(scores["f1_at_1"], 4), "best_of_3": round(scores["best_of_3"], 4)}

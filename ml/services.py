@@ -32,6 +32,7 @@ from .models import (
     AnswerIndexVersion,
     ImportedTicket,
     ModelVersion,
+    RetrieverVersion,
     TrainingRun,
 )
 
@@ -237,7 +238,7 @@ def _train_run(run: TrainingRun, heartbeat: _Heartbeat) -> ModelVersion | None:
             priorities=[r.priority for r in train_rows],
             keys=[r.key for r in train_rows],
             titles=[r.title or r.text[:120] for r in train_rows],
-            time_budget_s=run.time_budget_s,
+            time_budget_s=_budget_share(run, triage=True),
             device=run.device or settings.ML_DEVICE,
             progress=_Progress(heartbeat, 0.0, 0.85),
             log=lambda line: _log(run, line),
@@ -294,8 +295,12 @@ def _train_run(run: TrainingRun, heartbeat: _Heartbeat) -> ModelVersion | None:
             # The last point to stop: once READY, the version may be promoted.
             _lock_running(run)
             version.save()
-        timings["total_s"] = round(time.monotonic() - t0, 2)
         model_version_consider_promotion(version=version, held_out=held_out)
+        t2 = time.monotonic()
+        heartbeat.beat(progress=0.9, message="Training the answer retriever…")
+        retriever_version_train(run=run)
+        timings["retriever_s"] = round(time.monotonic() - t2, 2)
+        timings["total_s"] = round(time.monotonic() - t0, 2)
         with transaction.atomic():
             run.refresh_from_db()
             run.status = TrainingRun.Status.SUCCEEDED
@@ -323,6 +328,165 @@ def _train_run(run: TrainingRun, heartbeat: _Heartbeat) -> ModelVersion | None:
                 status=ModelVersion.Status.FAILED, decision=f"Training failed: {detail}"[:2000]
             )
         return None
+
+
+def _budget_share(run: TrainingRun, *, triage: bool) -> float | None:
+    """The run's time budget split between the triage model and the answer retriever
+    (ML_RETRIEVER_BUDGET_SHARE); None (no limit) for both when the run has none."""
+    if not run.time_budget_s:
+        return None
+    share = min(max(float(settings.ML_RETRIEVER_BUDGET_SHARE), 0.0), 0.9)
+    return float(run.time_budget_s) * ((1.0 - share) if triage else share)
+
+
+def retriever_version_train(*, run: TrainingRun) -> RetrieverVersion | None:
+    """Trains the organization's answer retriever on its solved history (the rows with an
+    answer outside the frozen held-out split), evaluates it on the held-out rows with an
+    answer, stores the artifact and decides promotion. A failure is recorded on the version
+    and the run's log and never fails the run: the triage model is already decided, and
+    suggestions keep being served by the current index."""
+    organization = run.organization
+    rows = [r for r in collect_labels(organization) if r.answer]
+    train_rows, held_out = _split(organization, rows)
+    if not train_rows:
+        _log(run, "Answer retriever: no solved history with an answer yet; not trained.")
+        return None
+    with transaction.atomic():
+        number = (
+            RetrieverVersion.objects.filter(organization=organization).aggregate(n=Max("version"))[
+                "n"
+            ]
+            or 0
+        ) + 1
+        version = RetrieverVersion.objects.create(
+            organization=organization, version=number, training_run=run
+        )
+    try:
+        _log(
+            run,
+            f"Answer retriever: {len(train_rows)} answered tickets and articles, "
+            f"{len(held_out)} held out.",
+        )
+        trained = pipeline.train_retriever(
+            rows=train_rows,
+            time_budget_s=_budget_share(run, triage=False),
+            device=run.device or settings.ML_DEVICE,
+            log=lambda line: _log(run, f"Answer retriever: {line}"),
+        )
+        evaluation = pipeline.evaluate_answers(trained, held_out)
+        baseline = pipeline.baseline_answers(train_rows, held_out)
+        path = Path(settings.ML_ARTIFACT_DIR) / f"org-{organization.pk}" / f"retriever-v{number}"
+        trained.save(path)
+        version.artifact_path = str(path)
+        version.artifact_checksum = pipeline.checksum(path)
+        version.encoder_source = trained.encoder_source
+        version.f1_at_1 = evaluation.get("f1_at_1")
+        version.best_of_3 = evaluation.get("best_of_3")
+        version.baseline_f1_at_1 = baseline.get("f1_at_1")
+        version.metrics = {
+            "held_out": evaluation,
+            "tfidf": baseline,
+            "encoder_reason": trained.metadata.get("encoder_reason", ""),
+            "weights": trained.metadata.get("weights", {}),
+            "validation": {
+                k: v
+                for k, v in trained.metadata.get("validation", {}).items()
+                if not k.endswith("grid")
+            },
+            "train_seconds": trained.metadata.get("train_seconds"),
+        }
+        version.train_count = len(train_rows)
+        version.test_count = int(evaluation.get("count", 0))
+        version.status = RetrieverVersion.Status.READY
+        version.save()
+    except Exception as exc:
+        logger.exception("Answer retriever of training run %s failed", run.pk)
+        version.status = RetrieverVersion.Status.FAILED
+        version.decision = f"Training failed: {exc}"[:2000]
+        version.save(update_fields=["status", "decision"])
+        _log(run, f"Answer retriever failed: {exc}")
+        return version
+    retriever_version_consider_promotion(version=version, held_out=held_out)
+    _log(run, f"Answer retriever v{number}: {version.decision}")
+    return version
+
+
+def retriever_champion_of(organization: Organization) -> RetrieverVersion | None:
+    return RetrieverVersion.objects.filter(
+        organization=organization, status=RetrieverVersion.Status.CHAMPION
+    ).first()
+
+
+def retriever_version_consider_promotion(
+    *, version: RetrieverVersion, held_out: Sequence[LabelRow]
+) -> bool:
+    """Promotes `version` when its answer-F1@1 on the held-out tickets with an answer is not
+    lower than the champion's on the same tickets (minus ML_PROMOTION_MARGIN); records why
+    either way. The champion searches the corpus it was trained with."""
+    champion = retriever_champion_of(version.organization)
+    challenger = version.f1_at_1 or 0.0
+    count = version.test_count
+    if champion is None:
+        version.decision = "Promoted: the organization had no trained answer retriever."
+        version.save(update_fields=["decision"])
+        retriever_version_promote(version=version)
+        return True
+    margin = float(settings.ML_PROMOTION_MARGIN)
+    try:
+        current = pipeline.evaluate_answers(
+            pipeline.load_retriever(Path(champion.artifact_path), corpus=True), held_out
+        ).get("f1_at_1", 0.0)
+    except pipeline.ArtifactError as exc:
+        current = -1.0
+        logger.warning("Retriever v%s can't be evaluated: %s", champion.version, exc)
+    if challenger >= current - margin:
+        version.decision = (
+            f"Promoted: answer-F1@1 {challenger:.3f} vs champion v{champion.version} "
+            f"{max(current, 0):.3f} on the same {count} held-out tickets."
+        )
+        version.save(update_fields=["decision"])
+        retriever_version_promote(version=version)
+        return True
+    version.decision = (
+        f"Not promoted: answer-F1@1 {challenger:.3f} is below the {current - margin:.3f} "
+        f"needed to replace champion v{champion.version} ({current:.3f}) on the same "
+        f"{count} held-out tickets."
+    )
+    version.save(update_fields=["decision"])
+    return False
+
+
+def retriever_version_promote(*, version: RetrieverVersion) -> RetrieverVersion:
+    """Makes `version` the champion and re-embeds the index with its encoder (a task): until
+    the rebuild commits, serving keeps embedding queries with the index's current encoder."""
+    if version.status not in (RetrieverVersion.Status.READY, RetrieverVersion.Status.RETIRED):
+        raise ValidationError(
+            f"Retriever version {version.version} is {version.status}; it can't be promoted."
+        )
+    with transaction.atomic():
+        versions = RetrieverVersion.objects.select_for_update().filter(
+            organization=version.organization
+        )
+        now = timezone.now()
+        versions.filter(status=RetrieverVersion.Status.CHAMPION).update(
+            status=RetrieverVersion.Status.RETIRED, retired_at=now
+        )
+        version.status = RetrieverVersion.Status.CHAMPION
+        version.promoted_at = now
+        version.retired_at = None
+        version.save(update_fields=["status", "promoted_at", "retired_at"])
+        audit_log_record(
+            actor=None,
+            organization=version.organization,
+            action="model.retriever_promoted",
+            target=version,
+            details={"f1_at_1": version.f1_at_1, "baseline_f1_at_1": version.baseline_f1_at_1},
+        )
+        from .tasks import embedding_index_rebuild_task
+
+        org_id = version.organization_id
+        transaction.on_commit(lambda: embedding_index_rebuild_task.delay(org_id))
+    return version
 
 
 def _lock_running(run: TrainingRun) -> None:
@@ -565,74 +729,98 @@ def starter_model_ensure(*, organization: Organization) -> TrainingRun | None:
 # ---------------------------------------------------------------- answer index
 
 
-def _answer_index_bump(organization: Organization) -> None:
+def _answer_index_bump(organization: Organization, **fields: Any) -> None:
     """Raises the organization's index version; call it inside the transaction that writes
     the index, so the new version and the new rows commit together and no process can see
     one without the other. F() makes concurrent writers each count (no lost update)."""
     AnswerIndexVersion.objects.get_or_create(organization=organization)
     AnswerIndexVersion.objects.filter(organization=organization).update(
-        version=F("version") + 1, updated_at=timezone.now()
+        version=F("version") + 1, updated_at=timezone.now(), **fields
     )
 
 
-def embedding_index_rebuild(*, organization: Organization) -> int:
-    """Re-embeds every retrievable answer with the champion's encoder."""
-    from .serving import load_champion
+def _index_entries(
+    organization: Organization, rows: Sequence[LabelRow], retriever: Any
+) -> list[AnswerEmbedding]:
+    """Unsaved index rows for `rows`, embedded by `retriever` (ml.serving's served
+    retriever): the text and every passage of the answer, in one pass of the encoder."""
+    from .engine.answers import split_passages
 
+    passages = [split_passages(r.answer or "", retriever.passage_words) for r in rows]
+    flat = [p for group in passages for p in group]
+    vectors = retriever.embedder().documents([r.text for r in rows] + flat)
     champion = champion_of(organization)
-    if champion is None:
-        return 0
-    model = load_champion(champion)
-    if model is None:
-        return 0
+    entries = []
+    offset = len(rows)
+    for r, group, vec in zip(rows, passages, vectors[: len(rows)], strict=True):
+        entries.append(
+            AnswerEmbedding(
+                organization=organization,
+                model_version=champion,
+                retriever_version_id=retriever.version_id,
+                source_kind=r.source_kind,
+                source_key=r.key,
+                title=(r.title or r.text)[:300],
+                text=r.text,
+                answer=r.answer or "",
+                embedding=vec,
+                passages=group,
+                passage_vectors=np.ascontiguousarray(
+                    vectors[offset : offset + len(group)], dtype=np.float32
+                ).tobytes(),
+            )
+        )
+        offset += len(group)
+    return entries
+
+
+def embedding_index_rebuild(*, organization: Organization) -> int:
+    """Re-embeds every retrievable answer with the champion retriever's encoder (the frozen
+    base encoder while the organization has none) and makes it the index's encoder."""
+    from .serving import retriever_champion
+
+    retriever = retriever_champion(organization)
     rows = [r for r in collect_labels(organization) if r.answer]
-    vectors = model.embed([r.text for r in rows]) if rows else np.zeros((0, 384), np.float32)
+    entries = _index_entries(organization, rows, retriever)
     with transaction.atomic():
         AnswerEmbedding.objects.filter(organization=organization).delete()
-        AnswerEmbedding.objects.bulk_create(
-            [
-                AnswerEmbedding(
-                    organization=organization,
-                    model_version=champion,
-                    source_kind=r.source_kind,
-                    source_key=r.key,
-                    title=(r.title or r.text)[:300],
-                    answer=r.answer or "",
-                    embedding=vec,
-                )
-                for r, vec in zip(rows, vectors, strict=True)
-            ],
-            batch_size=500,
-        )
-        _answer_index_bump(organization)
-    from .signals import champion_ready
+        AnswerEmbedding.objects.bulk_create(entries, batch_size=500)
+        _answer_index_bump(organization, retriever_version_id=retriever.version_id)
+    champion = champion_of(organization)
+    if champion is not None:
+        from .signals import champion_ready
 
-    champion_ready.send(sender=ModelVersion, organization=organization, version=champion)
+        champion_ready.send(sender=ModelVersion, organization=organization, version=champion)
     return len(rows)
 
 
 def embedding_index_upsert(*, organization: Organization, rows: Sequence[LabelRow]) -> int:
-    """Adds or replaces a few answers (a new article, an accepted expert answer) at once."""
-    from .serving import load_champion
+    """Adds or replaces a few answers (a new article, an accepted expert answer) at once,
+    embedded with the index's encoder."""
+    from .serving import index_retriever
 
-    champion = champion_of(organization)
-    model = load_champion(champion) if champion else None
     rows = [r for r in rows if r.answer]
-    if model is None or champion is None or not rows:
+    if not rows:
         return 0
-    vectors = model.embed([r.text for r in rows])
+    retriever = index_retriever(organization)
+    entries = _index_entries(organization, rows, retriever)
+    fields = [
+        "model_version",
+        "retriever_version_id",
+        "source_kind",
+        "title",
+        "text",
+        "answer",
+        "embedding",
+        "passages",
+        "passage_vectors",
+    ]
     with transaction.atomic():
-        for r, vec in zip(rows, vectors, strict=True):
+        for entry in entries:
             AnswerEmbedding.objects.update_or_create(
                 organization=organization,
-                source_key=r.key,
-                defaults={
-                    "model_version": champion,
-                    "source_kind": r.source_kind,
-                    "title": (r.title or r.text)[:300],
-                    "answer": r.answer or "",
-                    "embedding": vec,
-                },
+                source_key=entry.source_key,
+                defaults={f: getattr(entry, f) for f in fields},
             )
         _answer_index_bump(organization)
     return len(rows)

@@ -1,9 +1,21 @@
 """Triage at request time: the organization's champion, loaded once per process (an LRU keyed
-by version and checksum, so a promotion is picked up on the next request), plus answer
-retrieval from the pgvector index (NumPy over the same rows on SQLite). The NumPy copy is
-cached per process and keyed by the organization's answer-index version, a counter in the
-database that every index write raises (`AnswerIndexVersion`), so every process sees an
-edited article at its next request; pgvector reads the rows themselves and is always current.
+by version and checksum, so a promotion is picked up on the next request), plus suggested
+answers from the hybrid answer index (`search_answers`):
+
+- dense candidates from pgvector's HNSW index on PostgreSQL (NumPy over the same rows on
+  SQLite), lexical candidates from a BM25 index over the rows' text and answer;
+- the union rescored exactly with the answer retriever's fusion (`ml.engine.answers.fuse`:
+  w·dense + (1-w)·BM25 normalised to what the query can reach), duplicates collapsed, the
+  best passage of a long answer chosen;
+- queries embedded by the encoder that embedded the index (`AnswerIndexVersion.retriever_
+  version`: the champion retriever's, or the frozen base); when that is the base encoder and
+  the triage champion also serves the base encoder, triage's own vectors are reused, so a
+  ticket costs one encoder pass.
+
+The per-process parts (the BM25 index, on SQLite the vectors) are cached under the
+organization's answer-index version, a counter in the database that every index write raises,
+so every process sees an edited article at its next request; pgvector reads the rows
+themselves and is always current.
 
 A missing or corrupt artifact never breaks a request: triage returns an explicit
 "unavailable" result, the caller routes the ticket to an expert, and the error is logged once.
@@ -25,10 +37,18 @@ from django.db import connection
 from accounts.models import Organization
 
 from . import pipeline
-from .models import AnswerEmbedding, AnswerIndexVersion, ModelVersion, TrainingRun
+from .models import (
+    EMBEDDING_DIM,
+    AnswerEmbedding,
+    AnswerIndexVersion,
+    ModelVersion,
+    RetrieverVersion,
+    TrainingRun,
+)
 
 if TYPE_CHECKING:
     from .engine import TriageModel
+    from .engine.answers import AnswerRetriever, LexicalIndex, ServingEmbedder
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +59,7 @@ class Suggestion:
     source_key: str
     title: str
     answer: str
-    score: float  # the retriever's score (cosine similarity here), higher is closer
+    score: float  # the retriever's fused score (dense and lexical), higher is closer
     # The part of the answer that matched (a passage of a long article); empty when the
     # retriever matched the answer as a whole.
     passage: str = ""
@@ -83,7 +103,11 @@ UNAVAILABLE_MESSAGES = {
 _lock = threading.Lock()
 _models: OrderedDict[tuple[int, str], TriageModel] = OrderedDict()
 _failed: set[tuple[int, str]] = set()
-_index_cache: dict[int, tuple[int, list[AnswerEmbedding], np.ndarray]] = {}
+_index_cache: dict[int, _IndexCopy] = {}
+_retrievers: OrderedDict[tuple[int, str], _ServingRetriever] = OrderedDict()
+_retrievers_failed: set[tuple[int, str]] = set()
+_default_retriever: list[_ServingRetriever] = []
+_stale_reported: set[tuple[int, int]] = set()
 
 
 def _cache_size() -> int:
@@ -124,6 +148,10 @@ def reset_caches() -> None:
         _models.clear()
         _failed.clear()
         _index_cache.clear()
+        _retrievers.clear()
+        _retrievers_failed.clear()
+        _default_retriever.clear()
+        _stale_reported.clear()
 
 
 def reset_index_cache() -> None:
@@ -140,12 +168,17 @@ def invalidate_index_cache(organization_id: int) -> None:
 
 def answer_index_version(organization_id: int) -> int:
     """The organization's answer-index version as committed (0 before its first write)."""
+    return _index_state(organization_id)[0]
+
+
+def _index_state(organization_id: int) -> tuple[int, int | None]:
+    """(version, the retriever version whose encoder embedded the index; None: the base)."""
     found = (
         AnswerIndexVersion.objects.filter(organization_id=organization_id)
-        .values_list("version", flat=True)
+        .values_list("version", "retriever_version_id")
         .first()
     )
-    return int(found or 0)
+    return (int(found[0]), found[1]) if found else (0, None)
 
 
 def _unavailable(organization: Organization, reason: str | None = None) -> TriageResult:
@@ -180,7 +213,16 @@ def triage(
         return [TriageResult(available=False, reason="artifact_error") for _ in texts]
     try:
         predictions = model.predict(texts, precision_target=precision_target, explain=True)
-        suggestions = search_answers(organization, predictions.embeddings, k=k)
+        retriever = index_retriever(organization)
+        # Both sides serve the base encoder: triage's vectors are the retriever's.
+        shared = retriever.encoder_source == "frozen" and model.encoder_source == "base"
+        suggestions = search_answers(
+            organization,
+            texts,
+            k=k,
+            query_vectors=predictions.embeddings if shared else None,
+            retriever=retriever,
+        )
     except Exception:
         # A model that loads but fails at inference must not fail the ticket either: the
         # caller sends it to the expert path. Logged every time: it is a bug, not a state.
@@ -207,110 +249,316 @@ def triage(
     ]
 
 
-def search_answers(
-    organization: Organization, query_vectors: np.ndarray, *, k: int = 3
-) -> list[list[Suggestion]]:
-    """Top-k answers by cosine similarity: pgvector's HNSW index on PostgreSQL, NumPy
-    elsewhere. Both return the same rows for the same data."""
-    if len(query_vectors) == 0:
-        return []
-    # Solved tickets often share one resolution; fetch extra candidates so that k distinct
-    # answers remain after duplicates are dropped.
-    wide = k * DUPLICATE_HEADROOM
-    if connection.vendor == "postgresql":
-        found = [_search_pgvector(organization, vec, wide) for vec in query_vectors]
-    else:
-        found = _search_numpy(organization, np.asarray(query_vectors, dtype=np.float32), wide)
-    return [_distinct_answers(candidates, k) for candidates in found]
+@dataclass
+class _ServingRetriever:
+    """An answer retriever as served: its fusion weights and its encoder (loaded at the
+    first embedding: a process that reuses triage's vectors never loads it)."""
+
+    version_id: int | None  # None: the frozen base encoder with the default weights
+    engine: AnswerRetriever
+    content_key: str
+    _embedder: ServingEmbedder | None = None
+
+    @property
+    def encoder_source(self) -> str:
+        return self.engine.encoder_source
+
+    @property
+    def dense_weight(self) -> float:
+        return float(self.engine.weights.dense_weight)
+
+    @property
+    def passage_weight(self) -> float:
+        return float(self.engine.weights.passage_weight)
+
+    @property
+    def passage_words(self) -> int:
+        return int(self.engine.config.passage_words)
+
+    def embedder(self) -> ServingEmbedder:
+        with _lock:
+            if self._embedder is None:
+                self._embedder = self.engine.serving_embedder(
+                    pipeline.serve_config(), self.content_key
+                )
+            return self._embedder
 
 
+def _frozen_retriever() -> _ServingRetriever:
+    from .engine.answers import AnswerRetriever
+
+    with _lock:
+        if not _default_retriever:
+            _default_retriever.append(
+                _ServingRetriever(
+                    None,
+                    AnswerRetriever.frozen_default(device=pipeline.serve_config().device),
+                    "retriever-base",
+                )
+            )
+        return _default_retriever[0]
+
+
+def load_retriever(version: RetrieverVersion | None) -> _ServingRetriever:
+    """The retriever `version` as served, cached per process by version and checksum; the
+    frozen base encoder for None, and (logged once) for an artifact that can't be loaded."""
+    if version is None:
+        return _frozen_retriever()
+    key = (version.pk, version.artifact_checksum)
+    with _lock:
+        cached = _retrievers.get(key)
+        if cached is not None:
+            _retrievers.move_to_end(key)
+            return cached
+        failed = key in _retrievers_failed
+    if failed:
+        return _frozen_retriever()
+    try:
+        path = Path(version.artifact_path)
+        if not version.artifact_checksum or pipeline.checksum(path) != version.artifact_checksum:
+            raise pipeline.ArtifactError(f"checksum mismatch for {path}")
+        engine = pipeline.load_retriever(path)
+    except pipeline.ArtifactError as exc:
+        with _lock:
+            _retrievers_failed.add(key)  # log once per version, not once per request
+        logger.error(
+            "Retriever v%s of org %s unavailable, serving the base encoder: %s",
+            version.version,
+            version.organization_id,
+            exc,
+        )
+        return _frozen_retriever()
+    served = _ServingRetriever(version.pk, engine, f"retriever-{version.artifact_checksum[:32]}")
+    with _lock:
+        _retrievers[key] = served
+        while len(_retrievers) > _cache_size():
+            _retrievers.popitem(last=False)
+    return served
+
+
+def index_retriever(organization: Organization) -> _ServingRetriever:
+    """The retriever whose encoder embedded the organization's index (what queries must be
+    embedded with), falling back to the base encoder."""
+    _, retriever_id = _index_state(organization.pk)
+    if retriever_id is None:
+        return _frozen_retriever()
+    version = RetrieverVersion.objects.filter(pk=retriever_id).first()
+    return load_retriever(version)
+
+
+def retriever_champion(organization: Organization) -> _ServingRetriever:
+    """What a rebuilt index is embedded with: the champion retriever, else the base."""
+    version = RetrieverVersion.objects.filter(
+        organization=organization, status=RetrieverVersion.Status.CHAMPION
+    ).first()
+    return load_retriever(version)
+
+
+@dataclass
+class _IndexCopy:
+    """This process's part of an organization's index at one version: the row ids in order,
+    BM25 over their text and answer, and (SQLite) their unit vectors."""
+
+    version: int
+    ids: np.ndarray
+    position: dict[int, int]
+    lexical: LexicalIndex | None
+    matrix: np.ndarray | None
+
+
+# Candidates taken from each side before the exact rescoring: enough that k distinct answers
+# remain after duplicates are collapsed (solved tickets often share one resolution).
 DUPLICATE_HEADROOM = 4
+CANDIDATE_EXTRA = 16
 
 
-def _distinct_answers(candidates: list[Suggestion], k: int) -> list[Suggestion]:
-    """Keeps the best-scoring suggestion per answer text (candidates come best first)."""
+def search_answers(
+    organization: Organization,
+    texts: list[str],
+    *,
+    k: int = 3,
+    query_vectors: np.ndarray | None = None,
+    retriever: _ServingRetriever | None = None,
+) -> list[list[Suggestion]]:
+    """The k best answers per ticket text, best first, by the hybrid retriever (module
+    docstring). `query_vectors`, when given, must come from the index's encoder."""
+    if not texts:
+        return []
+    retriever = retriever or index_retriever(organization)
+    copy = _index_copy(organization)
+    if not len(copy.ids):
+        return [[] for _ in texts]
+    if query_vectors is None:
+        vectors = retriever.embedder().queries(texts)
+    else:
+        vectors = np.asarray(query_vectors, dtype=np.float32)
+        vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    wide = k * DUPLICATE_HEADROOM + CANDIDATE_EXTRA
+    postgres = connection.vendor == "postgresql"
+    results = []
+    for text, vector in zip(texts, vectors, strict=True):
+        lexical = (
+            copy.lexical.scores(text)
+            if copy.lexical is not None
+            else np.zeros(len(copy.ids), dtype=np.float32)
+        )
+        candidates = [int(copy.ids[i]) for i in _top_positions(lexical, wide) if lexical[i] > 0]
+        if postgres:
+            candidates += _pgvector_candidates(organization, vector, wide)
+        elif copy.matrix is not None:
+            candidates += [int(copy.ids[i]) for i in _top_positions(copy.matrix @ vector, wide)]
+        results.append(
+            _rescore(text, vector, list(dict.fromkeys(candidates)), lexical, copy, retriever, k)
+        )
+    return results
+
+
+def _top_positions(scores: np.ndarray, n: int) -> np.ndarray:
+    if len(scores) <= n:
+        return np.argsort(-scores, kind="stable")
+    part = np.argpartition(-scores, n - 1)[:n]
+    return part[np.argsort(-scores[part], kind="stable")]
+
+
+def _pgvector_candidates(organization: Organization, vector: np.ndarray, n: int) -> list[int]:
+    from pgvector.django import CosineDistance
+
+    return list(
+        AnswerEmbedding.objects.filter(organization=organization)
+        .annotate(distance=CosineDistance("embedding", np.asarray(vector, dtype=np.float32)))
+        .order_by("distance")
+        .values_list("pk", flat=True)[:n]
+    )
+
+
+def passage_matrix(row: AnswerEmbedding) -> np.ndarray:
+    raw = bytes(row.passage_vectors or b"")
+    return np.frombuffer(raw, dtype=np.float32).reshape(-1, EMBEDDING_DIM)
+
+
+def _rescore(
+    text: str,
+    vector: np.ndarray,
+    candidates: list[int],
+    lexical: np.ndarray,
+    copy: _IndexCopy,
+    retriever: _ServingRetriever,
+    k: int,
+) -> list[Suggestion]:
+    from .engine.answers import (
+        choose_passage,
+        fuse,
+        lexical_tokens,
+        normalised_answer,
+    )
+
+    if not candidates:
+        return []
+    rows = AnswerEmbedding.objects.filter(pk__in=candidates).only(
+        "source_kind",
+        "source_key",
+        "title",
+        "text",
+        "answer",
+        "embedding",
+        "passages",
+        "passage_vectors",
+    )
+    beta, w = retriever.passage_weight, retriever.dense_weight
+    scored = []
+    for row in rows:
+        text_cos = float(np.dot(np.asarray(row.embedding, dtype=np.float32), vector))
+        passages = list(row.passages or [])
+        matrix = passage_matrix(row)
+        passage_cos = matrix @ vector if len(matrix) == len(passages) and passages else None
+        if passage_cos is not None and beta > 0:
+            dense = (1 - beta) * text_cos + beta * float(passage_cos.max())
+        else:
+            dense = text_cos
+        position = copy.position.get(row.pk)
+        lex = float(lexical[position]) if position is not None else 0.0
+        score = fuse(float(dense), lex, w)
+        scored.append((score, row.pk, row, passages, passage_cos))
+    scored.sort(key=lambda item: (-item[0], item[1]))
+    query_terms = set(lexical_tokens(text))
+    rarity = copy.lexical.rarity if copy.lexical is not None else (lambda _t: 0.0)
     seen: set[str] = set()
-    kept = []
-    for suggestion in candidates:
-        key = " ".join(suggestion.answer.split()).lower()
-        if key in seen:
+    kept: list[Suggestion] = []
+    for score, _, row, passages, passage_cos in scored:
+        group = normalised_answer(row.answer)
+        if group in seen:
             continue
-        seen.add(key)
-        kept.append(suggestion)
+        seen.add(group)
+        passage = ""
+        if len(passages) > 1 and passage_cos is not None:
+            passage = passages[choose_passage(query_terms, passages, passage_cos, w, rarity)]
+        kept.append(
+            Suggestion(
+                row.source_kind, row.source_key, row.title, row.answer, round(score, 4), passage
+            )
+        )
         if len(kept) == k:
             break
     return kept
 
 
-def _search_pgvector(organization: Organization, vector: np.ndarray, k: int) -> list[Suggestion]:
-    from pgvector.django import CosineDistance
-
-    rows = (
-        AnswerEmbedding.objects.filter(organization=organization)
-        .annotate(distance=CosineDistance("embedding", np.asarray(vector, dtype=np.float32)))
-        .order_by("distance")
-        .only("source_kind", "source_key", "title", "answer")[:k]
-    )
-    return [
-        Suggestion(
-            r.source_kind,
-            r.source_key,
-            r.title,
-            r.answer,
-            round(1.0 - float(r.distance), 4),
-        )
-        for r in rows
-    ]
-
-
-def _search_numpy(
-    organization: Organization, queries: np.ndarray, k: int
-) -> list[list[Suggestion]]:
-    items, matrix = _numpy_index(organization, dim=queries.shape[1])
-    if not items:
-        return [[] for _ in queries]
-    q = queries / np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
-    scores = q @ matrix.T
-    out = []
-    for row in scores:
-        top = np.argsort(-row)[:k]
-        out.append(
-            [
-                Suggestion(
-                    items[j].source_kind,
-                    items[j].source_key,
-                    items[j].title,
-                    items[j].answer,
-                    round(float(row[j]), 4),
-                )
-                for j in top
-            ]
-        )
-    return out
-
-
-def _numpy_index(
-    organization: Organization, *, dim: int
-) -> tuple[list[AnswerEmbedding], np.ndarray]:
-    """This process's copy of the organization's index (rows and unit-normalised matrix),
-    reloaded when the committed index version differs from the one it was loaded at.
+def _index_copy(organization: Organization) -> _IndexCopy:
+    """This process's copy of the organization's index, reloaded when the committed index
+    version differs from the one it was loaded at.
 
     The version is read before the rows: a write that commits in between makes the rows
     newer than their key, which costs one extra reload at the next request, never a stale
     answer (the other order could keep old rows under the new version)."""
-    version = answer_index_version(organization.pk)
+    from .engine.answers import LexicalIndex
+
+    version, retriever_id = _index_state(organization.pk)
     with _lock:
         cached = _index_cache.get(organization.pk)
-    if cached is not None and cached[0] == version:
-        return cached[1], cached[2]
-    items = list(AnswerEmbedding.objects.filter(organization=organization).order_by("pk"))
-    matrix = (
-        np.stack([np.asarray(i.embedding, dtype=np.float32) for i in items])
-        if items
-        else np.zeros((0, dim), dtype=np.float32)
+    if cached is not None and cached.version == version:
+        return cached
+    rows = AnswerEmbedding.objects.filter(organization=organization).order_by("pk")
+    postgres = connection.vendor == "postgresql"
+    fields = ["pk", "title", "text", "answer"] + ([] if postgres else ["embedding"])
+    ids: list[int] = []
+    documents: list[str] = []
+    vectors: list[np.ndarray] = []
+    stale = False
+    for row in rows.values_list(*fields, "retriever_version_id"):
+        ids.append(int(row[0]))
+        # The text a ticket is matched against and the answer: what the engine's BM25 reads.
+        documents.append(f"{row[2] or row[1]}\n{row[3]}")
+        if not postgres:
+            vectors.append(np.asarray(row[4], dtype=np.float32))
+        stale = stale or row[-1] != retriever_id or not row[2]
+    matrix = None
+    if not postgres:
+        matrix = np.stack(vectors) if vectors else np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        matrix = (matrix / np.where(norms == 0, 1, norms)).astype(np.float32)
+    copy = _IndexCopy(
+        version=version,
+        ids=np.asarray(ids, dtype=np.int64),
+        position={pk: i for i, pk in enumerate(ids)},
+        lexical=LexicalIndex(documents) if documents else None,
+        matrix=matrix,
     )
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    matrix = (matrix / np.where(norms == 0, 1, norms)).astype(np.float32)
     with _lock:
-        _index_cache[organization.pk] = (version, items, matrix)
-    return items, matrix
+        _index_cache[organization.pk] = copy
+    if stale:
+        _report_stale(organization.pk, version)
+    return copy
+
+
+def _report_stale(organization_id: int, version: int) -> None:
+    """Rows embedded by another encoder than the index's, or written before the index kept
+    their text (an upgrade): they still serve, and one rebuild per version is queued."""
+    with _lock:
+        if (organization_id, version) in _stale_reported:
+            return
+        _stale_reported.add((organization_id, version))
+    from django.db import transaction
+
+    from .tasks import embedding_index_rebuild_task
+
+    logger.info("Answer index of org %s is stale at v%s; rebuilding", organization_id, version)
+    transaction.on_commit(lambda: embedding_index_rebuild_task.delay(organization_id))

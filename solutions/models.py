@@ -196,7 +196,7 @@ class TicketSuggestion(models.Model):
     passage = models.TextField(blank=True)
     score = models.FloatField(help_text="The retriever's score (similarity).")
     # Will it solve the ticket? From the score, calibrated on the organization's feedback
-    # (ml.answer_calibration). Null for suggestions stored before it existed.
+    # (ml.engine.solve_calibration). Null for suggestions stored before it existed.
     probability = models.FloatField(null=True, blank=True)
     proposed = models.BooleanField(
         default=False,

@@ -16,7 +16,7 @@ from django.utils.safestring import SafeString
 
 from accounts.models import Organization
 from config.converters import id_or_none
-from ml.answer_calibration import SolveCalibration, fit_solve_calibration
+from ml.engine.solve_calibration import SolveCalibration, fit_solve_calibration
 
 from .evidence import highlight_html, highlight_text, shared_words
 from .labels import CATEGORY_DECIDING
@@ -247,7 +247,7 @@ def suggestion_thresholds() -> tuple[float, float]:
 def suggestion_solve_calibration(organization_id: int) -> SolveCalibration:
     """How likely a suggestion of this organization is to solve a ticket, given its score:
     fitted on the organization's own "This solved it" / "Not helpful" clicks
-    (`ml.answer_calibration`), the prior until there are enough of both.
+    (`ml.engine.solve_calibration`), the prior until there are enough of both.
 
     Refitted when the clicks change, in every process: the fit is cached per process under a
     fingerprint of the clicked suggestions (how many, the sum of their ids) that one aggregate

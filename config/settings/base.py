@@ -313,6 +313,11 @@ ML_NUM_THREADS = env.int("ML_NUM_THREADS", default=2)
 # `ml.engine.TrainConfig` fields set on every training run, as JSON, e.g. {"epochs": 1.0} for a
 # quick experiment; empty in normal operation (the engine's defaults are the measured ones).
 ML_TRAIN_OVERRIDES: dict[str, object] = env.json("ML_TRAIN_OVERRIDES", default={})
+# The answer retriever is trained in the same run, after the triage model, with this share of
+# the run's time budget (the triage model gets the rest); `ml.engine.RetrieverConfig` fields
+# to override, as JSON, like ML_TRAIN_OVERRIDES.
+ML_RETRIEVER_BUDGET_SHARE = env.float("ML_RETRIEVER_BUDGET_SHARE", default=0.25)
+ML_RETRIEVER_OVERRIDES: dict[str, object] = env.json("ML_RETRIEVER_OVERRIDES", default={})
 # A training run beats every ML_TRAINING_HEARTBEAT_INTERVAL_S; the sweeper (every minute)
 # fails a RUNNING run silent for ML_TRAINING_HEARTBEAT_TIMEOUT_S (its worker died) and a
 # QUEUED one no ml worker took within ML_TRAINING_QUEUED_TIMEOUT_S, so the organization can

@@ -20,8 +20,6 @@ if TYPE_CHECKING:
         AnswerRetriever,
         Hit,
         RetrieverConfig,
-        SolveCalibration,
-        fit_solve_calibration,
         train_retriever,
     )
     from .artifact import ArtifactError, artifact_checksum
@@ -45,14 +43,15 @@ if TYPE_CHECKING:
     from .model import TriageModel, TriagePredictions
     from .pipeline import TrainingDataError, choose_strategy, train_triage
     from .retrieval import top_k
+    from .solve_calibration import SolveCalibration, fit_solve_calibration
 
 # Public name -> the submodule that defines it.
 _SOURCES = {
     "AnswerRetriever": "answers",
     "Hit": "answers",
     "RetrieverConfig": "answers",
-    "SolveCalibration": "answers",
-    "fit_solve_calibration": "answers",
+    "SolveCalibration": "solve_calibration",
+    "fit_solve_calibration": "solve_calibration",
     "train_retriever": "answers",
     "answer_token_f1": "metrics",
     "ArtifactError": "artifact",

@@ -20,9 +20,10 @@ Public API (stable; the serving side builds on these names and fields):
         lexical: BM25 divided by the query's attainable maximum, in [0, 1];
         passage: the best-matching passage of the answer;
         matched_terms: query words found in the document, rarest first (for highlighting).
-    fit_solve_calibration(scores, outcomes) -> SolveCalibration
-    SolveCalibration.probability(scores) -> np.ndarray; .as_dict(); SolveCalibration.from_dict(d)
     FORMAT_VERSION, RetrieverConfig
+    LexicalIndex, choose_passage, evidence_terms, fuse    what serving builds its index from
+
+"Will this solve it?" (a probability from the fused score) is `solve_calibration`.
 
 torch, transformers and bm25s are imported inside the functions that need them, so importing
 this module (or `ml.engine`) stays light.
@@ -38,7 +39,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -49,6 +50,7 @@ FORMAT_VERSION = 1
 READABLE_FORMATS = {1}
 
 LogFn = Callable[[str], None]
+ArrayOrFloat = TypeVar("ArrayOrFloat", np.ndarray, float)
 
 _LEX_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s's default pattern, applied here to queries too
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -158,101 +160,10 @@ def split_passages(text: str, max_words: int) -> list[str]:
     return passages or [text.strip()]
 
 
-# --- the "will this solve it?" calibration ------------------------------------------------------
-
-# Before any feedback: a logistic prior on the fused score, set by hand (slope 8, midpoint
-# 0.55). On helpdesk_qa with simulated feedback (solved = the suggestion's token-F1 with the
-# true answer ≥ 0.5) it scores ECE 0.075; Platt on 400 rows gives slope 14.7, midpoint 0.53 and
-# ECE 0.051 (bench/answer_retrieval.py prints both). An organization's own feedback replaces it
-# as soon as there is enough of both outcomes.
-PRIOR_SLOPE = 8.0
-PRIOR_MIDPOINT = 0.55
-MIN_FEEDBACK = 20  # of each outcome, for Platt scaling
-MIN_FEEDBACK_ISOTONIC = 500  # in all; isotonic needs many points not to overfit its steps
-
-
-@dataclass
-class SolveCalibration:
-    method: str  # "prior" | "platt" | "isotonic"
-    slope: float = PRIOR_SLOPE
-    midpoint: float = PRIOR_MIDPOINT
-    thresholds: list[float] = field(default_factory=list)  # isotonic: x knots
-    values: list[float] = field(default_factory=list)  # isotonic: y at the knots
-    count: int = 0
-
-    def probability(self, scores: Sequence[float] | np.ndarray) -> np.ndarray:
-        x = np.asarray(scores, dtype=np.float64)
-        if self.method == "isotonic" and self.thresholds:
-            p = np.interp(x, self.thresholds, self.values)
-        else:
-            p = 1.0 / (1.0 + np.exp(-self.slope * (x - self.midpoint)))
-        # Never certain either way: one lucky or unlucky score must not mean always/never.
-        return np.clip(p, 0.01, 0.99)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SolveCalibration:
-        return cls(
-            method=str(data["method"]),
-            slope=float(data.get("slope", PRIOR_SLOPE)),
-            midpoint=float(data.get("midpoint", PRIOR_MIDPOINT)),
-            thresholds=[float(v) for v in data.get("thresholds", [])],
-            values=[float(v) for v in data.get("values", [])],
-            count=int(data.get("count", 0)),
-        )
-
-
-def fit_solve_calibration(
-    scores: Sequence[float] | np.ndarray,
-    outcomes: Sequence[bool] | np.ndarray,
-    *,
-    prior: SolveCalibration | None = None,
-) -> SolveCalibration:
-    """P(solved | fused score) from feedback (True = "This solved it"). Fewer than
-    MIN_FEEDBACK of either outcome keeps the prior (the default mapping, or `prior`); then
-    Platt scaling (a logistic on the score); from MIN_FEEDBACK_ISOTONIC rows, isotonic
-    regression. Monotone non-decreasing in the score and within [0.01, 0.99] in every case."""
-    x = np.asarray(scores, dtype=np.float64).ravel()
-    y = np.asarray(outcomes, dtype=bool).ravel()
-    if x.shape != y.shape:
-        raise ValueError(f"{x.shape[0]} scores but {y.shape[0]} outcomes")
-    positives, negatives = int(y.sum()), int((~y).sum())
-    base = prior or SolveCalibration(method="prior")
-    if min(positives, negatives) < MIN_FEEDBACK:
-        return SolveCalibration(
-            method=base.method,
-            slope=base.slope,
-            midpoint=base.midpoint,
-            thresholds=list(base.thresholds),
-            values=list(base.values),
-            count=len(x),
-        )
-    if len(x) >= MIN_FEEDBACK_ISOTONIC:
-        from sklearn.isotonic import IsotonicRegression
-
-        iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip", increasing=True)
-        iso.fit(x, y.astype(np.float64))
-        return SolveCalibration(
-            method="isotonic",
-            thresholds=[float(v) for v in iso.X_thresholds_],
-            values=[float(v) for v in iso.y_thresholds_],
-            count=len(x),
-        )
-    from sklearn.linear_model import LogisticRegression
-
-    lr = LogisticRegression(C=1e4)  # nearly unregularised: one feature, a slope and an offset
-    lr.fit(x[:, None], y)
-    slope = max(float(lr.coef_[0, 0]), 1e-6)  # a falling fit would mean noise; keep monotone
-    midpoint = -float(lr.intercept_[0]) / slope
-    return SolveCalibration(method="platt", slope=slope, midpoint=midpoint, count=len(x))
-
-
 # --- the lexical index --------------------------------------------------------------------------
 
 
-class _LexicalIndex:
+class LexicalIndex:
     """bm25s over each document's text + answer, with scores divided by what the query could
     reach at most (Σ over its distinct terms of the term's best score in the corpus), so the
     lexical part is an absolute [0, 1] strength, comparable across queries."""
@@ -262,6 +173,10 @@ class _LexicalIndex:
 
         tokens = [lexical_tokens(doc) for doc in documents]
         self.n_docs = len(tokens)
+        if not any(tokens):  # no document has a word: nothing can match lexically
+            self.vocab: dict[str, int] = {}
+            self.term_max = self.idf = np.zeros(0, dtype=np.float32)
+            return
         self.bm25 = bm25s.BM25()
         self.bm25.index(tokens, show_progress=False)
         scores = self.bm25.scores
@@ -271,7 +186,7 @@ class _LexicalIndex:
         nonempty = np.flatnonzero(np.diff(indptr) > 0)
         if len(nonempty):
             self.term_max[nonempty] = np.maximum.reduceat(data, indptr[nonempty])
-        self.vocab: dict[str, int] = dict(self.bm25.vocab_dict)
+        self.vocab = dict(self.bm25.vocab_dict)
         df = np.diff(indptr).astype(np.float32)
         self.idf = np.log1p((self.n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
 
@@ -286,6 +201,46 @@ class _LexicalIndex:
     def rarity(self, term: str) -> float:
         index = self.vocab.get(term)
         return float(self.idf[index]) if index is not None else 0.0
+
+
+def fuse(dense: ArrayOrFloat, lexical: ArrayOrFloat, dense_weight: float) -> ArrayOrFloat:
+    """The retriever's score: w·dense + (1-w)·lexical (what calibration maps to P(solved))."""
+    return dense_weight * dense + (1.0 - dense_weight) * lexical
+
+
+def choose_passage(
+    query_terms: set[str],
+    passages: Sequence[str],
+    passage_cos: Sequence[float] | np.ndarray,
+    dense_weight: float,
+    rarity: Callable[[str], float],
+) -> int:
+    """The position of the passage that best answers the query: the fused score of its
+    cosine with the query and the share of the query's rarity (idf) its words cover."""
+    reach = sum(rarity(t) for t in query_terms)
+
+    def score(p: int) -> float:
+        words = set(lexical_tokens(passages[p]))
+        overlap = sum(rarity(t) for t in query_terms & words)
+        return dense_weight * float(passage_cos[p]) + (1 - dense_weight) * overlap / max(
+            reach, 1e-9
+        )
+
+    return max(range(len(passages)), key=score) if passages else 0
+
+
+def evidence_terms(
+    query_terms: set[str], document: str, rarity: Callable[[str], float], limit: int = 12
+) -> tuple[str, ...]:
+    """Query words the document contains, rarest first; words in at least half of the
+    documents (greetings, "the", "bitte") are no evidence."""
+    threshold = math.log(2.0)  # the rarity of a word in half of the documents
+    doc_terms = set(lexical_tokens(document))
+    matched = sorted(
+        (t for t in query_terms & doc_terms if rarity(t) > threshold),
+        key=lambda t: (-rarity(t), t),
+    )
+    return tuple(matched[:limit])
 
 
 # --- the encoder --------------------------------------------------------------------------------
@@ -338,6 +293,52 @@ def _load_encoder(path: Path | None, device: str, config: RetrieverConfig) -> _E
     return _Encoder(tokenizer, model, resolve_device(device), config)
 
 
+class ServingEmbedder:
+    """Embeds for the served index: queries at the serving max length (the triage model's,
+    so that its vectors can stand in when both use the base encoder), documents and passages
+    at the retriever's own (what it was validated with). L2-normalised float32."""
+
+    def __init__(
+        self,
+        tokenizer: Any,
+        model: Any,
+        serve_config: Any,
+        device: Any,
+        content_key: str | None,
+        *,
+        document_max_length: int,
+    ):
+        from .model import prepare_serving_encoder
+
+        self.tokenizer = tokenizer
+        self.device = device
+        self.serve_config = serve_config
+        self.document_max_length = document_max_length
+        self._encoder = prepare_serving_encoder(model, tokenizer, serve_config, device, content_key)
+
+    def _embed(self, texts: Sequence[str], max_length: int) -> np.ndarray:
+        from .encoder import EMBEDDING_DIM, l2_normalise, pooled_embeddings
+
+        if not texts:
+            return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
+        return l2_normalise(
+            pooled_embeddings(
+                self.tokenizer,
+                self._encoder,
+                list(texts),
+                device=self.device,
+                max_length=max_length,
+                batch_size=self.serve_config.batch_size,
+            )
+        ).astype(np.float32)
+
+    def queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed(texts, self.serve_config.max_length)
+
+    def documents(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed(texts, self.document_max_length)
+
+
 # --- the retriever ------------------------------------------------------------------------------
 
 
@@ -377,7 +378,21 @@ class AnswerRetriever:
         self.passage_doc = np.zeros(0, dtype=np.int64)
         self.passage_vectors = np.zeros((0, 384), dtype=np.float32)
         self._answer_group: list[str] = []
-        self._lexical: _LexicalIndex | None = None
+        self._lexical: LexicalIndex | None = None
+
+    @classmethod
+    def frozen_default(cls, *, device: str = "auto") -> AnswerRetriever:
+        """The retriever of an organization that has none trained: the base encoder with the
+        default fusion weights (what validation chose on helpdesk_qa, `RetrieverConfig`)."""
+        config = RetrieverConfig()
+        return cls(
+            encoder=None,
+            encoder_source="frozen",
+            config=config,
+            weights=_Weights(config.default_dense_weight, config.default_passage_weight),
+            metadata={"encoder_reason": "no trained retriever: the frozen base encoder"},
+            device=device,
+        )
 
     # --- corpus ---------------------------------------------------------------------------
 
@@ -454,9 +469,9 @@ class AnswerRetriever:
             self.alive[i] = False
 
     @property
-    def lexical(self) -> _LexicalIndex:
+    def lexical(self) -> LexicalIndex:
         if self._lexical is None or self._lexical.n_docs != len(self.texts):
-            self._lexical = _LexicalIndex(
+            self._lexical = LexicalIndex(
                 [f"{self._document_text(i)}\n{self.answers[i]}" for i in range(len(self.texts))]
             )
         return self._lexical
@@ -497,8 +512,7 @@ class AnswerRetriever:
         vectors = self.encoder.embed(queries) if query_vectors is None else query_vectors
         dense, passage_cos = self._dense_scores(vectors, self.weights)
         lexical = self._lexical_scores(queries)
-        w = self.weights.dense_weight
-        fused = np.where(self.alive, w * dense + (1 - w) * lexical, -np.inf)
+        fused = np.where(self.alive, fuse(dense, lexical, self.weights.dense_weight), -np.inf)
         results: list[list[Hit]] = []
         for q, query in enumerate(queries):
             ranked = _ranked_candidates(fused[q], self.alive, k)
@@ -526,34 +540,38 @@ class AnswerRetriever:
         q: int,
     ) -> Hit:
         query_terms = set(lexical_tokens(query))
-        first, last = np.searchsorted(self.passage_doc, [doc, doc + 1])
-        candidates = range(int(first), int(last))
-        w = self.weights.dense_weight
-        index = self.lexical
-
-        def passage_score(p: int) -> float:
-            words = set(lexical_tokens(self.passages[p]))
-            reach = sum(index.rarity(t) for t in query_terms)
-            overlap = sum(index.rarity(t) for t in query_terms & words)
-            return w * float(passage_cos[q, p]) + (1 - w) * overlap / max(reach, 1e-9)
-
-        best = max(candidates, key=passage_score)
-        doc_terms = set(lexical_tokens(f"{self._document_text(doc)}\n{self.answers[doc]}"))
-        # Words in nearly every document (greetings, "the", "bitte") are no evidence.
-        threshold = math.log(2.0)  # the rarity of a word in half of the documents
-        matched = sorted(
-            (t for t in query_terms & doc_terms if index.rarity(t) > threshold),
-            key=lambda t: (-index.rarity(t), t),
+        first, last = (int(x) for x in np.searchsorted(self.passage_doc, [doc, doc + 1]))
+        rarity = self.lexical.rarity
+        best = first + choose_passage(
+            query_terms,
+            self.passages[first:last],
+            passage_cos[q, first:last],
+            self.weights.dense_weight,
+            rarity,
         )
+        document = f"{self._document_text(doc)}\n{self.answers[doc]}"
         return Hit(
             index=doc,
             score=float(fused[q, doc]),
             dense=float(dense[q, doc]),
             lexical=float(lexical[q, doc]),
-            passage=self.passages[int(best)],
-            matched_terms=tuple(matched[:12]),
+            passage=self.passages[best],
+            matched_terms=evidence_terms(query_terms, document, rarity),
             key=self.keys[doc],
             title=self.titles[doc],
+        )
+
+    def serving_embedder(self, serve_config: Any, content_key: str | None) -> ServingEmbedder:
+        """This retriever's encoder as served (`serve_config`: ONNX int8 on CPU by default,
+        like the triage model); `content_key` names the weights for the ONNX cache."""
+        encoder = self.encoder
+        return ServingEmbedder(
+            encoder.tokenizer,
+            encoder.model,
+            serve_config,
+            encoder.device,
+            content_key,
+            document_max_length=self.config.max_length,
         )
 
     # --- persistence ----------------------------------------------------------------------
@@ -606,9 +624,11 @@ class AnswerRetriever:
 
     @classmethod
     def load(
-        cls, path: Path | str, *, device: str = "auto", verify: bool = True
+        cls, path: Path | str, *, device: str = "auto", verify: bool = True, corpus: bool = True
     ) -> AnswerRetriever:
-        """Raises ArtifactError for anything short of a complete, intact artifact."""
+        """Raises ArtifactError for anything short of a complete, intact artifact.
+        `corpus=False` reads the encoder and the weights only (serving indexes the
+        organization's answers from the database, not the training corpus)."""
         root = Path(path)
         if verify:
             verify_manifest(root)
@@ -617,7 +637,6 @@ class AnswerRetriever:
             if meta.get("format_version") not in READABLE_FORMATS:
                 raise ArtifactError(f"artifact {root}: unknown format {meta.get('format_version')}")
             config = RetrieverConfig(**meta["config"])
-            corpus = json.loads((root / "corpus.json").read_text())
             retriever = cls(
                 encoder=None,
                 encoder_source=meta["encoder_source"],
@@ -627,17 +646,20 @@ class AnswerRetriever:
                 encoder_path=root / "encoder" if meta["encoder_source"] == "fine_tuned" else None,
                 device=device,
             )
+            if not corpus:
+                return retriever
+            documents = json.loads((root / "corpus.json").read_text())
             with np.load(root / "vectors.npz", allow_pickle=False) as arrays:
                 retriever.text_vectors = arrays["text_vectors"]
                 retriever.passage_vectors = arrays["passage_vectors"]
                 retriever.passage_doc = arrays["passage_doc"]
                 retriever.has_text = arrays["has_text"]
                 retriever.alive = arrays["alive"]
-            retriever.texts = list(corpus["texts"])
-            retriever.answers = list(corpus["answers"])
-            retriever.keys = list(corpus["keys"])
-            retriever.titles = list(corpus["titles"])
-            retriever.passages = list(corpus["passages"])
+            retriever.texts = list(documents["texts"])
+            retriever.answers = list(documents["answers"])
+            retriever.keys = list(documents["keys"])
+            retriever.titles = list(documents["titles"])
+            retriever.passages = list(documents["passages"])
             retriever._answer_group = [normalised_answer(a) for a in retriever.answers]
         except ArtifactError:
             raise
@@ -1105,10 +1127,13 @@ __all__ = [
     "FORMAT_VERSION",
     "AnswerRetriever",
     "Hit",
+    "LexicalIndex",
+    "choose_passage",
+    "evidence_terms",
+    "fuse",
     "RetrieverConfig",
-    "SolveCalibration",
+    "ServingEmbedder",
     "dense_top_k",
-    "fit_solve_calibration",
     "split_passages",
     "suggestion_scores",
     "tfidf_top_k",

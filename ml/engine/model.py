@@ -163,6 +163,45 @@ class TaskHead:
         return cached
 
 
+def prepare_serving_encoder(
+    encoder: nn.Module,
+    tokenizer: Any,
+    serve_config: ServeConfig,
+    device: torch.device,
+    content_key: str | None,
+) -> nn.Module | OnnxPooledEncoder:
+    """The encoder as served: ONNX Runtime (int8) or torch int8 on CPU as `serve_config`
+    says, torch on CUDA. `content_key` names the weights (the ONNX cache file is keyed by
+    it); None exports afresh. Shared by the triage model and the answer retriever."""
+    if serve_config.num_threads:
+        torch.set_num_threads(serve_config.num_threads)
+    encoder.eval()
+    quantization = serve_config.quantization
+    if device.type == "cpu" and quantization == "dynamic_int8":
+        return quantize_dynamic_int8(encoder)
+    if device.type == "cpu" and quantization in ("onnx", "onnx_int8"):
+        try:
+            int8 = quantization == "onnx_int8"
+            cache_dir = serve_config.onnx_cache_dir
+            cache_file = (
+                Path(cache_dir) / f"{content_key}-{'int8' if int8 else 'fp32'}.onnx"
+                if cache_dir and content_key
+                else None
+            )
+            return OnnxPooledEncoder(
+                encoder,
+                tokenizer,
+                int8=int8,
+                threads=serve_config.num_threads,
+                cache_file=cache_file,
+            )
+        except ImportError:
+            # Serving slower beats not serving: torch's own int8 path is close behind.
+            logger.warning("onnxruntime/onnx not installed; serving with dynamic_int8")
+            return quantize_dynamic_int8(encoder)
+    return encoder.to(device)
+
+
 class TriageModel:
     def __init__(
         self,
@@ -222,33 +261,9 @@ class TriageModel:
     # --- serving ---------------------------------------------------------------------------
 
     def _prepare_serving_encoder(self) -> nn.Module | OnnxPooledEncoder:
-        if self.serve_config.num_threads:
-            torch.set_num_threads(self.serve_config.num_threads)
-        self.encoder.eval()
-        quantization = self.serve_config.quantization
-        if self.device.type == "cpu" and quantization == "dynamic_int8":
-            return quantize_dynamic_int8(self.encoder)
-        if self.device.type == "cpu" and quantization in ("onnx", "onnx_int8"):
-            try:
-                int8 = quantization == "onnx_int8"
-                cache_dir = self.serve_config.onnx_cache_dir
-                cache_file = (
-                    Path(cache_dir) / f"{self.content_key}-{'int8' if int8 else 'fp32'}.onnx"
-                    if cache_dir and self.content_key
-                    else None
-                )
-                return OnnxPooledEncoder(
-                    self.encoder,
-                    self.tokenizer,
-                    int8=int8,
-                    threads=self.serve_config.num_threads,
-                    cache_file=cache_file,
-                )
-            except ImportError:
-                # Serving slower beats not serving: torch's own int8 path is close behind.
-                logger.warning("onnxruntime/onnx not installed; serving with dynamic_int8")
-                return quantize_dynamic_int8(self.encoder)
-        return self.encoder.to(self.device)
+        return prepare_serving_encoder(
+            self.encoder, self.tokenizer, self.serve_config, self.device, self.content_key
+        )
 
     def pooled(self, texts: Sequence[str]) -> np.ndarray:
         return pooled_embeddings(

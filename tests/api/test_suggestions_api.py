@@ -4,7 +4,7 @@ never another organization's); the least likely are left out, as on the page."""
 
 from __future__ import annotations
 
-from ml.answer_calibration import prior_probability
+from ml.engine.solve_calibration import prior_probability
 from ml.serving import Suggestion
 from solutions.services import knowledge
 from solutions.services import tickets as ticket_services

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ml.answer_calibration import (
+from ml.engine.solve_calibration import (
     PRIOR,
     SolveCalibration,
     fit_solve_calibration,

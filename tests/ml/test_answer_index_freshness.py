@@ -29,7 +29,7 @@ def _owner(org):
 
 
 def _answers(org) -> list[str]:
-    [hits] = serving._search_numpy(org, ANY_QUERY, 50)
+    [hits] = serving.search_answers(org, ["reset button"], query_vectors=ANY_QUERY, k=50)
     return sorted(h.answer for h in hits)
 
 
@@ -124,12 +124,12 @@ def test_pgvector_search_is_current_after_edits(make_org_with_model, now):
     _edit(now, article, "Hold the reset button for thirty seconds.")
     row = AnswerEmbedding.objects.get(organization=org, source_key=f"article:{article.pk}")
     query = np.stack([np.asarray(row.embedding, dtype=np.float32)])
-    [hits] = serving.search_answers(org, query, k=1)
+    [hits] = serving.search_answers(org, ["office router reset"], query_vectors=query, k=1)
     assert hits[0].source_key == f"article:{article.pk}"
     assert hits[0].answer == "Hold the reset button for thirty seconds."
     if connection.vendor == "postgresql":
-        [direct] = [serving._search_pgvector(org, query[0], 1)]
-        assert direct[0].answer == "Hold the reset button for thirty seconds."
+        direct = serving._pgvector_candidates(org, query[0], 1)
+        assert direct == [row.pk]
 
 
 def test_an_organization_never_written_reads_version_zero(make_org):
@@ -163,10 +163,12 @@ from accounts.models import Organization
 from ml import serving
 org = Organization.objects.get(pk=int(sys.argv[1]))
 for _ in sys.stdin:
-    [hits] = serving._search_numpy(org, np.ones((1, 384), dtype=np.float32), 50)
-    version, items, _ = serving._index_cache[org.pk]
-    print(json.dumps({"answers": sorted(h.answer for h in hits), "version": version,
-                      "rows": id(items)}), flush=True)
+    [hits] = serving.search_answers(
+        org, ["reset button"], query_vectors=np.ones((1, 384), dtype=np.float32), k=50
+    )
+    copy = serving._index_cache[org.pk]
+    print(json.dumps({"answers": sorted(h.answer for h in hits), "version": copy.version,
+                      "rows": id(copy.ids)}), flush=True)
 """
 
 

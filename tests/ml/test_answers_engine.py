@@ -12,7 +12,6 @@ from ml.engine import ArtifactError
 from ml.engine.answers import (
     AnswerRetriever,
     RetrieverConfig,
-    fit_solve_calibration,
     normalised_answer,
     split_passages,
     suggestion_scores,
@@ -233,34 +232,6 @@ def test_save_and_load_give_identical_results(tuned, tmp_path):
 
 
 # --- calibration and metrics -----------------------------------------------------------------
-
-
-def test_calibration_starts_from_the_prior_then_learns_from_feedback():
-    grid = np.linspace(-1, 1, 201)
-    prior = fit_solve_calibration([], [])
-    assert prior.method == "prior"
-    few = fit_solve_calibration([0.9, 0.2, 0.8], [True, False, True])
-    assert few.method == "prior"  # three clicks are no evidence
-
-    rng = np.random.default_rng(0)
-    scores = rng.uniform(0, 1, 300)
-    outcomes = rng.uniform(0, 1, 300) < scores  # P(solved) = score
-    platt = fit_solve_calibration(scores, outcomes)
-    assert platt.method == "platt"
-    scores = rng.uniform(0, 1, 2000)
-    outcomes = rng.uniform(0, 1, 2000) < scores
-    isotonic = fit_solve_calibration(scores, outcomes)
-    assert isotonic.method == "isotonic"
-    assert isotonic.probability([0.5])[0] == pytest.approx(0.5, abs=0.1)
-    for model in (prior, platt, isotonic):
-        p = model.probability(grid)
-        assert np.all(np.diff(p) >= -1e-12)  # monotone in the score
-        assert p.min() >= 0.01 and p.max() <= 0.99
-        again = type(model).from_dict(model.as_dict())
-        assert np.allclose(again.probability(grid), p)
-    assert platt.probability([0.9])[0] > platt.probability([0.1])[0] + 0.4
-    with pytest.raises(ValueError):
-        fit_solve_calibration([0.1, 0.2], [True])
 
 
 def test_answer_token_f1_and_its_matrix_agree():

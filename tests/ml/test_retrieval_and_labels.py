@@ -46,9 +46,12 @@ def test_retrieval_returns_the_planted_neighbour(org_with_index):
         embedding=planted,
     )
     serving.invalidate_index_cache(org.pk)
-    [hits] = serving.search_answers(org, np.stack([query]), k=3)
+    # A query with no word in common with any document: the dense side decides alone, and
+    # the fused score is the dense weight times the cosine.
+    [hits] = serving.search_answers(org, ["zzz"], query_vectors=np.stack([query]), k=3)
+    weight = serving.index_retriever(org).dense_weight
     assert hits[0].source_key == "article:planted"
-    assert hits[0].score == pytest.approx(float(planted @ query), abs=1e-3)
+    assert hits[0].score == pytest.approx(weight * float(planted @ query), abs=1e-3)
     assert hits[0].score > hits[1].score
     assert len(hits) == 3
 
@@ -56,7 +59,9 @@ def test_retrieval_returns_the_planted_neighbour(org_with_index):
 def test_retrieval_never_crosses_organizations(org_with_index, make_org):
     org, version, rng = org_with_index
     other = make_org()
-    [hits] = serving.search_answers(other, np.stack([_unit(rng.normal(size=384))]), k=3)
+    [hits] = serving.search_answers(
+        other, ["doc answer"], query_vectors=np.stack([_unit(rng.normal(size=384))]), k=3
+    )
     assert hits == []
 
 
@@ -252,7 +257,7 @@ def test_the_same_answer_is_suggested_once(org_with_index):
             embedding=_unit(query + rng.normal(scale=0.01, size=384)),
         )
     serving.invalidate_index_cache(org.pk)
-    [top] = serving.search_answers(org, np.stack([query]), k=3)
+    [top] = serving.search_answers(org, ["zzz"], query_vectors=np.stack([query]), k=3)
     assert len(top) == 3
     assert [s.answer.strip() for s in top].count("Restart the spooler.") == 1
     assert top[0].answer.strip() == "Restart the spooler."

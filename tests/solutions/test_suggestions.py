@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.html import strip_tags
 
 from accounts.models import Role
-from ml.answer_calibration import prior_probability
+from ml.engine.solve_calibration import prior_probability
 from ml.serving import Suggestion
 from solutions import selectors
 from solutions.evidence import best_passage, highlight_html, highlight_text, shared_words
