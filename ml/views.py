@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,7 +20,7 @@ from accounts.models import Organization
 from accounts.tenancy import ManagerRequiredMixin, get_scoped_or_404, request_user
 
 from . import charts, review, services
-from .models import ModelVersion, TrainingRun
+from .models import ModelVersion, RetrieverVersion, TrainingRun
 
 VERSIONS_PER_PAGE = 25
 LOG_TAIL_LINES = 12
@@ -77,6 +78,24 @@ def _champion_context(champion: ModelVersion | None) -> dict[str, Any]:
     }
 
 
+RETRIEVER_VERSIONS_SHOWN = 5
+
+
+def _retriever_context(versions: QuerySet[RetrieverVersion]) -> dict[str, Any]:
+    """The answer retriever's line: its champion (with its gain over keyword search on the
+    same held-out tickets) and the latest versions with their decisions."""
+    champion = versions.filter(status=RetrieverVersion.Status.CHAMPION).first()
+    gain = None
+    if champion and champion.f1_at_1 is not None and champion.baseline_f1_at_1:
+        gain = champion.f1_at_1 / champion.baseline_f1_at_1
+    return {
+        "retriever_champion": champion,
+        "retriever_gain": gain,
+        "retriever_versions": list(versions.order_by("-version")[:RETRIEVER_VERSIONS_SHOWN]),
+        "retriever_count": versions.count(),
+    }
+
+
 def _run_context(run: TrainingRun) -> dict[str, Any]:
     lines = [line for line in run.log.splitlines() if line.strip()]
     return {
@@ -103,6 +122,7 @@ class ModelPageView(ManagerRequiredMixin, View):
             "active_run": _active_run(org),
             "promotable": PROMOTABLE,
             **_champion_context(champion),
+            **_retriever_context(self.scoped(RetrieverVersion.objects.all())),
         }
         if latest_run is not None:
             ctx.update(_run_context(latest_run))

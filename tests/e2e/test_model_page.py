@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts import services as accounts_services
 from ml import services
-from ml.models import ModelVersion
+from ml.models import ModelVersion, RetrieverVersion
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -103,6 +103,32 @@ def test_owner_reads_the_model_page_and_rolls_back(new_page, shot):
             retired_at=now - timedelta(days=2) if status == "retired" else None,
         )
 
+    for number, status, f1, decision in [
+        (1, "retired", 0.402, "Promoted: the organization had no trained answer retriever."),
+        (
+            2,
+            "champion",
+            0.468,
+            "Promoted: answer-F1@1 0.468 vs champion v1 0.402 on the same 88 held-out tickets.",
+        ),
+    ]:
+        RetrieverVersion.objects.create(
+            organization=org,
+            version=number,
+            status=status,
+            encoder_source="fine_tuned" if number == 2 else "frozen",
+            f1_at_1=f1,
+            best_of_3=f1 + 0.05,
+            baseline_f1_at_1=0.421,
+            train_count=350,
+            test_count=88,
+            metrics={
+                "encoder_reason": "fine-tuned: validation answer-F1@1 + best-of-3 0.9 > frozen 0.8"
+            },
+            decision=decision,
+            created_at=now - timedelta(days=8 - 3 * number),
+        )
+
     page = new_page()
     page.goto("/accounts/login/")
     page.fill("input[name=login]", "owner@modelpage.test")
@@ -118,7 +144,16 @@ def test_owner_reads_the_model_page_and_rolls_back(new_page, shot):
     assert page.locator("[data-testid=reliability-chart] svg line.diagonal").count() == 1
     assert page.locator("[data-testid=confusion] tbody tr").count() == len(CATEGORIES)
     assert page.locator("[data-testid=version-row]").count() == 2
+    retriever = page.get_by_test_id("retriever")
+    assert (
+        "retriever v2" in retriever.inner_text() and "fine-tuned encoder" in retriever.inner_text()
+    )
+    assert page.get_by_test_id("retriever-f1").inner_text() == "0.468"
+    assert "1.11× keyword search (0.421)" in page.get_by_test_id("retriever-gain").inner_text()
+    assert page.locator("[data-testid=retriever-row]").count() == 2
     shot(page, "model-page")
+    retriever.scroll_into_view_if_needed()
+    shot(page, "model-page-retriever")
 
     page.get_by_test_id("rollback-link").click()
     page.wait_for_url("**/model/rollback/")
@@ -148,6 +183,7 @@ def test_owner_trains_from_the_empty_state_and_watches_progress(new_page, shot):
     page.wait_for_url("**/dashboard/")
     page.goto("/model/")
     assert "No model yet" in page.get_by_test_id("no-model").inner_text()
+    assert page.get_by_test_id("retriever").count() == 0  # nothing to show before a model
     shot(page, "empty")
 
     # Tests run Celery eagerly: the run executes right away and fails for lack of labels.

@@ -169,10 +169,13 @@ def test_every_change_schedules_one_index_update_after_commit(
     with django_capture_on_commit_callbacks() as failed, pytest.raises(ValidationError):
         _article(org, owner, title="")
     assert (len(created), len(archived), len(unchanged), len(failed)) == (1, 1, 0, 0)
-    # Without a champion there is nothing to embed with: the task does nothing, quietly.
+    # Before any model is trained the article is embedded by the base encoder (the answer
+    # index does not depend on the triage model), ready for the first champion to suggest.
     with django_capture_on_commit_callbacks(execute=True):
         kb.article_restore(article=article, actor=owner)
-    assert not AnswerEmbedding.objects.filter(organization=org).exists()
+    [row] = AnswerEmbedding.objects.filter(organization=org)
+    assert row.source_key == f"article:{article.pk}" and row.retriever_version_id is None
+    assert row.text.startswith(article.title) and row.passages
 
 
 def test_index_tasks_run_on_the_default_queue():
