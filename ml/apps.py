@@ -1,4 +1,22 @@
+from typing import Any
+
 from django.apps import AppConfig
+
+
+def _hnsw_search_breadth(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """Every PostgreSQL connection searches the answer index's HNSW graph with
+    ML_ANSWER_HNSW_EF_SEARCH candidates (pgvector's default, 40, found 0.89 of the exact top
+    10 at 100k answers with a second organization in the table; 200 finds 0.95:
+    docs/benchmarks.md). One statement per new connection, not per query."""
+    if connection.vendor != "postgresql":
+        return
+    from django.conf import settings
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('hnsw.ef_search', %s, false)",
+            [str(int(settings.ML_ANSWER_HNSW_EF_SEARCH))],
+        )
 
 
 class MlConfig(AppConfig):
@@ -6,4 +24,8 @@ class MlConfig(AppConfig):
     verbose_name = "Machine learning"
 
     def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
         from . import checks  # noqa: F401 - registers the system checks
+
+        connection_created.connect(_hnsw_search_breadth, dispatch_uid="ml.hnsw_ef_search")

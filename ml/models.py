@@ -226,11 +226,19 @@ class AnswerEmbedding(models.Model):
     # float32, len(passages) x EMBEDDING_DIM, row-major: read for the few candidates a search
     # rescores, never searched by the database.
     passage_vectors = models.BinaryField(default=bytes, blank=True)
+    # The index version this row was written at: a process holding a BM25 copy built at
+    # version v reads only the rows written after v (`ml.serving`), not the whole index.
+    written_version = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "source_key"], name="answer_embedding_unique"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "written_version"], name="answer_embedding_written"
             )
         ]
 

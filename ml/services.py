@@ -729,13 +729,19 @@ def starter_model_ensure(*, organization: Organization) -> TrainingRun | None:
 # ---------------------------------------------------------------- answer index
 
 
-def _answer_index_bump(organization: Organization, **fields: Any) -> None:
-    """Raises the organization's index version; call it inside the transaction that writes
-    the index, so the new version and the new rows commit together and no process can see
-    one without the other. F() makes concurrent writers each count (no lost update)."""
+def _answer_index_bump(organization: Organization, **fields: Any) -> int:
+    """Raises the organization's index version and returns the new one; call it inside the
+    transaction that writes the index, first, so the new version and the new rows (stamped
+    with it) commit together and no process can see one without the other. F() makes
+    concurrent writers each count (no lost update); the row lock it takes orders them."""
     AnswerIndexVersion.objects.get_or_create(organization=organization)
     AnswerIndexVersion.objects.filter(organization=organization).update(
         version=F("version") + 1, updated_at=timezone.now(), **fields
+    )
+    return int(
+        AnswerIndexVersion.objects.filter(organization=organization)
+        .values_list("version", flat=True)
+        .get()
     )
 
 
@@ -783,9 +789,11 @@ def embedding_index_rebuild(*, organization: Organization) -> int:
     rows = [r for r in collect_labels(organization) if r.answer]
     entries = _index_entries(organization, rows, retriever)
     with transaction.atomic():
+        written = _answer_index_bump(organization, retriever_version_id=retriever.version_id)
         AnswerEmbedding.objects.filter(organization=organization).delete()
+        for entry in entries:
+            entry.written_version = written
         AnswerEmbedding.objects.bulk_create(entries, batch_size=500)
-        _answer_index_bump(organization, retriever_version_id=retriever.version_id)
     champion = champion_of(organization)
     if champion is not None:
         from .signals import champion_ready
@@ -814,15 +822,17 @@ def embedding_index_upsert(*, organization: Organization, rows: Sequence[LabelRo
         "embedding",
         "passages",
         "passage_vectors",
+        "written_version",
     ]
     with transaction.atomic():
+        written = _answer_index_bump(organization)
         for entry in entries:
+            entry.written_version = written
             AnswerEmbedding.objects.update_or_create(
                 organization=organization,
                 source_key=entry.source_key,
                 defaults={f: getattr(entry, f) for f in fields},
             )
-        _answer_index_bump(organization)
     return len(rows)
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from django.conf import settings
 from django.db import connection
+from django.db.models import Q, QuerySet, Subquery
 
 from accounts.models import Organization
 
@@ -336,10 +337,12 @@ def load_retriever(version: RetrieverVersion | None) -> _ServingRetriever:
     return served
 
 
-def index_retriever(organization: Organization) -> _ServingRetriever:
+def index_retriever(
+    organization: Organization, *, state: tuple[int, int | None] | None = None
+) -> _ServingRetriever:
     """The retriever whose encoder embedded the organization's index (what queries must be
-    embedded with), falling back to the base encoder."""
-    _, retriever_id = _index_state(organization.pk)
+    embedded with), falling back to the base encoder. `state`: `_index_state` already read."""
+    _, retriever_id = state or _index_state(organization.pk)
     if retriever_id is None:
         return _frozen_retriever()
     version = RetrieverVersion.objects.filter(pk=retriever_id).first()
@@ -356,14 +359,38 @@ def retriever_champion(organization: Organization) -> _ServingRetriever:
 
 @dataclass
 class _IndexCopy:
-    """This process's part of an organization's index at one version: the row ids in order,
-    BM25 over their text and answer, and (SQLite) their unit vectors."""
+    """This process's part of an organization's index at one version: BM25 over the rows'
+    text and answer as they were at `base_version` (`ids` in order), the rows written since
+    (`delta_ids`, their term counts, scored with the base's statistics; the base entries of
+    rows they replace are `superseded`), and on SQLite the rows' unit vectors (always a full
+    copy: the embedded default is small)."""
 
     version: int
     ids: np.ndarray
     position: dict[int, int]
     lexical: LexicalIndex | None
     matrix: np.ndarray | None
+    base_version: int = 0
+    superseded: np.ndarray | None = None
+    delta_ids: list[int] = field(default_factory=list)
+    delta_docs: list[tuple[Counter[str], int]] = field(default_factory=list)
+
+    def lexical_scores(self, text: str) -> dict[int, float]:
+        """BM25 share per row id (rows with none left out), base and delta together."""
+        if self.lexical is None:
+            return {}
+        base, extra = self.lexical.scores_with(text, self.delta_docs)
+        if self.superseded is not None:
+            base = np.where(self.superseded, 0.0, base)
+        found = {int(self.ids[i]): float(base[i]) for i in np.flatnonzero(base > 0)}
+        found.update({pk: float(x) for pk, x in zip(self.delta_ids, extra, strict=True) if x > 0})
+        return found
+
+
+# The delta is folded into a new base (a full rebuild of the BM25 copy) beyond this many rows
+# or this share of the base, whichever is larger.
+DELTA_MAX_ROWS = 2000
+DELTA_MAX_SHARE = 0.1
 
 
 # Candidates taken from each side before the exact rescoring: enough that k distinct answers
@@ -384,8 +411,9 @@ def search_answers(
     docstring). `query_vectors`, when given, must come from the index's encoder."""
     if not texts:
         return []
-    retriever = retriever or index_retriever(organization)
-    copy = _index_copy(organization)
+    state = _index_state(organization.pk)
+    retriever = retriever or index_retriever(organization, state=state)
+    copy = _index_copy(organization, state=state)
     if not len(copy.ids):
         return [[] for _ in texts]
     if query_vectors is None:
@@ -397,20 +425,51 @@ def search_answers(
     postgres = connection.vendor == "postgresql"
     results = []
     for text, vector in zip(texts, vectors, strict=True):
-        lexical = (
-            copy.lexical.scores(text)
-            if copy.lexical is not None
-            else np.zeros(len(copy.ids), dtype=np.float32)
-        )
-        candidates = [int(copy.ids[i]) for i in _top_positions(lexical, wide) if lexical[i] > 0]
+        lexical = copy.lexical_scores(text)
+        by_words = sorted(lexical, key=lambda pk: -lexical[pk])[:wide]
         if postgres:
-            candidates += _pgvector_candidates(organization, vector, wide)
-        elif copy.matrix is not None:
-            candidates += [int(copy.ids[i]) for i in _top_positions(copy.matrix @ vector, wide)]
-        results.append(
-            _rescore(text, vector, list(dict.fromkeys(candidates)), lexical, copy, retriever, k)
-        )
+            # One query: the HNSW index's nearest rows and the lexical candidates, with their
+            # cosines computed by PostgreSQL (no vector crosses the wire).
+            nearest = (
+                _rows_with_cosine(organization, vector).order_by("distance").values("pk")[:wide]
+            )
+            rows = list(
+                _rows_with_cosine(organization, vector).filter(
+                    Q(pk__in=Subquery(nearest)) | Q(pk__in=by_words)
+                )
+            )
+            cosines = {r.pk: 1.0 - float(r.distance) for r in rows}
+        else:
+            matrix = copy.matrix if copy.matrix is not None else np.zeros((0, len(vector)))
+            dense = matrix @ vector
+            by_vector = [int(copy.ids[i]) for i in _top_positions(dense, wide)]
+            wanted = list(dict.fromkeys(by_vector + by_words))
+            rows = list(AnswerEmbedding.objects.filter(pk__in=wanted).only(*_SHOWN_FIELDS))
+            cosines = {
+                r.pk: float(dense[copy.position[r.pk]]) for r in rows if r.pk in copy.position
+            }
+        results.append(_rescore(text, vector, rows, cosines, lexical, copy, retriever, k))
     return results
+
+
+_SHOWN_FIELDS = (
+    "source_kind",
+    "source_key",
+    "title",
+    "answer",
+    "passages",
+    "passage_vectors",
+)
+
+
+def _rows_with_cosine(organization: Organization, vector: np.ndarray) -> QuerySet[Any]:
+    from pgvector.django import CosineDistance
+
+    return (
+        AnswerEmbedding.objects.filter(organization=organization)
+        .annotate(distance=CosineDistance("embedding", np.asarray(vector, dtype=np.float32)))
+        .only(*_SHOWN_FIELDS)
+    )
 
 
 def _top_positions(scores: np.ndarray, n: int) -> np.ndarray:
@@ -439,8 +498,9 @@ def passage_matrix(row: AnswerEmbedding) -> np.ndarray:
 def _rescore(
     text: str,
     vector: np.ndarray,
-    candidates: list[int],
-    lexical: np.ndarray,
+    rows: list[AnswerEmbedding],
+    cosines: dict[int, float],
+    lexical: dict[int, float],
     copy: _IndexCopy,
     retriever: _ServingRetriever,
     k: int,
@@ -452,22 +512,10 @@ def _rescore(
         normalised_answer,
     )
 
-    if not candidates:
-        return []
-    rows = AnswerEmbedding.objects.filter(pk__in=candidates).only(
-        "source_kind",
-        "source_key",
-        "title",
-        "text",
-        "answer",
-        "embedding",
-        "passages",
-        "passage_vectors",
-    )
     beta, w = retriever.passage_weight, retriever.dense_weight
     scored = []
     for row in rows:
-        text_cos = float(np.dot(np.asarray(row.embedding, dtype=np.float32), vector))
+        text_cos = cosines.get(row.pk, 0.0)
         passages = list(row.passages or [])
         matrix = passage_matrix(row)
         passage_cos = matrix @ vector if len(matrix) == len(passages) and passages else None
@@ -475,9 +523,7 @@ def _rescore(
             dense = (1 - beta) * text_cos + beta * float(passage_cos.max())
         else:
             dense = text_cos
-        position = copy.position.get(row.pk)
-        lex = float(lexical[position]) if position is not None else 0.0
-        score = fuse(float(dense), lex, w)
+        score = fuse(float(dense), lexical.get(row.pk, 0.0), w)
         scored.append((score, row.pk, row, passages, passage_cos))
     scored.sort(key=lambda item: (-item[0], item[1]))
     query_terms = set(lexical_tokens(text))
@@ -502,7 +548,9 @@ def _rescore(
     return kept
 
 
-def _index_copy(organization: Organization) -> _IndexCopy:
+def _index_copy(
+    organization: Organization, *, state: tuple[int, int | None] | None = None
+) -> _IndexCopy:
     """This process's copy of the organization's index, reloaded when the committed index
     version differs from the one it was loaded at.
 
@@ -511,13 +559,19 @@ def _index_copy(organization: Organization) -> _IndexCopy:
     answer (the other order could keep old rows under the new version)."""
     from .engine.answers import LexicalIndex
 
-    version, retriever_id = _index_state(organization.pk)
+    version, retriever_id = state or _index_state(organization.pk)
     with _lock:
         cached = _index_cache.get(organization.pk)
     if cached is not None and cached.version == version:
         return cached
     rows = AnswerEmbedding.objects.filter(organization=organization).order_by("pk")
     postgres = connection.vendor == "postgresql"
+    if postgres and cached is not None and cached.lexical is not None:
+        updated = _with_delta(cached, rows, version, retriever_id, organization.pk)
+        if updated is not None:
+            with _lock:
+                _index_cache[organization.pk] = updated
+            return updated
     fields = ["pk", "title", "text", "answer"] + ([] if postgres else ["embedding"])
     ids: list[int] = []
     documents: list[str] = []
@@ -541,12 +595,57 @@ def _index_copy(organization: Organization) -> _IndexCopy:
         position={pk: i for i, pk in enumerate(ids)},
         lexical=LexicalIndex(documents) if documents else None,
         matrix=matrix,
+        base_version=version,
     )
     with _lock:
         _index_cache[organization.pk] = copy
     if stale:
         _report_stale(organization.pk, version)
     return copy
+
+
+def _with_delta(
+    cached: _IndexCopy,
+    rows: QuerySet[AnswerEmbedding],
+    version: int,
+    retriever_id: int | None,
+    organization_id: int,
+) -> _IndexCopy | None:
+    """`cached` brought to `version` by reading only the rows written after its base (one
+    indexed query), or None when so much changed that a new base is due (a rebuild)."""
+    from dataclasses import replace
+
+    from .engine.answers import lexical_tokens
+
+    limit = max(DELTA_MAX_ROWS, DELTA_MAX_SHARE * len(cached.ids))
+    changed = list(
+        rows.filter(written_version__gt=cached.base_version).values_list(
+            "pk", "title", "text", "answer", "retriever_version_id"
+        )[: int(limit) + 1]
+    )
+    if len(changed) > limit:
+        return None
+    superseded = np.zeros(len(cached.ids), dtype=bool)
+    delta_ids: list[int] = []
+    delta_docs: list[tuple[Counter[str], int]] = []
+    stale = False
+    for pk, title, text, answer, row_retriever in changed:
+        position = cached.position.get(pk)
+        if position is not None:
+            superseded[position] = True
+        tokens = lexical_tokens(f"{text or title}\n{answer}")
+        delta_ids.append(int(pk))
+        delta_docs.append((Counter(tokens), len(tokens)))
+        stale = stale or row_retriever != retriever_id or not text
+    if stale:
+        _report_stale(organization_id, version)
+    return replace(
+        cached,
+        version=version,
+        superseded=superseded,
+        delta_ids=delta_ids,
+        delta_docs=delta_docs,
+    )
 
 
 def _report_stale(organization_id: int, version: int) -> None:

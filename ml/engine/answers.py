@@ -36,6 +36,7 @@ import math
 import re
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -173,6 +174,7 @@ class LexicalIndex:
 
         tokens = [lexical_tokens(doc) for doc in documents]
         self.n_docs = len(tokens)
+        self.avg_length = 1.0
         if not any(tokens):  # no document has a word: nothing can match lexically
             self.vocab: dict[str, int] = {}
             self.term_max = self.idf = np.zeros(0, dtype=np.float32)
@@ -189,6 +191,7 @@ class LexicalIndex:
         self.vocab = dict(self.bm25.vocab_dict)
         df = np.diff(indptr).astype(np.float32)
         self.idf = np.log1p((self.n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+        self.avg_length = float(np.mean([len(t) for t in tokens]))
 
     def scores(self, query: str) -> np.ndarray:
         terms = sorted({t for t in lexical_tokens(query) if t in self.vocab})
@@ -197,6 +200,43 @@ class LexicalIndex:
         ceiling = float(sum(self.term_max[self.vocab[t]] for t in terms))
         raw = np.asarray(self.bm25.get_scores(terms), dtype=np.float32)
         return raw / max(ceiling, 1e-9)
+
+    def scores_with(
+        self, query: str, extra: Sequence[tuple[Counter[str], int]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`scores(query)` for the indexed documents and, for `extra` documents outside the
+        index (their term counts and lengths: documents written since it was built), the same
+        BM25 (Lucene's variant, as bm25s computes it) with the index's statistics; both
+        divided by one attainable maximum, so they rank together. Without extra documents it
+        is `scores`. An index rebuilt from everything gives nearly the same numbers: only the
+        document frequencies and the average length miss the extra documents."""
+        terms = sorted(set(lexical_tokens(query)))
+        known = [t for t in terms if t in self.vocab]
+        raw = (
+            np.asarray(self.bm25.get_scores(known), dtype=np.float32)
+            if known
+            else np.zeros(self.n_docs, dtype=np.float32)
+        )
+        extra_raw = np.zeros(len(extra), dtype=np.float32)
+        k1, b = (self.bm25.k1, self.bm25.b) if hasattr(self, "bm25") else (1.5, 0.75)
+        ceiling = 0.0
+        for term in terms:
+            index = self.vocab.get(term)
+            idf = (
+                float(self.idf[index])
+                if index is not None
+                else math.log1p((self.n_docs + 0.5) / 0.5)  # in no indexed document
+            )
+            best = float(self.term_max[index]) if index is not None else 0.0
+            for j, (counts, length) in enumerate(extra):
+                tf = counts.get(term, 0)
+                if tf:
+                    part = idf * tf / (tf + k1 * (1 - b + b * length / self.avg_length))
+                    extra_raw[j] += part
+                    best = max(best, part)
+            ceiling += best
+        ceiling = max(ceiling, 1e-9)
+        return raw / ceiling, extra_raw / ceiling
 
     def rarity(self, term: str) -> float:
         index = self.vocab.get(term)

@@ -191,3 +191,36 @@ def test_rows_written_before_the_hybrid_index_are_rebuilt_once(
         serving.search_answers(org, ["blank pages from the printer"], k=3)
     assert len(callbacks) == 1
     assert not AnswerEmbedding.objects.filter(organization=org, text="").exists()
+
+
+def test_a_write_reaches_the_lexical_copy_without_rebuilding_it(make_org):
+    """A process's BM25 copy is brought up to date from the rows written since it was built
+    (one indexed query), not rebuilt from the whole index; replaced rows no longer score on
+    their old text."""
+    org = _org_with_history(make_org)
+    serving.search_answers(org, ["printer blank pages"], k=3)
+    built = serving._index_cache[org.pk]
+    printer = AnswerEmbedding.objects.get(organization=org, text__startswith="Printer on floor")
+    services.embedding_index_upsert(
+        organization=org,
+        rows=[
+            LabelRow(
+                key=printer.source_key,
+                text="Scanner on floor 3 saves empty files",
+                category=None,
+                priority=None,
+                answer="Reinstall the scanner driver.",
+                source_kind="import",
+                created_at=ImportedTicket.objects.first().created_at,  # type: ignore[union-attr]
+            )
+        ],
+    )
+    version, retriever_id = serving._index_state(org.pk)
+    rows = AnswerEmbedding.objects.filter(organization=org).order_by("pk")
+    updated = serving._with_delta(built, rows, version, retriever_id, org.pk)
+    assert updated is not None and updated.lexical is built.lexical  # the base is reused
+    assert updated.delta_ids == [printer.pk]
+    assert updated.lexical_scores("scanner empty files") == {
+        printer.pk: pytest.approx(1.0, abs=0.05)
+    }
+    assert printer.pk not in updated.lexical_scores("printer prints blank pages")
