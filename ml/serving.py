@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q, QuerySet, Subquery
+from django.db.models import QuerySet
 
 from accounts.models import Organization
 
@@ -430,14 +430,14 @@ def search_answers(
         if postgres:
             # One query: the HNSW index's nearest rows and the lexical candidates, with their
             # cosines computed by PostgreSQL (no vector crosses the wire).
-            nearest = (
-                _rows_with_cosine(organization, vector).order_by("distance").values("pk")[:wide]
-            )
-            rows = list(
-                _rows_with_cosine(organization, vector).filter(
-                    Q(pk__in=Subquery(nearest)) | Q(pk__in=by_words)
-                )
-            )
+            nearest = _rows_with_cosine(organization, vector).order_by("distance")[:wide]
+            if by_words:
+                lexical_rows = _rows_with_cosine(organization, vector).filter(pk__in=by_words)
+                # UNION ALL keeps each half on its own plan: the HNSW scan for the nearest
+                # rows (an OR of the two would scan every row of the organization).
+                rows = list({r.pk: r for r in nearest.union(lexical_rows, all=True)}.values())
+            else:
+                rows = list(nearest)
             cosines = {r.pk: 1.0 - float(r.distance) for r in rows}
         else:
             matrix = copy.matrix if copy.matrix is not None else np.zeros((0, len(vector)))
