@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter, OrderedDict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -375,16 +376,27 @@ class _IndexCopy:
     delta_ids: list[int] = field(default_factory=list)
     delta_docs: list[tuple[Counter[str], int]] = field(default_factory=list)
 
-    def lexical_scores(self, text: str) -> dict[int, float]:
-        """BM25 share per row id (rows with none left out), base and delta together."""
+    def lexical_search(self, text: str, n: int) -> tuple[list[int], Callable[[int], float]]:
+        """The n row ids with the highest BM25 share (none without a shared word), and the
+        share of any row id (0 for rows it doesn't know): base and delta together. Only the
+        top n are collected: a common word matches most of a large index."""
         if self.lexical is None:
-            return {}
+            return [], lambda _pk: 0.0
         base, extra = self.lexical.scores_with(text, self.delta_docs)
         if self.superseded is not None:
             base = np.where(self.superseded, 0.0, base)
-        found = {int(self.ids[i]): float(base[i]) for i in np.flatnonzero(base > 0)}
-        found.update({pk: float(x) for pk, x in zip(self.delta_ids, extra, strict=True) if x > 0})
-        return found
+        top = [(float(base[i]), int(self.ids[i])) for i in _top_positions(base, n) if base[i] > 0]
+        top += [(float(x), pk) for pk, x in zip(self.delta_ids, extra, strict=True) if x > 0]
+        top.sort(key=lambda item: -item[0])
+        delta = dict(zip(self.delta_ids, extra.tolist(), strict=True))
+
+        def share(pk: int) -> float:
+            if pk in delta:
+                return float(delta[pk])
+            position = self.position.get(pk)
+            return float(base[position]) if position is not None else 0.0
+
+        return [pk for _, pk in top[:n]], share
 
 
 # The delta is folded into a new base (a full rebuild of the BM25 copy) beyond this many rows
@@ -425,8 +437,7 @@ def search_answers(
     postgres = connection.vendor == "postgresql"
     results = []
     for text, vector in zip(texts, vectors, strict=True):
-        lexical = copy.lexical_scores(text)
-        by_words = sorted(lexical, key=lambda pk: -lexical[pk])[:wide]
+        by_words, lexical = copy.lexical_search(text, wide)
         if postgres:
             # One query: the HNSW index's nearest rows and the lexical candidates, with their
             # cosines computed by PostgreSQL (no vector crosses the wire).
@@ -500,7 +511,7 @@ def _rescore(
     vector: np.ndarray,
     rows: list[AnswerEmbedding],
     cosines: dict[int, float],
-    lexical: dict[int, float],
+    lexical: Callable[[int], float],
     copy: _IndexCopy,
     retriever: _ServingRetriever,
     k: int,
@@ -523,7 +534,7 @@ def _rescore(
             dense = (1 - beta) * text_cos + beta * float(passage_cos.max())
         else:
             dense = text_cos
-        score = fuse(float(dense), lexical.get(row.pk, 0.0), w)
+        score = fuse(float(dense), lexical(row.pk), w)
         scored.append((score, row.pk, row, passages, passage_cos))
     scored.sort(key=lambda item: (-item[0], item[1]))
     query_terms = set(lexical_tokens(text))

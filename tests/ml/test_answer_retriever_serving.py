@@ -220,7 +220,7 @@ def test_a_write_reaches_the_lexical_copy_without_rebuilding_it(make_org):
     updated = serving._with_delta(built, rows, version, retriever_id, org.pk)
     assert updated is not None and updated.lexical is built.lexical  # the base is reused
     assert updated.delta_ids == [printer.pk]
-    assert updated.lexical_scores("scanner empty files") == {
-        printer.pk: pytest.approx(1.0, abs=0.05)
-    }
-    assert printer.pk not in updated.lexical_scores("printer prints blank pages")
+    found, share = updated.lexical_search("scanner empty files", 5)
+    assert found == [printer.pk] and share(printer.pk) == pytest.approx(1.0, abs=0.05)
+    found, share = updated.lexical_search("printer prints blank pages", 5)
+    assert printer.pk not in found and share(printer.pk) == 0.0
