@@ -27,11 +27,11 @@ urlpatterns = [
     # Content-Security-Policy allows no inline script.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     path("model/", include("ml.urls")),
-    path("tickets/", include("solutions.urls_tickets")),
-    path("kb/", include("solutions.urls_knowledge")),
-    path("experts/", include("solutions.urls_experts")),
+    path("tickets/", include("solutions.urls.tickets")),
+    path("kb/", include("solutions.urls.knowledge")),
+    path("experts/", include("solutions.urls.experts")),
     path("settings/webhooks/", include("webhooks.urls")),
-    path("settings/", include("solutions.urls_settings")),
+    path("settings/", include("solutions.urls.settings")),
     path("billing/", include("billing.urls")),
     path("", include("accounts.urls")),
 ]

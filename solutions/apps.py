@@ -9,7 +9,7 @@ class SolutionsConfig(AppConfig):
         from ml.signals import champion_ready
 
         from . import labels, review
-        from .tasks import on_champion_ready
+        from .receivers import on_champion_ready
 
         labels.register()
         review.register()

@@ -419,5 +419,3 @@ CELERY_VISIBILITY_TIMEOUT_S = env.int(
 )
 if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_S}
-# autodiscover_tasks() imports only `<app>.tasks`; workers must also know these beat targets.
-CELERY_IMPORTS = ["solutions.tasks_experts", "solutions.tasks_knowledge", "billing.tasks_earnings"]

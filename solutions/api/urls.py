@@ -1,8 +1,8 @@
 from rest_framework.routers import SimpleRouter
 
-from .views import TicketViewSet
-from .views_expert import ExpertQueueViewSet, ExpertTicketViewSet
-from .views_knowledge import ArticleViewSet
+from .views.expert import ExpertQueueViewSet, ExpertTicketViewSet
+from .views.knowledge import ArticleViewSet
+from .views.tickets import TicketViewSet
 
 router = SimpleRouter()
 router.register("tickets", TicketViewSet, basename="api-ticket")

@@ -50,7 +50,7 @@ def notification_send(
         user=user, organization=organization, kind=kind, message=message[:500], url=url[:300]
     )
     if email and user.email:
-        from ..tasks import notification_email_task
+        from ..tasks.tickets import notification_email_task
 
         transaction.on_commit(lambda: notification_email_task.delay(notification.pk))
     return notification

@@ -147,7 +147,7 @@ def article_external_id(title: str, body: str) -> str:
 
 
 def _schedule_index(article_ids: Sequence[int]) -> None:
-    from ..tasks_knowledge import article_index_task, articles_index_task
+    from ..tasks.knowledge import article_index_task, articles_index_task
 
     ids = list(article_ids)
     if len(ids) == 1:

@@ -275,7 +275,7 @@ def ticket_submit(
         )
         if idempotency_record is not None:
             idempotency_link(record=idempotency_record, created=ticket)
-        from ..tasks import ticket_names_learn_task
+        from ..tasks.tickets import ticket_names_learn_task
 
         ticket_id = ticket.pk
         # Names the ticket announces (its signature, its greeting) are masked in every later
@@ -593,7 +593,7 @@ def ticket_detail_add(*, ticket: Ticket, actor: User, detail: str) -> Ticket:
             message=f"Added detail: {detail[:300]}" + ("…" if len(detail) > 300 else ""),
             details={"question": ticket.follow_up_question},
         )
-        from ..tasks import ticket_names_learn_task
+        from ..tasks.tickets import ticket_names_learn_task
 
         ticket_id = ticket.pk
         # The detail may be signed with a name, as a new ticket may (see ticket_submit).

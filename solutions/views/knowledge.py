@@ -21,7 +21,7 @@ from accounts.tenancy import (
     request_user,
 )
 
-from ..forms_knowledge import ArticleForm, ArticleImportForm
+from ..forms.knowledge import ArticleForm, ArticleImportForm
 from ..models import KnowledgeArticle
 from ..selectors import ARTICLE_SEARCH_MAX, articles_filtered, articles_visible
 from ..services import knowledge as services

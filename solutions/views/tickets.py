@@ -36,7 +36,7 @@ from config.converters import id_or_none
 from ml import serving as ml_serving
 
 from ..exports import spreadsheet_cell
-from ..forms_tickets import (
+from ..forms.tickets import (
     AddDetailForm,
     CorrectionForm,
     FollowUpForm,

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.models import IdempotencyRecord
 from accounts.services import idempotency_claim
-from solutions.api.views import TicketViewSet
+from solutions.api.views.tickets import TicketViewSet
 from solutions.models import KnowledgeArticle, Ticket
 from solutions.services import knowledge as kb
 from solutions.services import tickets as ticket_services

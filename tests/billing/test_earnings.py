@@ -17,7 +17,7 @@ from accounts.models import AuditLogEntry
 from billing import services as billing
 from billing.models import BillingAccount, ExpertEarning, ExpertPayoutAccount, Payout, Plan
 from billing.services.earnings import commission_cents, previous_period
-from billing.tasks_earnings import earnings_release_task, payouts_monthly_task
+from billing.tasks.earnings import earnings_release_task, payouts_monthly_task
 from solutions.models import ExpertProfile
 
 pytestmark = pytest.mark.django_db

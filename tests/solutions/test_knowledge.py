@@ -180,7 +180,7 @@ def test_every_change_schedules_one_index_update_after_commit(
 
 def test_index_tasks_run_on_the_default_queue():
     from config.celery_app import app
-    from solutions.tasks_knowledge import article_index_task, articles_index_task
+    from solutions.tasks.knowledge import article_index_task, articles_index_task
 
     for task in (article_index_task, articles_index_task):
         assert task.name.startswith("solutions.tasks_knowledge.")

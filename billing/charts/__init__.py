@@ -1,0 +1,1 @@
+"""SVG charts of the billing pages, a module per page."""

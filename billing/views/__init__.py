@@ -1,0 +1,1 @@
+"""Pages of the billing app, a module per domain (subscriptions, usage, earnings)."""

@@ -1,0 +1,111 @@
+"""The expert's earnings page: totals, the monthly chart, the ledger, payouts and the payout
+account. Thin: read through the earnings service, write through `payout_account_connect`.
+
+Billing does not import the solutions app: "is an expert" is the reverse accessor
+`user.expert_profile` that solutions' ExpertProfile adds to the user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.views import View
+
+from accounts.tenancy import request_user
+
+from ..charts.earnings import monthly_earnings_chart
+from ..models import ExpertEarning, ExpertPayoutAccount, Payout
+from ..services import earnings as services
+
+PAGE_SIZE = 20
+PAYOUTS_SHOWN = 12
+
+
+def money(cents: int) -> str:
+    return f"${cents / 100:,.2f}"
+
+
+class PayoutAccountForm(forms.Form):
+    stripe_account_id = forms.CharField(
+        label="Stripe Connect account id",
+        max_length=100,
+        strip=True,
+        error_messages={"required": "Enter your Stripe Connect account id (acct_…)."},
+        widget=forms.TextInput(attrs={"placeholder": "acct_…"}),
+    )
+
+
+class ExpertEarningsView(LoginRequiredMixin, View):
+    template_name = "billing/earnings/page.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.user.is_authenticated and not hasattr(request.user, "expert_profile"):
+            messages.info(request, "Set up your expert profile first.")
+            return redirect("expert_onboarding")
+        return super().dispatch(request, *args, **kwargs)
+
+    def context(self, form: PayoutAccountForm) -> dict[str, Any]:
+        user = request_user(self.request)
+        summary = services.expert_earnings_summary(expert=user)
+        page = Paginator(
+            ExpertEarning.objects.filter(expert=user).order_by("-created_at", "-pk"), PAGE_SIZE
+        ).get_page(self.request.GET.get("page"))
+        rows = [
+            {
+                "earning": e,
+                "gross": money(e.gross_cents),
+                "commission": money(e.commission_cents),
+                "net": money(e.net_cents),
+            }
+            for e in page.object_list
+        ]
+        payouts = [
+            {"payout": p, "amount": money(p.amount_cents)}
+            for p in Payout.objects.filter(expert=user).order_by("-period")[:PAYOUTS_SHOWN]
+        ]
+        return {
+            "summary": summary,
+            "totals": {
+                "pending": money(summary.pending_cents),
+                "available": money(summary.available_cents),
+                "paid": money(summary.paid_cents),
+                "lifetime": money(summary.lifetime_cents),
+            },
+            "chart": monthly_earnings_chart(
+                summary.months, title="Net earnings per month, last 12 months"
+            ),
+            "page": page,
+            "rows": rows,
+            "payouts": payouts,
+            "account": ExpertPayoutAccount.objects.filter(user=user).first(),
+            "form": form,
+            "minimum": money(services.payout_minimum_cents()),
+            "hold_days": services.hold_days(),
+        }
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        account = ExpertPayoutAccount.objects.filter(user=request_user(request)).first()
+        initial = {"stripe_account_id": account.stripe_account_id} if account else {}
+        return render(request, self.template_name, self.context(PayoutAccountForm(initial=initial)))
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = PayoutAccountForm(request.POST)
+        if form.is_valid():
+            try:
+                services.payout_account_connect(
+                    user=request_user(request),
+                    stripe_account_id=form.cleaned_data["stripe_account_id"],
+                )
+            except ValidationError as exc:
+                for error in exc.message_dict.get("stripe_account_id", exc.messages):
+                    form.add_error("stripe_account_id", error)
+            else:
+                messages.success(request, "Payout account saved.")
+                return redirect("expert_earnings")
+        return render(request, self.template_name, self.context(form), status=400)

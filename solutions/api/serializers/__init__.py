@@ -1,0 +1,1 @@
+"""REST serializers of the solutions app, a module per domain."""

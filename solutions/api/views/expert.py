@@ -1,0 +1,219 @@
+"""The expert side of the public API: the queue, one ticket, claim, release, answer. Thin: it
+parses, checks, and calls the very services the expert pages call (`solutions.services.
+experts`), so what an expert may see and do is decided in one place.
+
+The caller is one expert: their own expert key or their browser session (`ExpertApiViewMixin`
+refuses organization keys). Tickets are addressed by their pk, as on `/experts/tickets/<id>/`
+(experts work across organizations, so the per-organization number would be ambiguous). A
+ticket the expert may not see is a 404, exactly where the expert page answers 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.db.models.functions import Lower
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.api import HasScope
+from accounts.models import ApiKey
+from config.api import ID_PATTERN, Conflict, ExpertApiViewMixin
+
+from ...models import Claim, ExpertProfile, Ticket
+from ...services import experts as services
+from ..serializers import expert as s
+
+EXPERT = ApiKey.EXPERT_SCOPE
+NOT_VISIBLE = "No such ticket in your queue."
+NO_ACTIVE_CLAIM = "You hold no active claim on this ticket."
+
+ANSWER_EXAMPLE = {
+    "id": 12,
+    "ticket": 981,
+    "claim": 40,
+    "body": "Renew the DHCP lease on the office router, then restart the VPN client.",
+    "status": "submitted",
+    "price_cents": 8000,
+    "created_at": "2026-11-23T12:30:00Z",
+}
+
+
+class AlreadyClaimed(Conflict):
+    default_code = "already_claimed"
+
+
+class TicketNotOpen(Conflict):
+    default_code = "ticket_not_open"
+
+
+class NoActiveClaim(Conflict):
+    default_code = "no_active_claim"
+
+
+class IsExpert(BasePermission):
+    """The caller has an expert profile (vetted or not: an unvetted expert's queue is empty,
+    as on the queue page)."""
+
+    message = "Only experts can call the expert endpoints; set up an expert profile first."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        profile = ExpertProfile.objects.filter(user=user).first() if user.is_authenticated else None
+        if profile is None:
+            return False
+        view.profile = profile
+        return True
+
+
+class ExpertQueuePagination(LimitOffsetPagination):
+    # Offsets, not cursors: the queue's order (priority, SLA, waiting time) is computed, and
+    # tickets leave it as they are claimed; follow `next` and expect the odd shift.
+    default_limit = 50
+    max_limit = 100
+
+
+class _ExpertView(ExpertApiViewMixin):
+    profile: ExpertProfile  # set by IsExpert
+
+
+class ExpertQueueViewSet(_ExpertView, viewsets.GenericViewSet[Ticket]):
+    permission_classes = (IsAuthenticated, HasScope, IsExpert)
+    serializer_class = s.ExpertTicketOutput
+    pagination_class = ExpertQueuePagination
+    required_scopes = {"list": EXPERT}
+
+    def get_queryset(self) -> QuerySet[Ticket]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no caller
+            return Ticket.objects.none()
+        return services.expert_queue(expert=self.expert)
+
+    @extend_schema(
+        summary="The expert's queue",
+        description="Escalated tickets matching the expert's skills, most urgent first; "
+        "masked. Empty for an expert who is not vetted or is marked unavailable.",
+    )
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class ExpertTicketViewSet(_ExpertView, viewsets.GenericViewSet[Ticket]):
+    permission_classes = (IsAuthenticated, HasScope, IsExpert)
+    serializer_class = s.ExpertTicketDetailOutput
+    # Only for the schema's path parameter: tickets are found through the expert services.
+    queryset = Ticket.objects.none()
+    lookup_value_regex = ID_PATTERN
+    required_scopes = {
+        "retrieve": EXPERT,
+        "claim": EXPERT,
+        "release": EXPERT,
+        "answer": EXPERT,
+    }
+
+    @staticmethod
+    def _ticket_id(pk: str) -> int:
+        return int(pk)  # ID_PATTERN: at most 18 digits, so it always fits the database
+
+    def _visible(self, pk: str) -> Ticket:
+        ticket_id = self._ticket_id(pk)
+        ticket = services.expert_ticket_visible(expert=self.expert, ticket_id=ticket_id)
+        if ticket is None:
+            raise NotFound(NOT_VISIBLE)
+        return ticket
+
+    def _active_claim(self, ticket: Ticket) -> Claim | None:
+        return Claim.objects.filter(
+            ticket=ticket, expert=self.expert, status=Claim.Status.ACTIVE
+        ).first()
+
+    def _out(self, ticket_id: int) -> Response:
+        ticket = services.expert_ticket_visible(expert=self.expert, ticket_id=ticket_id)
+        if ticket is None:  # not after a claim or release: the caller holds or held a claim
+            raise NotFound(NOT_VISIBLE)
+        context = {**self.get_serializer_context(), "active_claim": self._active_claim(ticket)}
+        return Response(s.ExpertTicketDetailOutput(ticket, context=context).data)
+
+    @extend_schema(summary="One ticket (masked), with the caller's active claim")
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return self._out(self._visible(pk).pk)
+
+    def _in_lost_race(self, ticket_id: int) -> bool:
+        """A ticket of the expert's categories that has been escalated but is no longer in
+        their queue (another expert claimed it, or it was answered): a claim on it is a 409
+        that says so, rather than a 404 that reads like a wrong id. Nothing of the ticket is
+        shown, and tickets outside the expert's skills stay 404."""
+        return (
+            Ticket.objects.filter(pk=ticket_id, escalated_at__isnull=False)
+            .annotate(category_key=Lower("category"))
+            .filter(category_key__in=self.profile.skills)
+            .exists()
+        )
+
+    @extend_schema(
+        summary="Claim the ticket until its SLA lapses",
+        request=None,
+        responses={200: s.ExpertTicketDetailOutput},
+    )
+    @action(detail=True, methods=["post"])
+    def claim(self, request: Request, pk: str) -> Response:
+        ticket_id = self._ticket_id(pk)
+        if services.expert_ticket_visible(expert=self.expert, ticket_id=ticket_id) is None:
+            if not self._in_lost_race(ticket_id):
+                raise NotFound(NOT_VISIBLE)
+        try:
+            services.expert_claim_ticket(expert=self.expert, ticket_id=ticket_id)
+        except ValidationError as exc:
+            message = " ".join(exc.messages)
+            if message == services.CLAIMED_FIRST:
+                raise AlreadyClaimed(message) from exc
+            if message == services.NOT_OPEN:
+                raise TicketNotOpen(message) from exc
+            raise  # the expert's own state (vetting, availability, claim limit): a 400
+        return self._out(ticket_id)
+
+    @extend_schema(
+        summary="Hand the ticket back to the queue",
+        request=None,
+        responses={200: s.ExpertTicketDetailOutput},
+    )
+    @action(detail=True, methods=["post"])
+    def release(self, request: Request, pk: str) -> Response:
+        ticket = self._visible(pk)
+        claim = self._active_claim(ticket)
+        if claim is None:
+            raise NoActiveClaim(NO_ACTIVE_CLAIM)
+        services.expert_release_claim(expert=self.expert, claim_id=claim.pk)
+        return self._out(ticket.pk)
+
+    @extend_schema(
+        summary="Answer the ticket you hold",
+        request=s.ExpertAnswerInput,
+        responses={201: s.ExpertAnswerOutput},
+        examples=[
+            OpenApiExample("Answer", value={"body": ANSWER_EXAMPLE["body"]}, request_only=True),
+            OpenApiExample(
+                "Answered", value=ANSWER_EXAMPLE, response_only=True, status_codes=["201"]
+            ),
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def answer(self, request: Request, pk: str) -> Response:
+        ticket = self._visible(pk)
+        data = s.ExpertAnswerInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        claim = self._active_claim(ticket)
+        if claim is None:
+            raise NoActiveClaim(NO_ACTIVE_CLAIM)
+        answer = services.expert_answer_submit(
+            expert=self.expert, claim_id=claim.pk, body=data.validated_data["body"]
+        )
+        return Response(s.ExpertAnswerOutput(answer).data, status=status.HTTP_201_CREATED)

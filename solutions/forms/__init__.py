@@ -1,0 +1,1 @@
+"""Forms of the solutions app, a module per domain."""

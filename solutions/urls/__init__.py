@@ -1,0 +1,1 @@
+"""URLconfs of the solutions app, a module per domain, each mounted by config/urls.py."""
