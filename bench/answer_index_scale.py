@@ -44,7 +44,8 @@ Measured per scenario, one query at a time, WARMUP (20) warm-up queries before e
   exact plan is one already timed for that scenario reuses its latency (ef_search doesn't
   reach an exact scan). Settings:
   hnsw.ef_search 40 (pgvector's default), 100, the product's ML_ANSWER_HNSW_EF_SEARCH (set on
-  each connection by ml.apps), and 40 with pgvector 0.8's hnsw.iterative_scan = relaxed_order.
+  each connection by ml.apps), and 40 and the product's with pgvector 0.8's
+  hnsw.iterative_scan = relaxed_order.
   The plan column says whether PostgreSQL used the HNSW index.
 - dense latency p50 / p95: the same query for N = 40 rows with the columns serving reads, and
   how many rows it returned (a post-filtered HNSW scan can return fewer than asked).
@@ -236,10 +237,10 @@ def search_settings() -> list[tuple[str, dict[str, str]]]:
     ]
     found += [
         (
-            f"ef_search=40, iterative_scan={mode}",
-            {"hnsw.ef_search": "40", "hnsw.iterative_scan": mode},
+            f"ef_search={ef}, iterative_scan=relaxed_order",
+            {"hnsw.ef_search": ef, "hnsw.iterative_scan": "relaxed_order"},
         )
-        for mode in ("relaxed_order",)
+        for ef in dict.fromkeys(["40", product])
     ]
     return [(name, {**product_settings(), **values}) for name, values in found]
 
