@@ -25,7 +25,7 @@ from accounts.tenancy import ManagerRequiredMixin, request_user
 from .. import stripe_gateway
 from ..models import BillingAccount, Plan
 from ..services import subscriptions as subs
-from ..webhooks import InvalidSignature, MalformedEvent, event_receive, event_verify
+from ..stripe_webhooks import InvalidSignature, MalformedEvent, event_receive, event_verify
 
 logger = logging.getLogger(__name__)
 

@@ -56,5 +56,25 @@ def notification_send(
     return notification
 
 
+def notification_email_send(*, notification_id: int) -> bool:
+    """E-mails a notification once (`emailed_at` records it); False when it is gone or was
+    sent already. A task retries it on SMTP errors, so it must not send twice."""
+    from django.core.mail import send_mail
+    from django.utils import timezone
+
+    notification = Notification.objects.select_related("user").filter(pk=notification_id).first()
+    if notification is None or notification.emailed_at is not None:
+        return False
+    link = f"\n\n{absolute_url(notification.url)}" if notification.url else ""
+    send_mail(
+        subject=f"[Expertdesk] {notification.message[:120]}",
+        message=f"{notification.message}{link}",
+        from_email=None,
+        recipient_list=[notification.user.email],
+    )
+    Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
+    return True
+
+
 def absolute_url(path: str) -> str:
     return f"{settings.SITE_URL.rstrip('/')}{path}" if path.startswith("/") else path

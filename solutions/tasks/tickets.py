@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.core.mail import send_mail
-from django.utils import timezone
 
 
 @shared_task(
@@ -14,21 +12,9 @@ from django.utils import timezone
     max_retries=5,
 )
 def notification_email_task(notification_id: int) -> bool:
-    from ..models import Notification
-    from ..services.common import absolute_url
+    from ..services.common import notification_email_send
 
-    notification = Notification.objects.select_related("user").filter(pk=notification_id).first()
-    if notification is None or notification.emailed_at is not None:
-        return False
-    link = f"\n\n{absolute_url(notification.url)}" if notification.url else ""
-    send_mail(
-        subject=f"[Expertdesk] {notification.message[:120]}",
-        message=f"{notification.message}{link}",
-        from_email=None,
-        recipient_list=[notification.user.email],
-    )
-    Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
-    return True
+    return notification_email_send(notification_id=notification_id)
 
 
 @shared_task(name="solutions.tasks.ticket_names_learn_task", ignore_result=True)

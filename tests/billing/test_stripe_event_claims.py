@@ -17,7 +17,7 @@ import pytest
 import requests
 from django.utils import timezone
 
-from billing import webhooks
+from billing import stripe_webhooks as webhooks
 from billing.models import Invoice, StripeEvent
 from billing.services import billing_account_for
 

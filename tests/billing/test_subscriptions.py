@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditLogEntry, Membership, Role
-from billing import webhooks
+from billing import stripe_webhooks as webhooks
 from billing.models import BillingAccount, Plan, PlanChange, StripeEvent
 from billing.services import subscriptions as subs
 
