@@ -193,13 +193,16 @@ class LexicalIndex:
         self.idf = np.log1p((self.n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
         self.avg_length = float(np.mean([len(t) for t in tokens]))
 
+    def unseen_term_score(self) -> float:
+        """What a query word that no document contains could have scored: the idf of a word
+        in one document, at one occurrence in a document of average length. It counts in
+        the attainable maximum, so that a query matching only its commonest word in a small
+        corpus (a VPN ticket sharing "the" with the one printer answer) is not a full match."""
+        k1 = self.bm25.k1 if hasattr(self, "bm25") else 1.5
+        return math.log1p((max(self.n_docs, 1) - 1 + 0.5) / 1.5) / (1 + k1)
+
     def scores(self, query: str) -> np.ndarray:
-        terms = sorted({t for t in lexical_tokens(query) if t in self.vocab})
-        if not terms or self.n_docs == 0:
-            return np.zeros(self.n_docs, dtype=np.float32)
-        ceiling = float(sum(self.term_max[self.vocab[t]] for t in terms))
-        raw = np.asarray(self.bm25.get_scores(terms), dtype=np.float32)
-        return raw / max(ceiling, 1e-9)
+        return self.scores_with(query, [])[0]
 
     def scores_with(
         self, query: str, extra: Sequence[tuple[Counter[str], int]]
@@ -212,6 +215,8 @@ class LexicalIndex:
         document frequencies and the average length miss the extra documents."""
         terms = sorted(set(lexical_tokens(query)))
         known = [t for t in terms if t in self.vocab]
+        if self.n_docs == 0 and not extra:
+            return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.float32)
         raw = (
             np.asarray(self.bm25.get_scores(known), dtype=np.float32)
             if known
@@ -228,13 +233,15 @@ class LexicalIndex:
                 else math.log1p((self.n_docs + 0.5) / 0.5)  # in no indexed document
             )
             best = float(self.term_max[index]) if index is not None else 0.0
+            seen = index is not None
             for j, (counts, length) in enumerate(extra):
                 tf = counts.get(term, 0)
                 if tf:
                     part = idf * tf / (tf + k1 * (1 - b + b * length / self.avg_length))
                     extra_raw[j] += part
                     best = max(best, part)
-            ceiling += best
+                    seen = True
+            ceiling += best if seen else self.unseen_term_score()
         ceiling = max(ceiling, 1e-9)
         return raw / ceiling, extra_raw / ceiling
 
