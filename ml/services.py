@@ -464,17 +464,7 @@ def retriever_version_promote(*, version: RetrieverVersion) -> RetrieverVersion:
             f"Retriever version {version.version} is {version.status}; it can't be promoted."
         )
     with transaction.atomic():
-        versions = RetrieverVersion.objects.select_for_update().filter(
-            organization=version.organization
-        )
-        now = timezone.now()
-        versions.filter(status=RetrieverVersion.Status.CHAMPION).update(
-            status=RetrieverVersion.Status.RETIRED, retired_at=now
-        )
-        version.status = RetrieverVersion.Status.CHAMPION
-        version.promoted_at = now
-        version.retired_at = None
-        version.save(update_fields=["status", "promoted_at", "retired_at"])
+        _champion_replace(version)
         audit_log_record(
             actor=None,
             organization=version.organization,
@@ -482,11 +472,32 @@ def retriever_version_promote(*, version: RetrieverVersion) -> RetrieverVersion:
             target=version,
             details={"f1_at_1": version.f1_at_1, "baseline_f1_at_1": version.baseline_f1_at_1},
         )
-        from .tasks import embedding_index_rebuild_task
-
-        org_id = version.organization_id
-        transaction.on_commit(lambda: embedding_index_rebuild_task.delay(org_id))
+        _index_rebuild_on_commit(version.organization_id)
     return version
+
+
+def _champion_replace(version: ModelVersion | RetrieverVersion) -> Any:
+    """Inside a transaction: retires the champion of `version`'s line (its model, its
+    organization), under a lock on the line's rows, and makes `version` the champion.
+    Returns the previous champion, or None."""
+    line = type(version).objects.select_for_update().filter(organization_id=version.organization_id)
+    previous = line.filter(status=ModelVersion.Status.CHAMPION).first()
+    now = timezone.now()
+    if previous is not None:
+        previous.status = ModelVersion.Status.RETIRED
+        previous.retired_at = now
+        previous.save(update_fields=["status", "retired_at"])
+    version.status = ModelVersion.Status.CHAMPION
+    version.promoted_at = now
+    version.retired_at = None
+    version.save(update_fields=["status", "promoted_at", "retired_at"])
+    return previous
+
+
+def _index_rebuild_on_commit(organization_id: int) -> None:
+    from .tasks import embedding_index_rebuild_task
+
+    transaction.on_commit(lambda: embedding_index_rebuild_task.delay(organization_id))
 
 
 def _lock_running(run: TrainingRun) -> None:
@@ -632,19 +643,7 @@ def model_version_promote(*, version: ModelVersion, actor: User | None) -> Model
             f"Version {version.version} is {version.status}; it can't be promoted."
         )
     with transaction.atomic():
-        versions = ModelVersion.objects.select_for_update().filter(
-            organization=version.organization
-        )
-        previous = versions.filter(status=ModelVersion.Status.CHAMPION).first()
-        now = timezone.now()
-        if previous is not None:
-            previous.status = ModelVersion.Status.RETIRED
-            previous.retired_at = now
-            previous.save(update_fields=["status", "retired_at"])
-        version.status = ModelVersion.Status.CHAMPION
-        version.promoted_at = now
-        version.retired_at = None
-        version.save(update_fields=["status", "promoted_at", "retired_at"])
+        previous = _champion_replace(version)
         audit_log_record(
             actor=actor,
             organization=version.organization,
@@ -652,10 +651,7 @@ def model_version_promote(*, version: ModelVersion, actor: User | None) -> Model
             target=version,
             details={"previous": previous.version if previous else None},
         )
-        from .tasks import embedding_index_rebuild_task
-
-        org_id = version.organization_id
-        transaction.on_commit(lambda: embedding_index_rebuild_task.delay(org_id))
+        _index_rebuild_on_commit(version.organization_id)
     return version
 
 

@@ -29,7 +29,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
 from django.conf import settings
@@ -53,6 +53,8 @@ if TYPE_CHECKING:
     from .engine.answers import AnswerRetriever, LexicalIndex, ServingEmbedder
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -103,11 +105,7 @@ UNAVAILABLE_MESSAGES = {
 }
 
 _lock = threading.Lock()
-_models: OrderedDict[tuple[int, str], TriageModel] = OrderedDict()
-_failed: set[tuple[int, str]] = set()
 _index_cache: dict[int, _IndexCopy] = {}
-_retrievers: OrderedDict[tuple[int, str], _ServingRetriever] = OrderedDict()
-_retrievers_failed: set[tuple[int, str]] = set()
 _default_retriever: list[_ServingRetriever] = []
 _stale_reported: set[tuple[int, int]] = set()
 
@@ -116,42 +114,72 @@ def _cache_size() -> int:
     return int(settings.ML_SERVING_CACHE_SIZE)
 
 
+class _ArtifactCache(Generic[T]):
+    """Loaded artifacts of one kind in this process: an LRU keyed by version id and checksum
+    (a promotion is picked up at the next request), and the keys that failed their checksum
+    or their load, so that the error is logged once per version, not once per request.
+    Loads are serialised by the cache's own lock: two threads never load one model twice."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.lock = threading.RLock()
+        self.items: OrderedDict[tuple[int, str], T] = OrderedDict()
+        self.failed: set[tuple[int, str]] = set()
+
+    def get(
+        self, version: ModelVersion | RetrieverVersion, load: Callable[[Path], T], note: str = ""
+    ) -> T | None:
+        key = (version.pk, version.artifact_checksum)
+        with self.lock:
+            item = self.items.get(key)
+            if item is not None:
+                self.items.move_to_end(key)
+                return item
+            if key in self.failed:
+                return None
+            try:
+                path = Path(version.artifact_path)
+                if (
+                    not version.artifact_checksum
+                    or pipeline.checksum(path) != version.artifact_checksum
+                ):
+                    raise pipeline.ArtifactError(f"checksum mismatch for {path}")
+                item = load(path)
+            except pipeline.ArtifactError as exc:
+                self.failed.add(key)
+                logger.error(
+                    "%s v%s of org %s unavailable%s: %s",
+                    self.what,
+                    version.version,
+                    version.organization_id,
+                    note,
+                    exc,
+                )
+                return None
+            self.items[key] = item
+            while len(self.items) > _cache_size():
+                self.items.popitem(last=False)
+            return item
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+            self.failed.clear()
+
+
+_models: _ArtifactCache[TriageModel] = _ArtifactCache("Model")
+_retrievers: _ArtifactCache[_ServingRetriever] = _ArtifactCache("Retriever")
+
+
 def load_champion(version: ModelVersion) -> TriageModel | None:
-    key = (version.pk, version.artifact_checksum)
-    with _lock:
-        model = _models.get(key)
-        if model is not None:
-            _models.move_to_end(key)
-            return model
-        if key in _failed:
-            return None
-        try:
-            path = Path(version.artifact_path)
-            if (
-                not version.artifact_checksum
-                or pipeline.checksum(path) != version.artifact_checksum
-            ):
-                raise pipeline.ArtifactError(f"checksum mismatch for {path}")
-            model = pipeline.load(path)
-        except pipeline.ArtifactError as exc:
-            _failed.add(key)  # log once per version, not once per request
-            logger.error(
-                "Model v%s of org %s unavailable: %s", version.version, version.organization_id, exc
-            )
-            return None
-        _models[key] = model
-        while len(_models) > _cache_size():
-            _models.popitem(last=False)
-        return model
+    return _models.get(version, pipeline.load)
 
 
 def reset_caches() -> None:
+    _models.clear()
+    _retrievers.clear()
     with _lock:
-        _models.clear()
-        _failed.clear()
         _index_cache.clear()
-        _retrievers.clear()
-        _retrievers_failed.clear()
         _default_retriever.clear()
         _stale_reported.clear()
 
@@ -306,36 +334,14 @@ def load_retriever(version: RetrieverVersion | None) -> _ServingRetriever:
     frozen base encoder for None, and (logged once) for an artifact that can't be loaded."""
     if version is None:
         return _frozen_retriever()
-    key = (version.pk, version.artifact_checksum)
-    with _lock:
-        cached = _retrievers.get(key)
-        if cached is not None:
-            _retrievers.move_to_end(key)
-            return cached
-        failed = key in _retrievers_failed
-    if failed:
-        return _frozen_retriever()
-    try:
-        path = Path(version.artifact_path)
-        if not version.artifact_checksum or pipeline.checksum(path) != version.artifact_checksum:
-            raise pipeline.ArtifactError(f"checksum mismatch for {path}")
-        engine = pipeline.load_retriever(path)
-    except pipeline.ArtifactError as exc:
-        with _lock:
-            _retrievers_failed.add(key)  # log once per version, not once per request
-        logger.error(
-            "Retriever v%s of org %s unavailable, serving the base encoder: %s",
-            version.version,
-            version.organization_id,
-            exc,
-        )
-        return _frozen_retriever()
-    served = _ServingRetriever(version.pk, engine, f"retriever-{version.artifact_checksum[:32]}")
-    with _lock:
-        _retrievers[key] = served
-        while len(_retrievers) > _cache_size():
-            _retrievers.popitem(last=False)
-    return served
+    served = _retrievers.get(
+        version,
+        lambda path: _ServingRetriever(
+            version.pk, pipeline.load_retriever(path), f"retriever-{version.artifact_checksum[:32]}"
+        ),
+        note=", serving the base encoder",
+    )
+    return served or _frozen_retriever()
 
 
 def index_retriever(
