@@ -11,8 +11,3 @@ from . import services
 )
 def invitation_send_email_task(invitation_id: int, accept_url: str) -> bool:
     return services.invitation_send_email(invitation_id=invitation_id, accept_url=accept_url)
-
-
-@shared_task
-def idempotency_records_purge_task() -> int:
-    return services.idempotency_records_purge()

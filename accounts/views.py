@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,16 +18,17 @@ from django.views import View
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
-from config.converters import id_or_none
+from common.converters import id_or_none
+from common.forms import form_add_service_errors
+from common.responses import render_secret_once
 
-from . import services
+from . import selectors, services
 from .forms import ApiKeyForm, InvitationForm, OrganizationForm, RoleForm
 from .models import ApiKey, AuditLogEntry, Invitation, Membership, Organization
 from .tenancy import (
     ManagerRequiredMixin,
     OrganizationRequiredMixin,
     activate_organization,
-    get_scoped_or_404,
     request_user,
 )
 
@@ -72,9 +74,7 @@ class OrganizationCreateView(LoginRequiredMixin, View):
                     slug=form.cleaned_data["slug"],
                 )
             except ValidationError as exc:
-                for field, errs in exc.message_dict.items():
-                    for err in errs:
-                        form.add_error(field if field in form.fields else None, err)
+                form_add_service_errors(form, exc)
             else:
                 activate_organization(request, org)
                 messages.success(request, f"{org.name} is ready. You are its owner.")
@@ -104,15 +104,13 @@ def organization_switch(request: HttpRequest) -> HttpResponse:
 class MembersView(OrganizationRequiredMixin, View):
     template_name = "accounts/members.html"
 
+    def scoped_queryset(self) -> QuerySet[Membership]:
+        return selectors.members_listed()
+
     def context(self, form: InvitationForm | None = None) -> dict[str, Any]:
-        org = self.organization
         return {
-            "memberships": Membership.objects.filter(organization=org)
-            .select_related("user")
-            .order_by("user__email"),
-            "invitations": Invitation.objects.filter(
-                organization=org, accepted_at__isnull=True, revoked_at__isnull=True
-            ),
+            "memberships": self.get_queryset(),
+            "invitations": self.scoped(selectors.invitations_pending()),
             "form": form or InvitationForm(),
             "role_form": RoleForm(),
         }
@@ -132,8 +130,7 @@ class MembersView(OrganizationRequiredMixin, View):
                     role=form.cleaned_data["role"],
                 )
             except ValidationError as exc:
-                for err in _errors(exc):
-                    form.add_error("email", err)
+                form_add_service_errors(form, exc, default_field="email")
             else:
                 messages.success(
                     request,
@@ -145,10 +142,11 @@ class MembersView(OrganizationRequiredMixin, View):
 
 
 class MemberRoleView(ManagerRequiredMixin, View):
+    def scoped_queryset(self) -> QuerySet[Membership]:
+        return Membership.objects.select_related("user")
+
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        membership = get_scoped_or_404(
-            Membership.objects.select_related("user"), self.organization, pk=pk
-        )
+        membership = self.get_object(pk=pk)
         form = RoleForm(request.POST)
         if not form.is_valid():
             messages.error(request, "Choose a valid role.")
@@ -170,16 +168,15 @@ class MemberRemoveView(OrganizationRequiredMixin, View):
     """GET shows a confirmation page; POST removes. Members may remove themselves (leave);
     removing someone else needs a manager role, which the service checks."""
 
+    def scoped_queryset(self) -> QuerySet[Membership]:
+        return Membership.objects.select_related("user")
+
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        membership = get_scoped_or_404(
-            Membership.objects.select_related("user"), self.organization, pk=pk
-        )
+        membership = self.get_object(pk=pk)
         return render(request, "accounts/member_remove.html", {"membership": membership})
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        membership = get_scoped_or_404(
-            Membership.objects.select_related("user"), self.organization, pk=pk
-        )
+        membership = self.get_object(pk=pk)
         try:
             services.membership_remove(actor=request_user(request), membership=membership)
         except ValidationError as exc:
@@ -193,8 +190,10 @@ class MemberRemoveView(OrganizationRequiredMixin, View):
 
 
 class InvitationRevokeView(ManagerRequiredMixin, View):
+    model = Invitation
+
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        invitation = get_scoped_or_404(Invitation.objects.all(), self.organization, pk=pk)
+        invitation = self.get_object(pk=pk)
         services.invitation_revoke(actor=request_user(request), invitation=invitation)
         messages.success(request, f"The invitation to {invitation.email} was withdrawn.")
         return redirect("members")
@@ -245,10 +244,8 @@ class InvitationAcceptView(View):
 
 class AuditLogView(ManagerRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
-        entries = self.scoped(AuditLogEntry.objects.select_related("actor"))
         action = request.GET.get("action", "").strip()
-        if action:
-            entries = entries.filter(action__startswith=action)
+        entries = self.scoped(selectors.audit_log_entries(action_prefix=action))
         page = Paginator(entries, 50).get_page(request.GET.get("page"))
         return render(request, "accounts/audit_log.html", {"page": page, "action": action})
 
@@ -293,7 +290,7 @@ class ApiKeysView(ManagerRequiredMixin, View):
 
     def context(self, form: ApiKeyForm | None = None, **extra: Any) -> dict[str, Any]:
         return {
-            "keys": self.scoped(ApiKey.objects.select_related("created_by")),
+            "keys": self.scoped(selectors.api_keys_listed()),
             "form": form or ApiKeyForm(),
             **extra,
         }
@@ -317,31 +314,27 @@ class ApiKeysView(ManagerRequiredMixin, View):
                     expires_at=expires_at,
                 )
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    target = {"expires_at": "expires_on"}.get(field, field)
-                    form.add_error(target if target in form.fields else None, errors)
+                form_add_service_errors(form, exc, aliases={"expires_at": "expires_on"})
             else:
-                response = render(
+                return render_secret_once(
                     request,
                     self.template_name,
                     self.context(new_key=key, plaintext=plaintext),
                     status=201,
                 )
-                # The only response that ever carries the secret: keep it out of caches.
-                response["Cache-Control"] = "no-store"
-                return response
         return render(request, self.template_name, self.context(form), status=400)
 
 
 class ApiKeyRevokeView(ManagerRequiredMixin, View):
+    model = ApiKey
     template_name = "accounts/api_key_revoke.html"
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        key = get_scoped_or_404(ApiKey.objects.all(), self.organization, pk=pk)
+        key = self.get_object(pk=pk)
         return render(request, self.template_name, {"key": key})
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        key = get_scoped_or_404(ApiKey.objects.all(), self.organization, pk=pk)
+        key = self.get_object(pk=pk)
         services.api_key_revoke(actor=request_user(request), key=key)
         messages.success(request, f"The key {key.name} ({key.prefix}) was revoked.")
         return redirect("api_keys")

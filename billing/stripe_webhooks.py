@@ -198,7 +198,8 @@ def event_receive(event: Mapping[str, Any]) -> tuple[StripeEvent, bool]:
     try:
         # Insert first, not get-or-create: a transaction that reads before it writes can't
         # wait for a concurrent writer on SQLite, and the unique id settles races anyway.
-        with transaction.atomic():
+        # Durable: the stored event must survive a handler that fails after it.
+        with transaction.atomic(durable=True):
             record = StripeEvent.objects.create(
                 event_id=event_id, type=str(event["type"]), payload=dict(event)
             )

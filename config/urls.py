@@ -4,8 +4,8 @@ from django.urls import include, path, register_converter
 from django.views.defaults import page_not_found
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from config.api import not_found_problem
-from config.converters import IdConverter
+from api.errors import not_found_problem
+from common.converters import IdConverter
 
 # Before the includes below import the apps' urls, which use `<id:…>`.
 register_converter(IdConverter, "id")

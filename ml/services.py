@@ -35,6 +35,7 @@ from .models import (
     RetrieverVersion,
     TrainingRun,
 )
+from .selectors import model_version_rollback_target, training_run_active
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +58,7 @@ def training_run_request(
     With schedule=False the caller runs it (the ml_train command trains in the foreground)."""
     with transaction.atomic():
         Organization.objects.select_for_update().filter(pk=organization.pk).first()
-        active = TrainingRun.objects.filter(
-            organization=organization,
-            status__in=[TrainingRun.Status.QUEUED, TrainingRun.Status.RUNNING],
-        ).first()
+        active = training_run_active(organization)
         if active is not None:
             return active
         run = TrainingRun.objects.create(
@@ -658,15 +656,7 @@ def model_version_promote(*, version: ModelVersion, actor: User | None) -> Model
 def model_rollback(*, organization: Organization, actor: User | None) -> ModelVersion:
     """Brings back the champion before the current one."""
     current = champion_of(organization)
-    previous = (
-        ModelVersion.objects.filter(
-            organization=organization,
-            status=ModelVersion.Status.RETIRED,
-            promoted_at__isnull=False,
-        )
-        .order_by("-promoted_at")
-        .first()
-    )
+    previous = model_version_rollback_target(organization)
     if previous is None:
         raise ValidationError("There is no earlier champion to roll back to.")
     version = model_version_promote(version=previous, actor=actor)
@@ -686,10 +676,7 @@ def model_rollback(*, organization: Organization, actor: User | None) -> ModelVe
 def retrain_if_due(*, organization: Organization, nightly: bool = False) -> TrainingRun | None:
     """Queues a challenger when enough new labels arrived since the champion was trained
     (ML_RETRAIN_MIN_NEW_LABELS), or on the nightly schedule when there is anything new."""
-    if TrainingRun.objects.filter(
-        organization=organization,
-        status__in=[TrainingRun.Status.QUEUED, TrainingRun.Status.RUNNING],
-    ).exists():
+    if training_run_active(organization) is not None:
         return None
     labelled = [r for r in collect_labels(organization) if r.category]
     champion = champion_of(organization)

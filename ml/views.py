@@ -16,11 +16,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views import View
 
-from accounts.models import Organization
-from accounts.tenancy import ManagerRequiredMixin, get_scoped_or_404, request_user
+from accounts.tenancy import ManagerRequiredMixin, request_user
 
 from . import charts, review, services
 from .models import ModelVersion, RetrieverVersion, TrainingRun
+from .selectors import model_version_rollback_target, training_run_active
 
 VERSIONS_PER_PAGE = 25
 LOG_TAIL_LINES = 12
@@ -29,28 +29,6 @@ PROMOTABLE = (ModelVersion.Status.READY, ModelVersion.Status.RETIRED)
 
 def _errors(exc: ValidationError) -> str:
     return " ".join(str(m) for m in exc.messages)
-
-
-def _active_run(organization: Organization) -> TrainingRun | None:
-    return TrainingRun.objects.filter(
-        organization=organization,
-        status__in=[TrainingRun.Status.QUEUED, TrainingRun.Status.RUNNING],
-    ).first()
-
-
-def _rollback_target(
-    organization: Organization, champion: ModelVersion | None
-) -> ModelVersion | None:
-    """The version a rollback would bring back, for the page to name it; the same rule as
-    services.model_rollback, which decides for itself when asked."""
-    earlier = ModelVersion.objects.filter(
-        organization=organization,
-        status=ModelVersion.Status.RETIRED,
-        promoted_at__isnull=False,
-    )
-    if champion is not None:
-        earlier = earlier.exclude(pk=champion.pk)
-    return earlier.order_by("-promoted_at").first()
 
 
 def _champion_context(champion: ModelVersion | None) -> dict[str, Any]:
@@ -118,8 +96,8 @@ class ModelPageView(ManagerRequiredMixin, View):
             "page": page,
             "has_versions": page.paginator.count > 0,
             "champion": champion,
-            "rollback_target": _rollback_target(org, champion),
-            "active_run": _active_run(org),
+            "rollback_target": model_version_rollback_target(org, champion),
+            "active_run": training_run_active(org),
             "promotable": PROMOTABLE,
             **_champion_context(champion),
             **_retriever_context(self.scoped(RetrieverVersion.objects.all())),
@@ -132,7 +110,7 @@ class ModelPageView(ManagerRequiredMixin, View):
 class TrainNowView(ManagerRequiredMixin, View):
     def post(self, request: HttpRequest) -> HttpResponse:
         org = self.organization
-        already = _active_run(org)
+        already = training_run_active(org)
         try:
             run = services.training_run_request(
                 organization=org, requested_by=request_user(request)
@@ -151,19 +129,21 @@ class TrainingProgressView(ManagerRequiredMixin, View):
     """The htmx partial polled every 2 s; once the run is over it comes back without the
     trigger, which stops the polling."""
 
+    def scoped_queryset(self) -> QuerySet[TrainingRun]:
+        return TrainingRun.objects.select_related("model_version")
+
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        run = get_scoped_or_404(
-            TrainingRun.objects.select_related("model_version"), self.organization, pk=pk
-        )
+        run = self.get_object(pk=pk)
         context = {**_run_context(run), "polled": request.headers.get("HX-Request") == "true"}
         return render(request, "ml/_training_progress.html", context)
 
 
 class PromoteView(ManagerRequiredMixin, View):
+    model = ModelVersion
     template_name = "ml/promote_confirm.html"
 
     def _version(self, pk: int) -> ModelVersion:
-        return get_scoped_or_404(ModelVersion.objects.all(), self.organization, pk=pk)
+        return self.get_object(pk=pk)
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         version = self._version(pk)
@@ -194,7 +174,7 @@ class RollbackView(ManagerRequiredMixin, View):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         champion = services.champion_of(self.organization)
-        target = _rollback_target(self.organization, champion)
+        target = model_version_rollback_target(self.organization, champion)
         if target is None:
             messages.error(request, "There is no earlier champion to roll back to.")
             return redirect("ml_model")

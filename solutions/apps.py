@@ -6,11 +6,23 @@ class SolutionsConfig(AppConfig):
     verbose_name = "Tickets, experts and knowledge base"
 
     def ready(self) -> None:
+        from accounts.tenancy import ExpertSide, expert_side_register
         from ml.signals import champion_ready
 
-        from . import labels, review
+        from . import labels, review, selectors
         from .receivers import on_champion_ready
 
         labels.register()
         review.register()
+        # accounts' ExpertScopedMixin (pages, the expert API, billing's earnings pages) asks
+        # these selectors who is an expert and what they may see.
+        expert_side_register(
+            ExpertSide(
+                profile_of=selectors.expert_profile_of,
+                queue=lambda user: selectors.expert_queue(expert=user),
+                ticket_visible=lambda user, ticket_id: selectors.expert_ticket_visible(
+                    expert=user, ticket_id=ticket_id
+                ),
+            )
+        )
         champion_ready.connect(on_champion_ready, dispatch_uid="solutions.retriage")

@@ -2,7 +2,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from .models import ExpertProfile, Notification
+from .models import Notification
+from .selectors import expert_profile_of
 
 
 def expert_nav(request: HttpRequest) -> dict[str, Any]:
@@ -14,5 +15,5 @@ def expert_nav(request: HttpRequest) -> dict[str, Any]:
         "unread_notifications": Notification.objects.filter(
             user=user, read_at__isnull=True
         ).count(),
-        "is_expert": ExpertProfile.objects.filter(user=user).exists(),
+        "is_expert": expert_profile_of(user) is not None,
     }

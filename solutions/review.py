@@ -9,7 +9,7 @@ from collections.abc import Collection
 from django.urls import reverse
 
 from accounts.models import Organization, User
-from config.converters import id_or_none
+from common.converters import id_or_none
 from ml.review import (
     ReviewCandidate,
     ReviewDecision,

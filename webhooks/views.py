@@ -1,5 +1,5 @@
 """Webhook pages for owners and admins: thin — parse, check permission, call a service.
-Another organization's endpoint or delivery is a 404 (`get_scoped_or_404`)."""
+Another organization's endpoint or delivery is a 404 (the base class's `get_object`)."""
 
 from __future__ import annotations
 
@@ -9,25 +9,20 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views import View
 
-from accounts.tenancy import ManagerRequiredMixin, get_scoped_or_404, request_user
+from accounts.tenancy import ManagerRequiredMixin, request_user
+from common.forms import form_add_service_errors
+from common.responses import render_secret_once
 
-from . import services
+from . import selectors, services
 from .forms import WebhookEndpointForm, WebhookEventsForm
 from .models import EventType, WebhookDelivery, WebhookEndpoint
 
 DELIVERIES_PER_PAGE = 25
-
-
-def _add_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 class WebhookEndpointsView(ManagerRequiredMixin, View):
@@ -37,7 +32,7 @@ class WebhookEndpointsView(ManagerRequiredMixin, View):
     template_name = "webhooks/endpoints.html"
 
     def context(self, form: WebhookEndpointForm | None = None, **extra: Any) -> dict[str, Any]:
-        endpoints = self.scoped(WebhookEndpoint.objects.select_related("created_by"))
+        endpoints = self.scoped(selectors.endpoints_listed())
         return {
             "endpoints": endpoints,
             "form": form or WebhookEndpointForm(),
@@ -60,31 +55,27 @@ class WebhookEndpointsView(ManagerRequiredMixin, View):
                     description=form.cleaned_data["description"],
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                form_add_service_errors(form, exc)
             else:
-                response = render(
+                return render_secret_once(
                     request,
                     self.template_name,
                     self.context(new_endpoint=endpoint, secret=secret),
                     status=201,
                 )
-                # The only response that ever carries the secret: keep it out of caches.
-                response["Cache-Control"] = "no-store"
-                return response
         return render(request, self.template_name, self.context(form), status=400)
 
 
 class WebhookEndpointView(ManagerRequiredMixin, View):
     """One endpoint: its events (editable) and its delivery log, newest first."""
 
+    model = WebhookEndpoint
     template_name = "webhooks/endpoint.html"
 
     def context(
         self, request: HttpRequest, endpoint: WebhookEndpoint, form: WebhookEventsForm | None
     ) -> dict[str, Any]:
-        deliveries = WebhookDelivery.objects.filter(endpoint=endpoint).order_by(
-            "-created_at", "-pk"
-        )
+        deliveries = selectors.endpoint_deliveries(endpoint)
         page = Paginator(deliveries, DELIVERIES_PER_PAGE).get_page(request.GET.get("page"))
         return {
             "endpoint": endpoint,
@@ -96,11 +87,11 @@ class WebhookEndpointView(ManagerRequiredMixin, View):
         }
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        endpoint = get_scoped_or_404(WebhookEndpoint.objects.all(), self.organization, pk=pk)
+        endpoint = self.get_object(pk=pk)
         return render(request, self.template_name, self.context(request, endpoint, None))
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        endpoint = get_scoped_or_404(WebhookEndpoint.objects.all(), self.organization, pk=pk)
+        endpoint = self.get_object(pk=pk)
         form = WebhookEventsForm(request.POST)
         if form.is_valid():
             try:
@@ -111,7 +102,7 @@ class WebhookEndpointView(ManagerRequiredMixin, View):
                     description=form.cleaned_data["description"],
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                form_add_service_errors(form, exc)
             else:
                 messages.success(request, "The endpoint's events were saved.")
                 return redirect("webhook_endpoint", pk=endpoint.pk)
@@ -121,8 +112,10 @@ class WebhookEndpointView(ManagerRequiredMixin, View):
 
 
 class WebhookEndpointToggleView(ManagerRequiredMixin, View):
+    model = WebhookEndpoint
+
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        endpoint = get_scoped_or_404(WebhookEndpoint.objects.all(), self.organization, pk=pk)
+        endpoint = self.get_object(pk=pk)
         endpoint = services.webhook_endpoint_set_active(
             actor=request_user(request), endpoint=endpoint, active=not endpoint.is_active
         )
@@ -136,8 +129,10 @@ class WebhookEndpointToggleView(ManagerRequiredMixin, View):
 
 
 class WebhookEndpointTestView(ManagerRequiredMixin, View):
+    model = WebhookEndpoint
+
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        endpoint = get_scoped_or_404(WebhookEndpoint.objects.all(), self.organization, pk=pk)
+        endpoint = self.get_object(pk=pk)
         try:
             services.webhook_endpoint_send_test(actor=request_user(request), endpoint=endpoint)
         except ValidationError as exc:
@@ -148,14 +143,15 @@ class WebhookEndpointTestView(ManagerRequiredMixin, View):
 
 
 class WebhookEndpointDeleteView(ManagerRequiredMixin, View):
+    model = WebhookEndpoint
     template_name = "webhooks/endpoint_delete.html"
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        endpoint = get_scoped_or_404(WebhookEndpoint.objects.all(), self.organization, pk=pk)
+        endpoint = self.get_object(pk=pk)
         return render(request, self.template_name, {"endpoint": endpoint})
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        endpoint = get_scoped_or_404(WebhookEndpoint.objects.all(), self.organization, pk=pk)
+        endpoint = self.get_object(pk=pk)
         url = endpoint.url
         services.webhook_endpoint_delete(actor=request_user(request), endpoint=endpoint)
         messages.success(request, f"The endpoint {url} and its delivery log were deleted.")
@@ -166,10 +162,11 @@ class WebhookEndpointRollSecretView(ManagerRequiredMixin, View):
     """GET explains what rolling does; the POST rolls and shows the new secret, once, like
     the response that creates an endpoint."""
 
+    model = WebhookEndpoint
     template_name = "webhooks/endpoint_roll_secret.html"
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        endpoint = get_scoped_or_404(WebhookEndpoint.objects.all(), self.organization, pk=pk)
+        endpoint = self.get_object(pk=pk)
         return render(
             request,
             self.template_name,
@@ -177,22 +174,22 @@ class WebhookEndpointRollSecretView(ManagerRequiredMixin, View):
         )
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        endpoint = get_scoped_or_404(WebhookEndpoint.objects.all(), self.organization, pk=pk)
+        endpoint = self.get_object(pk=pk)
         secret = services.webhook_endpoint_roll_secret(
             actor=request_user(request), endpoint=endpoint
         )
         endpoint.refresh_from_db()
-        response = render(request, self.template_name, {"endpoint": endpoint, "secret": secret})
-        # Besides creation, the only response that ever carries a secret: keep it out of caches.
-        response["Cache-Control"] = "no-store"
-        return response
+        return render_secret_once(
+            request, self.template_name, {"endpoint": endpoint, "secret": secret}
+        )
 
 
 class WebhookDeliveryRedeliverView(ManagerRequiredMixin, View):
+    def scoped_queryset(self) -> QuerySet[WebhookDelivery]:
+        return WebhookDelivery.objects.select_related("endpoint")
+
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        delivery = get_scoped_or_404(
-            WebhookDelivery.objects.select_related("endpoint"), self.organization, pk=pk
-        )
+        delivery = self.get_object(pk=pk)
         try:
             services.webhook_delivery_redeliver(actor=request_user(request), delivery=delivery)
         except ValidationError as exc:

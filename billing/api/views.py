@@ -12,10 +12,10 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api import HasScope
 from accounts.models import Membership
 from accounts.tenancy import request_user
-from config.api import ApiViewMixin
+from api.permissions import HasScope
+from api.views import ApiViewMixin
 
 from ..models import BillingAccount
 from ..services.rating import current_period, rate_period

@@ -2,9 +2,15 @@
 (the ledger). Other apps import from here: `from billing import services as billing`."""
 
 from .pricing import expert_answer_price_cents, plan_of, sla_hours
-from .usage import usage_record
+from .usage import api_call_record, usage_record
 
-__all__ = ["expert_answer_price_cents", "plan_of", "sla_hours", "usage_record"]
+__all__ = [
+    "api_call_record",
+    "expert_answer_price_cents",
+    "plan_of",
+    "sla_hours",
+    "usage_record",
+]
 
 # Experts' earnings ledger and payouts (earnings.py).
 from .earnings import (  # noqa: E402

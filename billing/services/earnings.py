@@ -232,7 +232,9 @@ def payouts_create(
 
 
 def _payout_batch(*, expert_id: int, period: str, end: datetime, now: datetime) -> Payout | None:
-    with transaction.atomic():
+    # Durable: the payout must be committed before its Stripe transfer is made; inside a
+    # caller's transaction a rollback would forget a payout that Stripe already paid.
+    with transaction.atomic(durable=True):
         # Locking the rows keeps a concurrent run (or the admin) from batching them twice.
         earnings = list(
             ExpertEarning.objects.select_for_update()

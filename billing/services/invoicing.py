@@ -185,7 +185,8 @@ def period_close(*, organization: Organization, period: str) -> CloseResult:
     rows = []
     for line in lines:
         # Committed before Stripe is called: the pending row is the record that repairs a crash.
-        with transaction.atomic():
+        # Durable: inside a caller's transaction it would not be committed when Stripe bills.
+        with transaction.atomic(durable=True):
             row, _ = InvoiceItem.objects.get_or_create(
                 idempotency_key=line["idempotency_key"],
                 defaults={

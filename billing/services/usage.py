@@ -3,6 +3,7 @@ past the organization's spend cap."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -41,6 +42,16 @@ class SpendCapExceeded(ValidationError):
             "An owner or admin can raise the cap on the Usage page.",
             code="spend_cap_exceeded",
         )
+
+
+def api_call_record(*, organization: Organization) -> UsageRecord:
+    """One API request by the organization: counted, never priced (so the spend cap never
+    refuses it). Each request is its own act, so each gets a fresh key."""
+    return usage_record(
+        organization=organization,
+        kind=UsageRecord.Kind.API_CALL,
+        idempotency_key=f"api-call:{uuid.uuid4()}",
+    )
 
 
 def usage_record(

@@ -10,17 +10,18 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views import View
 
-from accounts.tenancy import request_user
+from accounts.tenancy import ExpertRequiredMixin, request_user
+from common.forms import form_add_service_errors
 
+from .. import selectors
 from ..charts.earnings import monthly_earnings_chart
-from ..models import ExpertEarning, ExpertPayoutAccount, Payout
+from ..models import ExpertPayoutAccount
 from ..services import earnings as services
 
 PAGE_SIZE = 20
@@ -41,21 +42,15 @@ class PayoutAccountForm(forms.Form):
     )
 
 
-class ExpertEarningsView(LoginRequiredMixin, View):
+class ExpertEarningsView(ExpertRequiredMixin, View):
     template_name = "billing/earnings/page.html"
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if request.user.is_authenticated and not hasattr(request.user, "expert_profile"):
-            messages.info(request, "Set up your expert profile first.")
-            return redirect("expert_onboarding")
-        return super().dispatch(request, *args, **kwargs)
 
     def context(self, form: PayoutAccountForm) -> dict[str, Any]:
         user = request_user(self.request)
         summary = services.expert_earnings_summary(expert=user)
-        page = Paginator(
-            ExpertEarning.objects.filter(expert=user).order_by("-created_at", "-pk"), PAGE_SIZE
-        ).get_page(self.request.GET.get("page"))
+        page = Paginator(selectors.expert_earnings_listed(user), PAGE_SIZE).get_page(
+            self.request.GET.get("page")
+        )
         rows = [
             {
                 "earning": e,
@@ -67,7 +62,7 @@ class ExpertEarningsView(LoginRequiredMixin, View):
         ]
         payouts = [
             {"payout": p, "amount": money(p.amount_cents)}
-            for p in Payout.objects.filter(expert=user).order_by("-period")[:PAYOUTS_SHOWN]
+            for p in selectors.expert_payouts_recent(user, limit=PAYOUTS_SHOWN)
         ]
         return {
             "summary": summary,
@@ -103,8 +98,7 @@ class ExpertEarningsView(LoginRequiredMixin, View):
                     stripe_account_id=form.cleaned_data["stripe_account_id"],
                 )
             except ValidationError as exc:
-                for error in exc.message_dict.get("stripe_account_id", exc.messages):
-                    form.add_error("stripe_account_id", error)
+                form_add_service_errors(form, exc, default_field="stripe_account_id")
             else:
                 messages.success(request, "Payout account saved.")
                 return redirect("expert_earnings")

@@ -16,8 +16,9 @@ from django.views import View
 
 from accounts.tenancy import ManagerRequiredMixin, request_user
 
+from .. import selectors
 from ..charts import usage as charts
-from ..models import BillingAccount, Invoice
+from ..models import BillingAccount
 from ..services.holds import held_cents
 from ..services.rating import current_period, rate_period
 from ..services.usage import spend_cap_set
@@ -102,6 +103,6 @@ class InvoiceListView(ManagerRequiredMixin, View):
     template_name = "billing/usage/invoices.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        invoices = self.scoped(Invoice.objects.all()).order_by("-created_at", "-pk")
+        invoices = self.scoped(selectors.invoices_listed())
         page = Paginator(invoices, INVOICES_PER_PAGE).get_page(request.GET.get("page"))
         return render(request, self.template_name, {"page": page})

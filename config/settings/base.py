@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "accounts",
+    "api",
     "billing",
     "solutions",
     "ml",
@@ -53,7 +54,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "config.middleware.RejectNulMiddleware",
+    "api.middleware.RejectNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -221,17 +222,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 CELERY_TIMEZONE = "UTC"
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "config.api_schema.ApiAutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
     # The API key first: its `WWW-Authenticate: Bearer` makes unauthenticated requests 401s.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "accounts.api.ApiKeyAuthentication",
+        "api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    # DRF's JSON parser with a nesting limit and no NUL characters (400s, config/parsers.py).
-    "DEFAULT_PARSER_CLASSES": ["config.parsers.BoundedJSONParser"],
-    "EXCEPTION_HANDLER": "config.api.problem_exception_handler",
+    # DRF's JSON parser with a nesting limit and no NUL characters (400s, api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.BoundedJSONParser"],
+    "EXCEPTION_HANDLER": "api.errors.problem_exception_handler",
 }
 # DRF's JSON parser reads the stream directly, so DATA_UPLOAD_MAX_MEMORY_SIZE doesn't apply
 # to API bodies; this limit does (413).

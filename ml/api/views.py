@@ -9,8 +9,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api import HasScope
-from config.api import ApiViewMixin
+from api.permissions import HasScope
+from api.views import ApiViewMixin
 
 from ..services import champion_of
 from . import serializers as s

@@ -14,8 +14,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import Case, F, IntegerField, QuerySet, Value, When
-from django.db.models.functions import Lower
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,7 +23,10 @@ from accounts.services import audit_log_record
 from billing import services as billing
 
 from ..markdown import markdown_sanitize, markdown_text, storable
-from ..models import PRIORITY_RANK, Claim, ExpertAnswer, ExpertProfile, Notification, Ticket
+from ..models import Claim, ExpertAnswer, ExpertProfile, Notification, Ticket
+from ..selectors.experts import (
+    expert_queue,
+)
 from .common import notification_send, ticket_event_record
 
 HEADLINE_MAX = 140
@@ -43,10 +45,6 @@ NOT_OPEN = "This ticket is no longer open for experts."
 
 def _fmt(moment: datetime) -> str:
     return f"{timezone.localtime(moment):%Y-%m-%d %H:%M %Z}"
-
-
-def _profile_of(user: User) -> ExpertProfile | None:
-    return ExpertProfile.objects.filter(user=user).first()
 
 
 def skills_normalise(skills: Iterable[str]) -> list[str]:
@@ -162,46 +160,7 @@ def expert_vet(*, profile: ExpertProfile, actor: User, vetted: bool = True) -> E
     return profile
 
 
-# ---------------------------------------------------------------- the queue
-
-
-def priority_rank() -> Case:
-    """critical < high < medium < low; priorities outside the defaults sort last."""
-    return Case(
-        *[When(priority=name, then=Value(rank)) for name, rank in PRIORITY_RANK.items()],
-        default=Value(len(PRIORITY_RANK)),
-        output_field=IntegerField(),
-    )
-
-
-def expert_queue(*, expert: User) -> QuerySet[Ticket]:
-    """Escalated tickets whose category is one of the expert's skills, most urgent first.
-    Empty for anyone who is not a vetted, available expert."""
-    profile = _profile_of(expert)
-    if profile is None or not profile.vetted or not profile.available or not profile.skills:
-        return Ticket.objects.none()
-    # Skills are stored lower-case; categories keep the organization's spelling ("Network").
-    return (
-        Ticket.objects.filter(status=Ticket.Status.ESCALATED)
-        .annotate(category_key=Lower("category"), priority_rank=priority_rank())
-        .filter(category_key__in=profile.skills)
-        .select_related("organization")
-        .order_by(
-            "priority_rank",
-            F("sla_due_at").asc(nulls_last=True),
-            F("escalated_at").asc(nulls_last=True),
-            "pk",
-        )
-    )
-
-
-def expert_ticket_visible(*, expert: User, ticket_id: int) -> Ticket | None:
-    """The ticket if the expert may read its masked copy: it is in their queue, or they hold
-    or held a claim on it. None otherwise (the page answers 404)."""
-    ticket = expert_queue(expert=expert).filter(pk=ticket_id).first()
-    if ticket is None and Claim.objects.filter(ticket_id=ticket_id, expert=expert).exists():
-        ticket = Ticket.objects.select_related("organization").filter(pk=ticket_id).first()
-    return ticket
+# ---------------------------------------------------------------- the SLA
 
 
 def claim_due_at(*, ticket: Ticket, start: datetime) -> datetime:

@@ -20,8 +20,10 @@ from functools import partial
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
-from accounts.models import MANAGER_ROLES, IdempotencyRecord, Membership, Organization, User
-from accounts.services import audit_log_record, idempotency_link
+from accounts.models import MANAGER_ROLES, Membership, Organization, User
+from accounts.services import audit_log_record
+from api.models import IdempotencyRecord
+from api.services import idempotency_link
 from ml import services as ml_services
 
 from ..labels import article_label_row

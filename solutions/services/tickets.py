@@ -19,8 +19,10 @@ from django.db.models import F, Max
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import MANAGER_ROLES, IdempotencyRecord, Organization, User
-from accounts.services import audit_log_record, idempotency_link
+from accounts.models import MANAGER_ROLES, Organization, User
+from accounts.services import audit_log_record
+from api.models import IdempotencyRecord
+from api.services import idempotency_link
 from billing import services as billing
 from ml import serving as ml_serving
 from ml.follow_up import follow_up_question

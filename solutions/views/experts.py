@@ -17,7 +17,6 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, F
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -25,12 +24,16 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
 from accounts import services as account_services
+from accounts import tenancy
 from accounts.tenancy import OrganizationRequiredMixin, request_user
 from billing import services as billing
-from config.converters import id_or_none
+from common.converters import id_or_none
+from common.forms import form_add_service_errors
+from common.responses import render_secret_once
 
 from ..markdown import markdown_sanitize
 from ..models import Claim, ExpertAnswer, ExpertProfile, Notification, Ticket
+from ..selectors import expert_profile_of, expert_ticket_visible, experts_directory
 from ..services import experts as services
 from ..services.expert_api_keys import expert_api_key_create, expert_api_keys
 from ..services.tickets import auto_accept_days
@@ -117,17 +120,6 @@ class ExpertApiKeyForm(forms.Form):
 FIELD_ALIASES = {"price_per_answer_cents": "price", "name": "key_name", "expires_at": "expires_on"}
 
 
-def _add_errors(form: forms.Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            name = FIELD_ALIASES.get(field, field)
-            for error in errors:
-                form.add_error(name if name in form.fields else None, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
-
-
 def _save_profile(request: HttpRequest, form: ExpertProfileForm) -> ExpertProfile | None:
     if not form.is_valid():
         return None
@@ -141,28 +133,19 @@ def _save_profile(request: HttpRequest, form: ExpertProfileForm) -> ExpertProfil
             available=form.cleaned_data["available"],
         )
     except ValidationError as exc:
-        _add_errors(form, exc)
+        form_add_service_errors(form, exc, aliases=FIELD_ALIASES)
         return None
 
 
 # ---------------------------------------------------------------- access
 
 
-class ExpertRequiredMixin(LoginRequiredMixin):
-    """Expert pages: a signed-in user with an expert profile; others are sent to onboarding."""
+class ExpertRequiredMixin(tenancy.ExpertRequiredMixin):
+    """Expert pages: a signed-in user with an expert profile (`accounts.tenancy`'s gate, over
+    `solutions.selectors`); others are sent to onboarding."""
 
     profile: ExpertProfile
     request: HttpRequest
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not request.user.is_authenticated:
-            return self.handle_no_permission()
-        profile = ExpertProfile.objects.filter(user=request_user(request)).first()
-        if profile is None:
-            messages.info(request, "Set up your expert profile first.")
-            return redirect("expert_onboarding")
-        self.profile = profile
-        return super().dispatch(request, *args, **kwargs)
 
     def own_claim(self, pk: int) -> Claim:
         claim = (
@@ -186,14 +169,14 @@ class ExpertOnboardingView(LoginRequiredMixin, View):
     template_name = "solutions/experts/onboarding.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        profile = ExpertProfile.objects.filter(user=request_user(request)).first()
+        profile = expert_profile_of(request_user(request))
         if profile is not None and profile.vetted:
             return redirect("expert_queue")
         form = ExpertProfileForm(initial={"price": Decimal("40.00"), "available": True})
         return render(request, self.template_name, {"profile": profile, "form": form})
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        if ExpertProfile.objects.filter(user=request_user(request)).exists():
+        if expert_profile_of(request_user(request)) is not None:
             return redirect("expert_onboarding")
         form = ExpertProfileForm(request.POST)
         if _save_profile(request, form) is not None:
@@ -258,17 +241,14 @@ class ExpertProfileView(ExpertRequiredMixin, View):
                     expires_at=expires_at,
                 )
             except ValidationError as exc:
-                _add_errors(key_form, exc)
+                form_add_service_errors(key_form, exc, aliases=FIELD_ALIASES)
             else:
-                response = render(
+                return render_secret_once(
                     request,
                     self.template_name,
                     self.context(new_key=key, plaintext=plaintext),
                     status=201,
                 )
-                # The only response that ever carries the secret: keep it out of caches.
-                response["Cache-Control"] = "no-store"
-                return response
         return render(request, self.template_name, self.context(key_form=key_form), status=400)
 
     def _revoke_key(self, request: HttpRequest) -> HttpResponse:
@@ -294,9 +274,7 @@ class QueueRow:
 class ExpertQueueView(ExpertRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         expert = request_user(request)
-        page = Paginator(services.expert_queue(expert=expert), PAGE_SIZE).get_page(
-            request.GET.get("page")
-        )
+        page = Paginator(self.expert_queue(), PAGE_SIZE).get_page(request.GET.get("page"))
         rows = [QueueRow(t, _sla_hours(t)) for t in page.object_list]
         active = Claim.objects.filter(expert=expert, status=Claim.Status.ACTIVE).count()
         return render(
@@ -311,9 +289,7 @@ class ExpertTicketView(ExpertRequiredMixin, View):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         expert = request_user(request)
-        ticket = services.expert_ticket_visible(expert=expert, ticket_id=pk)
-        if ticket is None:
-            raise Http404("No such ticket in your queue.")
+        ticket = self.expert_ticket(pk)
         claims = list(Claim.objects.filter(ticket=ticket, expert=expert).order_by("-claimed_at"))
         active = next((c for c in claims if c.status == Claim.Status.ACTIVE), None)
         return render(
@@ -339,7 +315,7 @@ class ExpertTicketView(ExpertRequiredMixin, View):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             # Lost the race: the ticket has left this expert's view, so back to the queue.
-            if services.expert_ticket_visible(expert=expert, ticket_id=pk) is None:
+            if expert_ticket_visible(expert=expert, ticket_id=pk) is None:
                 return redirect("expert_queue")
             return redirect("expert_ticket", pk=pk)
         due = timezone.localtime(claim.due_at)
@@ -417,7 +393,7 @@ class ExpertAnswerView(ExpertRequiredMixin, View):
                     expert=request_user(request), claim_id=claim.pk, body=form.cleaned_data["body"]
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                form_add_service_errors(form, exc, aliases=FIELD_ALIASES)
             else:
                 messages.success(request, "Your answer was sent. The customer has been notified.")
                 return redirect("expert_claims")
@@ -464,22 +440,16 @@ class ExpertDirectoryView(OrganizationRequiredMixin, View):
         if (
             request.user.is_authenticated
             and getattr(request, "membership", None) is None
-            and ExpertProfile.objects.filter(user=request_user(request)).exists()
+            and expert_profile_of(request_user(request)) is not None
         ):
             return redirect("expert_queue")
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request: HttpRequest) -> HttpResponse:
         skill = " ".join(request.GET.get("skill", "").split()).lower()[:40]
-        experts = (
-            ExpertProfile.objects.filter(vetted=True)
-            .select_related("user")
-            .annotate(answers_count=Count("user__expert_answers"))
-            .order_by("-answers_count", F("rating_count").desc(), "pk")
+        page = Paginator(experts_directory(skill=skill), PAGE_SIZE).get_page(
+            request.GET.get("page")
         )
-        if skill:
-            experts = experts.filter(skills__icontains=skill)
-        page = Paginator(experts, PAGE_SIZE).get_page(request.GET.get("page"))
         return render(request, "solutions/experts/directory.html", {"page": page, "skill": skill})
 
 
@@ -496,7 +466,7 @@ class NotificationsView(LoginRequiredMixin, View):
             {
                 "page": Paginator(notifications, 25).get_page(request.GET.get("page")),
                 "unread_count": notifications.filter(read_at__isnull=True).count(),
-                "is_expert": ExpertProfile.objects.filter(user=user).exists(),
+                "is_expert": expert_profile_of(user) is not None,
             },
         )
 

@@ -17,9 +17,9 @@ from django.views import View
 from accounts.tenancy import (
     ManagerRequiredMixin,
     OrganizationRequiredMixin,
-    get_scoped_or_404,
     request_user,
 )
+from common.forms import form_add_service_errors
 
 from ..forms.knowledge import ArticleForm, ArticleImportForm
 from ..models import KnowledgeArticle
@@ -30,35 +30,21 @@ PAGE_SIZE = 20
 Status = KnowledgeArticle.Status
 
 
-def _add_errors(form: ArticleForm, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            for error in errors:
-                form.add_error(name if name in form.fields else None, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
-
-
 class KnowledgeMixin(OrganizationRequiredMixin):
     @property
     def can_manage(self) -> bool:
         return bool(self.request.membership.can_manage)  # type: ignore[attr-defined]
 
-    def visible_articles(self) -> QuerySet[KnowledgeArticle]:
+    def scoped_queryset(self) -> QuerySet[KnowledgeArticle]:
         return articles_visible(self.organization, can_manage=self.can_manage)
 
     def get_article(self, pk: int) -> KnowledgeArticle:
-        return get_scoped_or_404(
-            self.visible_articles().select_related("source_ticket", "created_by"),
-            self.organization,
-            pk=pk,
-        )
+        return self.get_object(pk=pk)
 
 
 class KnowledgeListView(KnowledgeMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
-        visible = self.visible_articles()
+        visible = self.get_queryset()
         q = " ".join(request.GET.get("q", "").split())[:ARTICLE_SEARCH_MAX]
         category = request.GET.get("category", "").strip()
         status = request.GET.get("status", "")
@@ -114,7 +100,7 @@ class KnowledgeCreateView(ManagerRequiredMixin, View):
                     category=form.cleaned_data["category"],
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                form_add_service_errors(form, exc)
             else:
                 messages.success(
                     request, "Article published: it can be suggested as an answer to new tickets."
@@ -124,10 +110,11 @@ class KnowledgeCreateView(ManagerRequiredMixin, View):
 
 
 class KnowledgeEditView(ManagerRequiredMixin, View):
+    model = KnowledgeArticle
     template_name = "solutions/knowledge/form.html"
 
     def get_article(self, pk: int) -> KnowledgeArticle:
-        return get_scoped_or_404(KnowledgeArticle.objects.all(), self.organization, pk=pk)
+        return self.get_object(pk=pk)
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         article = self.get_article(pk)
@@ -154,7 +141,7 @@ class KnowledgeEditView(ManagerRequiredMixin, View):
                     category=form.cleaned_data["category"],
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                form_add_service_errors(form, exc)
             else:
                 messages.success(request, "Article saved.")
                 return redirect("kb_detail", pk=article.pk)
@@ -164,15 +151,17 @@ class KnowledgeEditView(ManagerRequiredMixin, View):
 class KnowledgeArchiveView(ManagerRequiredMixin, View):
     """GET shows a confirmation page; POST archives."""
 
+    model = KnowledgeArticle
+
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        article = get_scoped_or_404(KnowledgeArticle.objects.all(), self.organization, pk=pk)
+        article = self.get_object(pk=pk)
         if article.status == Status.ARCHIVED:
             messages.info(request, "This article is already archived.")
             return redirect("kb_detail", pk=pk)
         return render(request, "solutions/knowledge/archive_confirm.html", {"article": article})
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponseBase:
-        article = get_scoped_or_404(KnowledgeArticle.objects.all(), self.organization, pk=pk)
+        article = self.get_object(pk=pk)
         services.article_archive(article=article, actor=request_user(request))
         messages.success(
             request,
@@ -182,8 +171,10 @@ class KnowledgeArchiveView(ManagerRequiredMixin, View):
 
 
 class KnowledgeRestoreView(ManagerRequiredMixin, View):
+    model = KnowledgeArticle
+
     def post(self, request: HttpRequest, pk: int) -> HttpResponseBase:
-        article = get_scoped_or_404(KnowledgeArticle.objects.all(), self.organization, pk=pk)
+        article = self.get_object(pk=pk)
         services.article_restore(article=article, actor=request_user(request))
         messages.success(request, "Article restored: it can be suggested for new tickets again.")
         return redirect("kb_detail", pk=pk)

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import (
     FileResponse,
     Http404,
@@ -28,11 +29,11 @@ from accounts.models import User
 from accounts.tenancy import (
     ManagerRequiredMixin,
     OrganizationRequiredMixin,
-    get_scoped_or_404,
     request_user,
 )
 from billing import services as billing
-from config.converters import id_or_none
+from common.converters import id_or_none
+from common.forms import form_add_service_errors
 from ml import serving as ml_serving
 
 from ..exports import spreadsheet_cell
@@ -60,17 +61,6 @@ def _posted_id(request: HttpRequest, name: str) -> int:
     """The id a form posts (a suggestion, an answer); one that can't exist is 0, which the
     services answer with "that … does not belong to this ticket"."""
     return id_or_none(request.POST.get(name, "")) or 0
-
-
-def _add_errors(form: Any, exc: ValidationError, default_field: str | None = None) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            target = field if field in form.fields else default_field
-            for error in errors:
-                form.add_error(target, error)
-    else:
-        for error in exc.messages:
-            form.add_error(default_field, error)
 
 
 class TicketListView(OrganizationRequiredMixin, View):
@@ -178,19 +168,18 @@ class TicketSubmitView(OrganizationRequiredMixin, View):
                     attachments=form.cleaned_data["attachments"],
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                form_add_service_errors(form, exc)
             else:
                 return redirect("ticket_detail", number=ticket.number)
         return render(request, self.template_name, {"form": form}, status=400)
 
 
 class TicketMixin(OrganizationRequiredMixin):
+    def scoped_queryset(self) -> QuerySet[Ticket]:
+        return Ticket.objects.select_related("author", "assignee", "model_version")
+
     def get_ticket(self, number: int) -> Ticket:
-        return get_scoped_or_404(
-            Ticket.objects.select_related("author", "assignee", "model_version"),
-            self.organization,
-            number=number,
-        )
+        return self.get_object(number=number)
 
 
 class TicketDetailView(TicketMixin, View):
@@ -455,7 +444,7 @@ class SolutionSettingsView(ManagerRequiredMixin, View):
                     masking_terms=form.cleaned_data["masking_terms"].splitlines(),
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                form_add_service_errors(form, exc)
             else:
                 messages.success(request, "Settings saved.")
                 return redirect(reverse("solution_settings"))

@@ -10,10 +10,10 @@ import re
 from django.core.management import call_command
 from django.test import Client
 
+from api.errors import problem_exception_handler
 from billing.models import Plan
 from billing.services import billing_account_for
 from billing.services.usage import SpendCapExceeded
-from config.api import problem_exception_handler
 from solutions.models import Ticket
 
 from .conftest import bearer

@@ -16,7 +16,9 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts import services as account_services
-from accounts.models import ApiKey, IdempotencyRecord
+from accounts.models import ApiKey
+from api import services as api_services
+from api.models import IdempotencyRecord
 from billing.models import UsageRecord
 from solutions.models import Claim, ExpertAnswer, ExpertProfile, Ticket
 from solutions.services import experts as expert_services
@@ -427,10 +429,10 @@ def test_idempotency_keys_belong_to_one_expert(org, make_escalated_ticket, exper
     other = post(bearer(second_key), tickets_url(two, "claim"), HTTP_IDEMPOTENCY_KEY="k")
     assert other.status_code == 200 and "Idempotent-Replayed" not in other
     assert IdempotencyRecord.objects.filter(key="k").count() == 2
-    claim = account_services.idempotency_claim(user=first, key="k", fingerprint="x")
+    claim = api_services.idempotency_claim(user=first, key="k", fingerprint="x")
     assert not claim.created
     with pytest.raises(ValueError, match="organization or to a user"):
-        account_services.idempotency_claim(key="k", fingerprint="x")
+        api_services.idempotency_claim(key="k", fingerprint="x")
 
 
 def test_expert_rate_limit_answers_429_with_retry_after_per_expert(settings, expert_key):

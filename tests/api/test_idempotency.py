@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from accounts.models import IdempotencyRecord
-from accounts.services import idempotency_claim, idempotency_records_purge
-from accounts.tasks import idempotency_records_purge_task
+from api.models import IdempotencyRecord
+from api.services import idempotency_claim, idempotency_records_purge
+from api.tasks import idempotency_records_purge_task
 from solutions.models import Ticket
 
 from .conftest import bearer

@@ -14,8 +14,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.models import IdempotencyRecord
-from accounts.services import idempotency_claim
+from api.models import IdempotencyRecord
+from api.services import idempotency_claim
 from solutions.api.views.tickets import TicketViewSet
 from solutions.models import KnowledgeArticle, Ticket
 from solutions.services import knowledge as kb

@@ -14,6 +14,7 @@ from billing import services as billing
 
 from ...models import Claim, ExpertAnswer, Ticket
 from ...services.experts import ANSWER_MAX, ANSWER_MIN
+from .tickets import TICKET_CORE_FIELDS
 
 
 class ExpertLinksOutput(serializers.Serializer[Any]):
@@ -53,12 +54,7 @@ class ExpertTicketOutput(serializers.ModelSerializer[Ticket]):
     class Meta:
         model = Ticket
         fields = [
-            "id",
-            "title",
-            "body",
-            "status",
-            "category",
-            "priority",
+            *TICKET_CORE_FIELDS,
             "net_pay_cents",
             "sla_hours",
             "escalated_at",

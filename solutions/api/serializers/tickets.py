@@ -362,6 +362,10 @@ def ticket_examples(*, status_code: str | None = None) -> list[OpenApiExample]:
     ]
 
 
+# What every ticket representation starts with, the customer's and the expert's (masked).
+TICKET_CORE_FIELDS = ["id", "title", "body", "status", "category", "priority"]
+
+
 class LinksOutput(serializers.Serializer[Any]):
     self = serializers.URLField()
     web = serializers.URLField()
@@ -376,12 +380,7 @@ class TicketOutput(serializers.ModelSerializer[Ticket]):
     class Meta:
         model = Ticket
         fields = [
-            "id",
-            "title",
-            "body",
-            "status",
-            "category",
-            "priority",
+            *TICKET_CORE_FIELDS,
             "resolution",
             "created_at",
             "updated_at",

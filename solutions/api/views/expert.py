@@ -10,25 +10,24 @@ ticket the expert may not see is a 404, exactly where the expert page answers 40
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api import HasScope
 from accounts.models import ApiKey
-from config.api import ID_PATTERN, Conflict, ExpertApiViewMixin
+from api.errors import Conflict
+from api.permissions import HasScope
+from api.views import ID_PATTERN, ExpertApiViewMixin
 
 from ...models import Claim, ExpertProfile, Ticket
+from ...selectors import expert_ticket_visible
 from ...services import experts as services
 from ..serializers import expert as s
 
@@ -59,21 +58,6 @@ class NoActiveClaim(Conflict):
     default_code = "no_active_claim"
 
 
-class IsExpert(BasePermission):
-    """The caller has an expert profile (vetted or not: an unvetted expert's queue is empty,
-    as on the queue page)."""
-
-    message = "Only experts can call the expert endpoints; set up an expert profile first."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        profile = ExpertProfile.objects.filter(user=user).first() if user.is_authenticated else None
-        if profile is None:
-            return False
-        view.profile = profile
-        return True
-
-
 class ExpertQueuePagination(LimitOffsetPagination):
     # Offsets, not cursors: the queue's order (priority, SLA, waiting time) is computed, and
     # tickets leave it as they are claimed; follow `next` and expect the odd shift.
@@ -82,19 +66,14 @@ class ExpertQueuePagination(LimitOffsetPagination):
 
 
 class _ExpertView(ExpertApiViewMixin):
-    profile: ExpertProfile  # set by IsExpert
+    profile: ExpertProfile  # set by ExpertApiViewMixin once permissions pass
 
 
 class ExpertQueueViewSet(_ExpertView, viewsets.GenericViewSet[Ticket]):
-    permission_classes = (IsAuthenticated, HasScope, IsExpert)
+    permission_classes = (IsAuthenticated, HasScope)
     serializer_class = s.ExpertTicketOutput
     pagination_class = ExpertQueuePagination
     required_scopes = {"list": EXPERT}
-
-    def get_queryset(self) -> QuerySet[Ticket]:
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no caller
-            return Ticket.objects.none()
-        return services.expert_queue(expert=self.expert)
 
     @extend_schema(
         summary="The expert's queue",
@@ -107,10 +86,8 @@ class ExpertQueueViewSet(_ExpertView, viewsets.GenericViewSet[Ticket]):
 
 
 class ExpertTicketViewSet(_ExpertView, viewsets.GenericViewSet[Ticket]):
-    permission_classes = (IsAuthenticated, HasScope, IsExpert)
+    permission_classes = (IsAuthenticated, HasScope)
     serializer_class = s.ExpertTicketDetailOutput
-    # Only for the schema's path parameter: tickets are found through the expert services.
-    queryset = Ticket.objects.none()
     lookup_value_regex = ID_PATTERN
     required_scopes = {
         "retrieve": EXPERT,
@@ -124,11 +101,7 @@ class ExpertTicketViewSet(_ExpertView, viewsets.GenericViewSet[Ticket]):
         return int(pk)  # ID_PATTERN: at most 18 digits, so it always fits the database
 
     def _visible(self, pk: str) -> Ticket:
-        ticket_id = self._ticket_id(pk)
-        ticket = services.expert_ticket_visible(expert=self.expert, ticket_id=ticket_id)
-        if ticket is None:
-            raise NotFound(NOT_VISIBLE)
-        return ticket
+        return self.expert_ticket(self._ticket_id(pk), not_found=NotFound)
 
     def _active_claim(self, ticket: Ticket) -> Claim | None:
         return Claim.objects.filter(
@@ -136,9 +109,8 @@ class ExpertTicketViewSet(_ExpertView, viewsets.GenericViewSet[Ticket]):
         ).first()
 
     def _out(self, ticket_id: int) -> Response:
-        ticket = services.expert_ticket_visible(expert=self.expert, ticket_id=ticket_id)
-        if ticket is None:  # not after a claim or release: the caller holds or held a claim
-            raise NotFound(NOT_VISIBLE)
+        # Never a 404 after a claim or release: the caller holds or held a claim.
+        ticket = self.expert_ticket(ticket_id, not_found=NotFound)
         context = {**self.get_serializer_context(), "active_claim": self._active_claim(ticket)}
         return Response(s.ExpertTicketDetailOutput(ticket, context=context).data)
 
@@ -166,7 +138,7 @@ class ExpertTicketViewSet(_ExpertView, viewsets.GenericViewSet[Ticket]):
     @action(detail=True, methods=["post"])
     def claim(self, request: Request, pk: str) -> Response:
         ticket_id = self._ticket_id(pk)
-        if services.expert_ticket_visible(expert=self.expert, ticket_id=ticket_id) is None:
+        if expert_ticket_visible(expert=self.expert, ticket_id=ticket_id) is None:
             if not self._in_lost_race(ticket_id):
                 raise NotFound(NOT_VISIBLE)
         try:

@@ -14,10 +14,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api import HasScope
 from accounts.models import Membership
 from accounts.tenancy import request_user
-from config.api import ID_PATTERN, ApiCursorPagination, ApiViewMixin
+from api.pagination import ApiCursorPagination
+from api.permissions import HasScope
+from api.views import ID_PATTERN, ApiViewMixin
 
 from ...models import KnowledgeArticle
 from ...selectors import articles_filtered, articles_visible
@@ -57,8 +58,8 @@ class ArticleViewSet(ApiViewMixin, viewsets.GenericViewSet[KnowledgeArticle]):
         ).first()
         return membership is not None and membership.can_manage
 
-    def get_queryset(self) -> QuerySet[KnowledgeArticle]:
-        return self.scoped(articles_visible(self.organization, can_manage=self._can_manage()))
+    def scoped_queryset(self) -> QuerySet[KnowledgeArticle]:
+        return articles_visible(self.organization, can_manage=self._can_manage())
 
     @extend_schema(parameters=[s.ArticleFilterInput])
     def list(self, request: Request) -> Response:

@@ -12,10 +12,12 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api import HasScope
 from accounts.tenancy import request_user
+from api.errors import BillingReadOnly, Conflict
+from api.pagination import ApiCursorPagination
+from api.permissions import HasScope
+from api.views import ID_PATTERN, ApiViewMixin
 from billing import services as billing
-from config.api import ID_PATTERN, ApiCursorPagination, ApiViewMixin, BillingReadOnly, Conflict
 
 from ...models import Ticket
 from ...selectors import tickets_filtered
@@ -69,10 +71,8 @@ class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet[Ticket]):
         "expert_preview": READ,
     }
 
-    def get_queryset(self) -> QuerySet[Ticket]:
-        return self.scoped(
-            Ticket.objects.select_related("model_version").prefetch_related("suggestions")
-        )
+    def scoped_queryset(self) -> QuerySet[Ticket]:
+        return Ticket.objects.select_related("model_version").prefetch_related("suggestions")
 
     def _out(self, ticket: Ticket, code: int = status.HTTP_200_OK) -> Response:
         ticket = self.get_queryset().get(pk=ticket.pk)

@@ -1,4 +1,6 @@
-"""Request checks that hold for every view of every app."""
+"""Request checks that hold for every view of every app, pages included. It lives with the
+REST plumbing because its contract is theirs: the API's parser checks JSON bodies, and an
+API request refused here gets the API's problem format."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ class RejectNulMiddleware:
     `plan=%00`) would otherwise make the driver raise: a 500 on PostgreSQL while SQLite
     shrugs. Django's and DRF's form fields refuse NUL already; this covers every raw read.
     Uploaded files are not form fields and keep their bytes. API bodies are JSON, which
-    `config.parsers.BoundedJSONParser` checks; their raw body must stay unread here (it is the
+    `api.parsers.BoundedJSONParser` checks; their raw body must stay unread here (it is the
     Idempotency-Key fingerprint), so on /api/ only the query string is looked at."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -38,7 +40,7 @@ class RejectNulMiddleware:
             nul = _has_nul(request.POST)
         if nul:
             if is_api:
-                from config.api import PROBLEM_CONTENT_TYPE, problem
+                from .errors import PROBLEM_CONTENT_TYPE, problem
 
                 return JsonResponse(
                     problem(400, NUL_DETAIL, code="invalid_character"),

@@ -1,5 +1,6 @@
-"""Reads that carry a rule (the ticket list's filters, which articles a member may read),
-always inside one organization. Pages and the API share them."""
+"""Reads of tickets that carry a rule: the list's filters, the triage panel and summary, the
+review queue, and which suggestions are shown (with the solve calibration behind them).
+Always inside one organization; pages and the API share them."""
 
 from __future__ import annotations
 
@@ -15,15 +16,13 @@ from django.urls import reverse
 from django.utils.safestring import SafeString
 
 from accounts.models import Organization
-from config.converters import id_or_none
+from common.converters import id_or_none
 from ml.engine.solve_calibration import SolveCalibration, fit_solve_calibration
 
-from .evidence import highlight_html, highlight_text, shared_words
-from .labels import CATEGORY_DECIDING
-from .markdown import render_markdown
-from .models import Feedback, KnowledgeArticle, Ticket, TicketSuggestion
-
-ARTICLE_SEARCH_MAX = 200
+from ..evidence import highlight_html, highlight_text, shared_words
+from ..labels import CATEGORY_DECIDING
+from ..markdown import render_markdown
+from ..models import Feedback, KnowledgeArticle, Ticket, TicketSuggestion
 
 
 def tickets_filtered(organization: Organization, params: Any) -> QuerySet[Ticket]:
@@ -51,30 +50,6 @@ def tickets_filtered(organization: Organization, params: Any) -> QuerySet[Ticket
             match |= Q(number=number)
         tickets = tickets.filter(match)
     return tickets
-
-
-def articles_visible(organization: Organization, *, can_manage: bool) -> QuerySet[KnowledgeArticle]:
-    """Agents read published articles only; an archived one is as absent as another
-    organization's (404), so they never act on advice that was withdrawn."""
-    articles = KnowledgeArticle.objects.filter(organization=organization)
-    if not can_manage:
-        articles = articles.filter(status=KnowledgeArticle.Status.PUBLISHED)
-    return articles
-
-
-def articles_filtered(
-    articles: QuerySet[KnowledgeArticle], *, q: str = "", category: str = "", status: str = ""
-) -> QuerySet[KnowledgeArticle]:
-    """`articles` narrowed by status (published unless another is asked for), category and a
-    word search: every word must appear in the title or the body, in any order."""
-    if status not in KnowledgeArticle.Status.values:
-        status = KnowledgeArticle.Status.PUBLISHED
-    articles = articles.filter(status=status)
-    if category:
-        articles = articles.filter(category__iexact=category)
-    for word in " ".join(q.split())[:ARTICLE_SEARCH_MAX].split():
-        articles = articles.filter(Q(title__icontains=word) | Q(body__icontains=word))
-    return articles
 
 
 def triage_neighbour_paths(organization_id: int, keys: Iterable[str]) -> dict[str, str]:

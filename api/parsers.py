@@ -1,5 +1,5 @@
-"""The API's default parser (REST_FRAMEWORK's DEFAULT_PARSER_CLASSES). Kept apart from
-`config.api`: DRF imports it while its own views module loads, before `config.api` can."""
+"""The API's default parser (REST_FRAMEWORK's DEFAULT_PARSER_CLASSES). It imports nothing of
+this app's views: DRF imports it while its own views module loads, before `api.views` can."""
 
 from __future__ import annotations
 

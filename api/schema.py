@@ -56,7 +56,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 
 class ApiAutoSchema(AutoSchema):
     def get_override_parameters(self) -> list[Any]:
-        # Every POST honours the header (config.api), so every POST documents it.
+        # Every POST honours the header (api.idempotency), so every POST documents it.
         parameters = list(super().get_override_parameters())
         if self.method == "POST":
             parameters.append(IDEMPOTENCY_KEY)

@@ -1,0 +1,43 @@
+"""Tickets, their triage and timeline, the knowledge base, experts, claims, answers, ratings,
+feedback and notifications: a module per domain, every model re-exported here so that
+`solutions.models.Ticket` (and the app label `solutions`) stay what migrations and other apps
+know. Data and invariants only; every change goes through services."""
+
+from .experts import Claim, ExpertAnswer, ExpertProfile, Rating
+from .knowledge import KnowledgeArticle
+from .tickets import (
+    DEFAULT_PRIORITIES,
+    PRECISION_TARGET_MAX,
+    PRECISION_TARGET_MIN,
+    PRIORITY_RANK,
+    Attachment,
+    Feedback,
+    KnownName,
+    Notification,
+    SolutionSettings,
+    Ticket,
+    TicketEvent,
+    TicketSuggestion,
+    attachment_upload_to,
+)
+
+__all__ = [
+    "DEFAULT_PRIORITIES",
+    "PRECISION_TARGET_MAX",
+    "PRECISION_TARGET_MIN",
+    "PRIORITY_RANK",
+    "Attachment",
+    "Claim",
+    "ExpertAnswer",
+    "ExpertProfile",
+    "Feedback",
+    "KnowledgeArticle",
+    "KnownName",
+    "Notification",
+    "Rating",
+    "SolutionSettings",
+    "Ticket",
+    "TicketEvent",
+    "TicketSuggestion",
+    "attachment_upload_to",
+]
