@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from ..services.rating import period_bounds
+from ..services.periods import period_bounds
 
 
 class UsageFilterInput(serializers.Serializer[Any]):

@@ -18,7 +18,8 @@ from api.permissions import HasScope
 from api.views import ApiViewMixin
 
 from ..models import BillingAccount
-from ..services.rating import current_period, rate_period
+from ..services.periods import current_period
+from ..services.rating import rate_period
 from . import serializers as s
 
 

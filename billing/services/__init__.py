@@ -66,7 +66,8 @@ __all__ += [
 
 # Usage rating, the spend cap and closing a period (rating.py, usage.py, invoicing.py).
 from .invoicing import CloseResult, invoices_sync, period_close, period_close_all  # noqa: E402
-from .rating import PeriodRating, current_period, period_bounds, rate_period  # noqa: E402
+from .periods import current_period, period_bounds  # noqa: E402
+from .rating import PeriodRating, rate_period  # noqa: E402
 from .usage import SpendCapExceeded, spend_cap_set  # noqa: E402
 
 __all__ += [

@@ -32,6 +32,7 @@ from accounts.services import audit_log_record
 
 from .. import stripe_gateway
 from ..models import ExpertEarning, ExpertPayoutAccount, Payout
+from .periods import add_months, month_start, period_bounds
 from .pricing import plan_of
 
 logger = logging.getLogger(__name__)
@@ -43,7 +44,6 @@ BPS_DENOMINATOR = 10_000
 CHART_MONTHS = 12
 # Stripe Connect account ids look like acct_1Nv0FGQ9RKHgCVdK.
 STRIPE_ACCOUNT_RE = re.compile(r"^acct_[A-Za-z0-9]{6,64}$")
-PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
 def commission_cents(gross_cents: int, commission_bps: int) -> int:
@@ -147,23 +147,14 @@ class EarningsSummary:
     months: list[MonthTotal]
 
 
-def _month_start(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
-def _add_months(start: datetime, months: int) -> datetime:
-    index = start.year * 12 + start.month - 1 + months
-    return start.replace(year=index // 12, month=index % 12 + 1)
-
-
 def expert_earnings_summary(*, expert: User, now: datetime | None = None) -> EarningsSummary:
     earnings = ExpertEarning.objects.filter(expert=expert)
     by_status = {
         row["status"]: row["total"] or 0
         for row in earnings.values("status").annotate(total=Sum("net_cents")).order_by()
     }
-    first_month = _add_months(_month_start(now or timezone.now()), -(CHART_MONTHS - 1))
-    totals = {f"{_add_months(first_month, i):%Y-%m}": 0 for i in range(CHART_MONTHS)}
+    first_month = add_months(month_start(now or timezone.now()), -(CHART_MONTHS - 1))
+    totals = {f"{add_months(first_month, i):%Y-%m}": 0 for i in range(CHART_MONTHS)}
     # Bucketed in Python: at most a year of one expert's answers, and it avoids per-database
     # date truncation differences (SQLite vs PostgreSQL) for a UTC month.
     for created_at, net in earnings.filter(created_at__gte=first_month).values_list(
@@ -187,19 +178,6 @@ def expert_earnings_summary(*, expert: User, now: datetime | None = None) -> Ear
 
 
 # ---------------------------------------------------------------- payouts
-
-
-def period_bounds(period: str) -> tuple[datetime, datetime]:
-    """[start, end) of a YYYY-MM period in UTC."""
-    match = PERIOD_RE.match(period)
-    if match is None:
-        raise ValueError(f"period must be YYYY-MM, not {period!r}")
-    start = datetime(int(match[1]), int(match[2]), 1, tzinfo=UTC)
-    return start, _add_months(start, 1)
-
-
-def previous_period(now: datetime | None = None) -> str:
-    return f"{_add_months(_month_start(now or timezone.now()), -1):%Y-%m}"
 
 
 def payouts_create(

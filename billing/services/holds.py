@@ -26,7 +26,8 @@ from accounts.models import Organization
 
 from ..models import SpendHold, UsageRecord
 from .earnings import BPS_DENOMINATOR, commission_bps_of, commission_cents
-from .rating import current_period, rate_period
+from .periods import current_period
+from .rating import rate_period
 from .usage import (
     CURRENCY,
     SpendCapExceeded,

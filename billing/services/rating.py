@@ -26,52 +26,20 @@ Every amount is an integer number of cents; no float touches money.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from django.core.exceptions import ValidationError
 from django.db.models import F, Sum
 from django.db.models.functions import Coalesce, TruncDate
-from django.utils import timezone
 
 from accounts.models import Organization
 
 from ..models import Plan, PlanChange, UsageRecord
+from .periods import period_bounds, period_of
 from .pricing import plan_of
 
-PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 KINDS = tuple(UsageRecord.Kind.values)
-
-
-# ---------------------------------------------------------------- periods
-
-
-def period_bounds(period: str) -> tuple[datetime, datetime]:
-    """The period's first instant and the next period's first instant (end is exclusive)."""
-    match = PERIOD_RE.match(period or "")
-    if match is None:
-        raise ValidationError(f"{period!r} is not a period: use YYYY-MM, for example 2026-03.")
-    year, month = int(match.group(1)), int(match.group(2))
-    if not 1970 <= year <= 9998 or not 1 <= month <= 12:  # datetime() ends at year 9999
-        raise ValidationError(f"{period!r} is not a period: use YYYY-MM, for example 2026-03.")
-    start = datetime(year, month, 1, tzinfo=UTC)
-    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
-    return start, end
-
-
-def period_of(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m")
-
-
-def current_period() -> str:
-    return period_of(timezone.now())
-
-
-def previous_period(period: str | None = None) -> str:
-    start, _ = period_bounds(period or current_period())
-    return period_of(start - timedelta(days=1))
 
 
 # ---------------------------------------------------------------- results

@@ -18,6 +18,7 @@ def earnings_release_task() -> int:
 def payouts_monthly_task(period: str | None = None) -> list[int]:
     """Pays out the previous month (or `period`, YYYY-MM, for a manual rerun). Not expiring:
     a monthly run that waited in the queue must still run, and a rerun creates nothing."""
-    from ..services.earnings import payouts_create, previous_period
+    from ..services.earnings import payouts_create
+    from ..services.periods import previous_period
 
     return [payout.pk for payout in payouts_create(period=period or previous_period())]

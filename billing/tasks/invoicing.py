@@ -11,7 +11,7 @@ from celery import shared_task
 def close_previous_period_task(period: str | None = None) -> dict[str, int]:
     """Closes the previous calendar month (or `period`, YYYY-MM) for every organization."""
     from ..services.invoicing import period_close_all
-    from ..services.rating import previous_period
+    from ..services.periods import previous_period
 
     results = period_close_all(period=period or previous_period())
     return {

@@ -20,7 +20,8 @@ from .. import selectors
 from ..charts import usage as charts
 from ..models import BillingAccount
 from ..services.holds import held_cents
-from ..services.rating import current_period, rate_period
+from ..services.periods import current_period
+from ..services.rating import rate_period
 from ..services.usage import spend_cap_set
 
 INVOICES_PER_PAGE = 20

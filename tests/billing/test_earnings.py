@@ -16,7 +16,8 @@ from django.utils import timezone
 from accounts.models import AuditLogEntry
 from billing import services as billing
 from billing.models import BillingAccount, ExpertEarning, ExpertPayoutAccount, Payout, Plan
-from billing.services.earnings import commission_cents, previous_period
+from billing.services.earnings import commission_cents
+from billing.services.periods import previous_period
 from billing.tasks.earnings import earnings_release_task, payouts_monthly_task
 from solutions.models import ExpertProfile
 
@@ -219,7 +220,8 @@ def test_rerun_for_the_same_period_creates_nothing(expert, org):
 
 
 def test_invalid_period_is_refused():
-    with pytest.raises(ValueError, match="YYYY-MM"):
+    # The same error as every other billing period a user types (rating, invoicing, the API).
+    with pytest.raises(ValidationError, match="YYYY-MM"):
         billing.payouts_create(period="2025-13")
 
 

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 
 from billing.models import BillingAccount, Plan, PlanChange, UsageRecord
 from billing.services import SpendCapExceeded, period_bounds, rate_period, usage_record
-from billing.services.rating import current_period, period_of, previous_period
+from billing.services.periods import current_period, period_of, previous_period
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import Organization
 from billing.services.invoicing import CloseResult, period_close
-from billing.services.rating import current_period, period_bounds, previous_period
+from billing.services.periods import current_period, period_bounds, previous_period
 
 
 def _money(cents: int) -> str:
