@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -19,7 +18,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
 from common.converters import id_or_none
-from common.forms import form_add_service_errors
+from common.forms import day_start_utc, form_add_service_errors
 from common.responses import render_secret_once
 
 from . import selectors, services
@@ -301,10 +300,7 @@ class ApiKeysView(ManagerRequiredMixin, View):
     def post(self, request: HttpRequest) -> HttpResponse:
         form = ApiKeyForm(request.POST)
         if form.is_valid():
-            expires_on = form.cleaned_data["expires_on"]
-            expires_at = (
-                dt.datetime.combine(expires_on, dt.time.min, tzinfo=dt.UTC) if expires_on else None
-            )
+            expires_at = day_start_utc(form.cleaned_data["expires_on"])
             try:
                 key, plaintext = services.api_key_create(
                     organization=self.organization,

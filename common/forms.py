@@ -1,8 +1,10 @@
-"""A service's ValidationError shown on the form that called it."""
+"""Form helpers the apps share: a service's ValidationError shown on the form that called it,
+and a date field read as the instant its day begins."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, date, datetime, time
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -28,3 +30,8 @@ def form_add_service_errors(
     else:
         for error in exc.messages:
             form.add_error(default_field, error)
+
+
+def day_start_utc(day: date | None) -> datetime | None:
+    """A date field's day as the instant it begins (UTC): what "expires on" means for a key."""
+    return datetime.combine(day, time.min, tzinfo=UTC) if day is not None else None

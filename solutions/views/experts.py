@@ -7,7 +7,6 @@ attachments on an expert's behalf.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -28,7 +27,7 @@ from accounts import tenancy
 from accounts.tenancy import OrganizationRequiredMixin, request_user
 from billing import services as billing
 from common.converters import id_or_none
-from common.forms import form_add_service_errors
+from common.forms import day_start_utc, form_add_service_errors
 from common.responses import render_secret_once
 
 from ..markdown import markdown_sanitize
@@ -228,10 +227,7 @@ class ExpertProfileView(ExpertRequiredMixin, View):
     def _create_key(self, request: HttpRequest) -> HttpResponse:
         key_form = ExpertApiKeyForm(request.POST)
         if key_form.is_valid():
-            expires_on = key_form.cleaned_data["expires_on"]
-            expires_at = (
-                dt.datetime.combine(expires_on, dt.time.min, tzinfo=dt.UTC) if expires_on else None
-            )
+            expires_at = day_start_utc(key_form.cleaned_data["expires_on"])
             user = request_user(request)
             try:
                 key, plaintext = expert_api_key_create(
