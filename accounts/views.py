@@ -23,12 +23,13 @@ from common.responses import render_secret_once
 
 from . import selectors, services
 from .forms import ApiKeyForm, InvitationForm, OrganizationForm, RoleForm
-from .models import ApiKey, AuditLogEntry, Invitation, Membership, Organization
+from .models import ApiKey, Invitation, Membership, Organization
 from .tenancy import (
     ManagerRequiredMixin,
     OrganizationRequiredMixin,
     activate_organization,
     request_user,
+    scoped,
 )
 
 
@@ -49,8 +50,10 @@ class DashboardView(LoginRequiredMixin, TemplateView):
         ctx = super().get_context_data(**kwargs)
         org = getattr(self.request, "organization", None)
         if org is not None:
-            ctx["member_count"] = Membership.objects.filter(organization=org).count()
-            ctx["recent_activity"] = AuditLogEntry.objects.filter(organization=org)[:5]
+            # Not an OrganizationRequiredMixin page (users without an organization land
+            # here too), so it scopes through the same function the base classes use.
+            ctx["member_count"] = scoped(Membership.objects.all(), org).count()
+            ctx["recent_activity"] = scoped(selectors.audit_log_entries(), org)[:5]
             from ml.services import champion_of  # ml depends on accounts, not the reverse
 
             ctx["champion"] = champion_of(org)
@@ -86,9 +89,7 @@ class OrganizationCreateView(LoginRequiredMixin, View):
 def organization_switch(request: HttpRequest) -> HttpResponse:
     org_id = id_or_none(request.POST.get("org", ""))
     membership = (
-        Membership.objects.filter(user=request_user(request), organization_id=org_id)
-        .select_related("organization")
-        .first()
+        selectors.memberships_of(request_user(request)).filter(organization_id=org_id).first()
         if org_id is not None
         else None
     )

@@ -38,7 +38,7 @@ class UsageViewSet(ApiViewMixin, viewsets.ViewSet):
         params.is_valid(raise_exception=True)
         period = params.validated_data.get("period") or current_period()
         rating = rate_period(organization=self.organization, period=period)
-        account = BillingAccount.objects.filter(organization=self.organization).first()
+        account = self.scoped(BillingAccount.objects.all()).first()
         fields: list[str] = list(s.UsageOutput().fields)
         data: dict[str, Any] = {name: getattr(rating, name, None) for name in fields}
         data["spend_cap_cents"] = account.spend_cap_cents if account else None

@@ -90,7 +90,7 @@ class BillingPageView(ManagerRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        account = BillingAccount.objects.filter(organization=self.organization).first()
+        account = self.scoped(BillingAccount.objects.all()).first()
         status = account.status if account else BillingAccount.Status.NONE
         subscribed = status not in (BillingAccount.Status.NONE, BillingAccount.Status.CANCELED)
         current = account.plan if account and subscribed else None

@@ -55,7 +55,7 @@ class UsageView(ManagerRequiredMixin, View):
     def context(self, form: SpendCapForm | None = None) -> dict[str, Any]:
         org = self.organization
         rating = rate_period(organization=org, period=current_period())
-        account = BillingAccount.objects.filter(organization=org).first()
+        account = self.scoped(BillingAccount.objects.all()).first()
         cap = account.spend_cap_cents if account is not None else None
         held = held_cents(org)
         quota = rating.included_ai_answers

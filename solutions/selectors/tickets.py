@@ -15,7 +15,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
-from accounts.models import Organization
+from accounts.models import Organization, User
 from common.converters import id_or_none
 from ml.engine.solve_calibration import SolveCalibration, fit_solve_calibration
 
@@ -50,6 +50,15 @@ def tickets_filtered(organization: Organization, params: Any) -> QuerySet[Ticket
             match |= Q(number=number)
         tickets = tickets.filter(match)
     return tickets
+
+
+def ticket_assignees(organization: Organization) -> QuerySet[User]:
+    """The members tickets of the organization are assigned to: the list's assignee filter."""
+    return (
+        User.objects.filter(assigned_tickets__organization=organization)
+        .distinct()
+        .order_by("email")
+    )
 
 
 def triage_neighbour_paths(organization_id: int, keys: Iterable[str]) -> dict[str, str]:

@@ -25,7 +25,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views import View
 
-from accounts.models import User
 from accounts.tenancy import (
     ManagerRequiredMixin,
     OrganizationRequiredMixin,
@@ -46,7 +45,12 @@ from ..forms.tickets import (
     TicketForm,
 )
 from ..models import Attachment, ExpertAnswer, KnownName, Ticket
-from ..selectors import ticket_suggestions_shown, ticket_triage_panel, tickets_filtered
+from ..selectors import (
+    ticket_assignees,
+    ticket_suggestions_shown,
+    ticket_triage_panel,
+    tickets_filtered,
+)
 from ..services import tickets as services
 from ..services.masking import known_name_forget, terms_clean, ticket_masked_copy
 
@@ -64,6 +68,8 @@ def _posted_id(request: HttpRequest, name: str) -> int:
 
 
 class TicketListView(OrganizationRequiredMixin, View):
+    model = Ticket
+
     def get(self, request: HttpRequest) -> HttpResponse:
         org = self.organization
         tickets = tickets_filtered(org, request.GET)
@@ -71,9 +77,7 @@ class TicketListView(OrganizationRequiredMixin, View):
         filters = {
             k: request.GET.get(k, "") for k in ("status", "category", "priority", "assignee", "q")
         }
-        assignees = (
-            User.objects.filter(assigned_tickets__organization=org).distinct().order_by("email")
-        )
+        assignees = ticket_assignees(org)
         return render(
             request,
             "solutions/tickets/list.html",
@@ -85,7 +89,7 @@ class TicketListView(OrganizationRequiredMixin, View):
                 "categories": services.organization_categories(org),
                 "priorities": services.organization_priorities(org),
                 "assignees": assignees,
-                "any_ticket": Ticket.objects.filter(organization=org).exists(),
+                "any_ticket": self.get_queryset().exists(),
             },
         )
 
@@ -410,7 +414,7 @@ class SolutionSettingsView(ManagerRequiredMixin, View):
 
     def context(self, form: SolutionSettingsForm) -> dict[str, Any]:
         known = (
-            KnownName.objects.filter(organization=self.organization)
+            self.scoped(KnownName.objects.all())
             .select_related("ticket")
             .order_by("-created_at", "-pk")
         )
