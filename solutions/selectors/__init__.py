@@ -6,6 +6,7 @@ and `experts` (an expert's profile, queue and visible tickets). Re-exported here
 from .experts import (
     expert_profile_of,
     expert_queue,
+    expert_ticket_taken,
     expert_ticket_visible,
     experts_directory,
     priority_rank,
@@ -34,6 +35,7 @@ __all__ = [
     "articles_visible",
     "expert_profile_of",
     "expert_queue",
+    "expert_ticket_taken",
     "expert_ticket_visible",
     "experts_directory",
     "priority_rank",

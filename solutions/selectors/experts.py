@@ -59,6 +59,22 @@ def expert_ticket_visible(*, expert: User, ticket_id: int) -> Ticket | None:
     return ticket
 
 
+def expert_ticket_taken(*, expert: User, ticket_id: int) -> bool:
+    """A ticket of the expert's skills that was escalated but has left their queue (another
+    expert claimed it, or it was answered). A claim on it says it was taken, rather than a
+    404 that reads like a wrong id; nothing of the ticket is shown, and tickets outside the
+    expert's skills stay 404s."""
+    profile = expert_profile_of(expert)
+    if profile is None or not profile.skills:
+        return False
+    return (
+        Ticket.objects.filter(pk=ticket_id, escalated_at__isnull=False)
+        .annotate(category_key=Lower("category"))
+        .filter(category_key__in=profile.skills)
+        .exists()
+    )
+
+
 def experts_directory(*, skill: str = "") -> QuerySet[ExpertProfile]:
     """Vetted experts as organizations see them, busiest first; `skill` narrows to profiles
     whose skills contain it."""

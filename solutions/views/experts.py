@@ -32,7 +32,12 @@ from common.responses import render_secret_once
 
 from ..markdown import markdown_sanitize
 from ..models import Claim, ExpertAnswer, ExpertProfile, Notification, Ticket
-from ..selectors import expert_profile_of, expert_ticket_visible, experts_directory
+from ..selectors import (
+    expert_profile_of,
+    expert_ticket_taken,
+    expert_ticket_visible,
+    experts_directory,
+)
 from ..services import experts as services
 from ..services.expert_api_keys import expert_api_key_create, expert_api_keys
 from ..services.tickets import auto_accept_days
@@ -306,6 +311,11 @@ class ExpertTicketView(ExpertRequiredMixin, View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         expert = request_user(request)
+        # A ticket the expert can't see is a 404, as on GET, unless it was in their skills
+        # and someone else took it: then the claim below says so.
+        if expert_ticket_visible(expert=expert, ticket_id=pk) is None:
+            if not expert_ticket_taken(expert=expert, ticket_id=pk):
+                raise Http404(tenancy.NOT_VISIBLE)
         try:
             claim = services.expert_claim_ticket(expert=expert, ticket_id=pk)
         except ValidationError as exc:

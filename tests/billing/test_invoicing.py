@@ -178,6 +178,16 @@ def test_org_without_customer_is_skipped_and_reported(make_org, stripe_settings,
     assert f"{org.slug}: skipped (no Stripe customer)" in capsys.readouterr().out
 
 
+def test_without_stripe_keys_the_close_is_skipped_and_nothing_is_recorded(org, settings):
+    """The keys removed after the customer was made: nothing is half-sent, and a rerun once
+    Stripe is configured again bills the period."""
+    settings.STRIPE_SECRET_KEY = ""
+    result = period_close(organization=org, period=PERIOD)
+    assert result.skipped == "Stripe is not configured (STRIPE_SECRET_KEY)"
+    assert not InvoiceItem.objects.filter(organization=org).exists()
+    assert invoices_sync(organization=org) == []
+
+
 def test_command_closes_and_reruns_cleanly(org, capsys):
     call_command("billing_close_period", "--org", org.slug, "--period", PERIOD)
     assert "2 item(s) created" in capsys.readouterr().out

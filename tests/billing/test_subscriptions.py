@@ -222,6 +222,39 @@ def test_stripe_unreachable_is_a_flash_not_a_500(stripe_settings, owner_org, log
     assert client.post(reverse("billing_setup_intent")).status_code == 502
 
 
+def test_stripe_not_configured_is_a_clear_error_not_a_500(settings, owner_org, team, login):
+    """No STRIPE_SECRET_KEY (a server nobody set up for payments): every billing action says
+    so in a sentence and changes nothing."""
+    org, owner = owner_org
+    settings.STRIPE_SECRET_KEY = ""
+    client = login(owner)
+    page = client.post(
+        reverse("billing_subscribe"), {"plan": "team", "payment_method": "pm_x"}, follow=True
+    )
+    assert page.status_code == 200
+    assert "Payments are not configured on this server." in page.content.decode()
+    intent = client.post(reverse("billing_setup_intent"))
+    assert intent.status_code == 502
+    assert intent.json() == {"error": "Payments are not configured on this server."}
+    # An organization that subscribed before the keys were removed.
+    account = subs.billing_account_for(org)
+    account.status, account.stripe_subscription_id = "active", "sub_gone"
+    account.stripe_customer_id = "cus_gone"
+    account.save()
+    for name, data in (
+        ("billing_cancel", {}),
+        ("billing_resume", {}),
+        ("billing_change_plan", {"plan": "starter", "request_token": "t"}),
+    ):
+        page = client.post(reverse(name), data, follow=True)
+        assert page.status_code == 200, name
+        assert "Payments are not configured on this server." in page.content.decode(), name
+    account.refresh_from_db()
+    assert (account.status, account.cancel_at_period_end) == ("active", False)
+    assert account.plan_id is None
+    assert not PlanChange.objects.filter(organization=org).exists()
+
+
 # serialized_rollback: the flush after this test would otherwise drop the seeded plans.
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_localstripe_delivers_signed_webhooks_that_are_applied(

@@ -22,13 +22,6 @@ def setup(make_org, make_user, add_member):
     return org, owner, agent
 
 
-def test_agents_get_403(setup, login):
-    _org, _owner, agent = setup
-    for name in ("billing_usage", "billing_invoices"):
-        assert login(agent).get(reverse(name)).status_code == 403
-    assert login(agent).post(reverse("billing_usage"), {"cap": "5"}).status_code == 403
-
-
 def test_usage_page_empty_and_with_usage(setup, login):
     org, owner, _agent = setup
     client = login(owner)

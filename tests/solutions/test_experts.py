@@ -451,15 +451,6 @@ def test_experts_get_one_batched_notice_of_new_matching_tickets(
 # ---------------------------------------------------------------- pages
 
 
-def test_expert_pages_need_a_profile_and_a_login(client, make_user, login):
-    for name in ("expert_queue", "expert_claims", "expert_profile"):
-        response = login(make_user()).get(reverse(name))
-        assert response.status_code == 302 and response.url == reverse("expert_onboarding")
-        anonymous = client.get(reverse(name))
-        assert anonymous.status_code == 302 and "/accounts/login/" in anonymous.url
-    assert client.get(reverse("notifications")).status_code == 302
-
-
 def test_onboarding_creates_a_pending_profile(make_user, login, make_expert):
     user = make_user()
     client = login(user)

@@ -380,13 +380,6 @@ def test_the_demo_articles_import_cleanly(org):
 # ---------------------------------------------------------------- pages
 
 
-def test_pages_need_a_login(client, org, owner):
-    article = _article(org, owner)
-    for url in (reverse("kb_list"), reverse("kb_detail", args=[article.pk]), reverse("kb_create")):
-        response = client.get(url)
-        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
-
-
 def test_agents_read_but_cannot_write(org, owner, agent, login):
     article = _article(org, owner)
     archived = _article(org, owner, title="Old VPN advice")
@@ -413,20 +406,6 @@ def test_agents_read_but_cannot_write(org, owner, agent, login):
         assert client.post(url, {"title": "Hijacked", "body": "x"}).status_code == 403
     article.refresh_from_db()
     assert article.title != "Hijacked" and article.status == Status.PUBLISHED
-
-
-def test_another_organizations_article_is_not_found(org, owner, make_org, login):
-    article = _article(org, owner)
-    other_owner = make_org().memberships.get().user
-    client = login(other_owner)
-    for name in ("kb_detail", "kb_edit", "kb_archive"):
-        assert client.get(reverse(name, args=[article.pk])).status_code == 404
-    for name in ("kb_edit", "kb_archive", "kb_restore"):
-        url = reverse(name, args=[article.pk])
-        assert client.post(url, {"title": "Mine now", "body": "x"}).status_code == 404
-    article.refresh_from_db()
-    assert article.title == "VPN drops every hour" and article.status == Status.PUBLISHED
-    assert article.title not in client.get(reverse("kb_list")).content.decode()
 
 
 def test_empty_state_invites_managers_to_write(org, owner, agent, login):

@@ -327,24 +327,6 @@ def test_page_actions_solve_and_escalate(org_with_model, agent, login):
     assert nonsense.status_code == 302  # a flash message, not a 500
 
 
-def test_another_organizations_tickets_and_files_are_404(org_with_model, agent, make_org, login):
-    ticket = services.ticket_submit(
-        organization=org_with_model,
-        author=agent,
-        title="Printer jam",
-        body="the printer jams",
-        attachments=[SimpleUploadedFile("a.png", PNG)],
-    )
-    stranger_org = make_org()
-    client = login(stranger_org.memberships.get().user)
-    assert client.get(reverse("ticket_detail", args=[ticket.number])).status_code == 404
-    attachment = ticket.attachments.get()
-    url = reverse("ticket_attachment", args=[ticket.number, attachment.pk])
-    assert client.get(url).status_code == 404
-    assert client.post(reverse("ticket_action", args=[ticket.number, "close"])).status_code == 404
-    assert "Printer jam" not in client.get(reverse("ticket_list")).content.decode()
-
-
 def test_settings_page_is_for_managers(org_with_model, agent, login):
     assert login(agent).get(reverse("solution_settings")).status_code == 403
     owner = org_with_model.memberships.get(role=Role.OWNER).user

@@ -11,7 +11,6 @@ ticket the expert may not see is a 404, exactly where the expert page answers 40
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db.models.functions import Lower
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -27,7 +26,7 @@ from api.permissions import HasScope
 from api.views import ID_PATTERN, ExpertApiViewMixin
 
 from ...models import Claim, ExpertProfile, Ticket
-from ...selectors import expert_ticket_visible
+from ...selectors import expert_ticket_taken, expert_ticket_visible
 from ...services import experts as services
 from ..serializers import expert as s
 
@@ -118,18 +117,6 @@ class ExpertTicketViewSet(_ExpertView, viewsets.GenericViewSet[Ticket]):
     def retrieve(self, request: Request, pk: str) -> Response:
         return self._out(self._visible(pk).pk)
 
-    def _in_lost_race(self, ticket_id: int) -> bool:
-        """A ticket of the expert's categories that has been escalated but is no longer in
-        their queue (another expert claimed it, or it was answered): a claim on it is a 409
-        that says so, rather than a 404 that reads like a wrong id. Nothing of the ticket is
-        shown, and tickets outside the expert's skills stay 404."""
-        return (
-            Ticket.objects.filter(pk=ticket_id, escalated_at__isnull=False)
-            .annotate(category_key=Lower("category"))
-            .filter(category_key__in=self.profile.skills)
-            .exists()
-        )
-
     @extend_schema(
         summary="Claim the ticket until its SLA lapses",
         request=None,
@@ -139,7 +126,8 @@ class ExpertTicketViewSet(_ExpertView, viewsets.GenericViewSet[Ticket]):
     def claim(self, request: Request, pk: str) -> Response:
         ticket_id = self._ticket_id(pk)
         if expert_ticket_visible(expert=self.expert, ticket_id=ticket_id) is None:
-            if not self._in_lost_race(ticket_id):
+            # Taken by someone else: a 409 that says so (below), not a 404.
+            if not expert_ticket_taken(expert=self.expert, ticket_id=ticket_id):
                 raise NotFound(NOT_VISIBLE)
         try:
             services.expert_claim_ticket(expert=self.expert, ticket_id=ticket_id)
