@@ -251,8 +251,10 @@ def _payout_batch(*, expert_id: int, period: str, end: datetime, now: datetime) 
 
 def _payout_transfer(payout: Payout, *, now: datetime) -> None:
     account = ExpertPayoutAccount.objects.filter(user_id=payout.expert_id).first()
-    if account is None:
-        return  # no connected account yet: staff pay it by hand and mark it paid
+    if account is None or not stripe_gateway.configured():
+        # No connected account yet, or no Stripe on this server: left PENDING for staff to
+        # pay by hand and mark paid (or for the next run once Stripe is configured).
+        return
     params: dict[str, Any] = {
         "amount": payout.amount_cents,
         "currency": payout.currency,

@@ -181,6 +181,9 @@ def period_close(*, organization: Organization, period: str) -> CloseResult:
     if not customer:
         result.skipped = "no Stripe customer"
         return result
+    if not stripe_gateway.configured():
+        result.skipped = "Stripe is not configured (STRIPE_SECRET_KEY)"
+        return result
     lines = _lines(organization, rate_period(organization=organization, period=period))
     rows = []
     for line in lines:
@@ -248,7 +251,7 @@ def period_close_all(*, period: str) -> list[CloseResult]:
 def invoices_sync(*, organization: Organization) -> list[Invoice]:
     """Pulls the customer's invoices from Stripe into `Invoice` (status, amounts, links)."""
     account = BillingAccount.objects.filter(organization=organization).first()
-    if account is None or not account.stripe_customer_id:
+    if account is None or not account.stripe_customer_id or not stripe_gateway.configured():
         return []
     listed = stripe_gateway.client().v1.invoices.list(
         params={"customer": account.stripe_customer_id, "limit": 100}

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import stripe
 from django.conf import settings
@@ -92,6 +92,12 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         raise _stripe_error(exc) from exc
 
 
+def _client() -> stripe.StripeClient:
+    """The SDK client, built inside `_call` so that "not configured" is the same clear
+    BillingError as Stripe's own refusals, never a 500."""
+    return cast(stripe.StripeClient, _call(stripe_gateway.client))
+
+
 def _key(*parts: object) -> str:
     return "expertdesk-" + "-".join(str(p) for p in parts)
 
@@ -127,7 +133,7 @@ def plans_sync_to_stripe() -> int:
     """Creates the classic Stripe Plan of each active plan where it is missing; returns how
     many were created. A plan whose price changed needs a new code: Stripe plans are
     immutable in amount, and existing subscriptions keep their price."""
-    client = _call(stripe_gateway.client)
+    client = _client()
     created = 0
     for plan in Plan.objects.filter(active=True):
         plan_id = stripe_plan_id(plan)
@@ -162,7 +168,7 @@ def customer_ensure(*, organization: Organization, actor: User | None) -> str:
     if account.stripe_customer_id:
         return account.stripe_customer_id
     customer = _call(
-        stripe_gateway.client().v1.customers.create,
+        _client().v1.customers.create,
         params={
             "name": organization.name,
             "email": actor.email if actor is not None else "",
@@ -190,7 +196,7 @@ def setup_intent_create(*, organization: Organization, actor: User) -> str:
     """A SetupIntent for the card form; returns its client secret for Stripe.js."""
     customer_id = customer_ensure(organization=organization, actor=actor)
     intent = _call(
-        stripe_gateway.client().v1.setup_intents.create,
+        _client().v1.setup_intents.create,
         params={"customer": customer_id, "usage": "off_session", "payment_method_types": ["card"]},
         options={"idempotency_key": _key("seti", organization.pk, uuid.uuid4().hex)},
     )
@@ -267,7 +273,7 @@ def subscription_start(
         plans_sync_to_stripe()
         plan.refresh_from_db()
     customer_id = customer_ensure(organization=organization, actor=actor)
-    client = _call(stripe_gateway.client)
+    client = _client()
     _call(
         client.v1.payment_methods.attach,
         payment_method_id,
@@ -298,7 +304,7 @@ def subscription_start(
         # Real Stripe refuses a card it can't charge with a CardError above; a charge that
         # is still pending (localstripe declines asynchronously) must not leave a dangling
         # unpaid subscription either.
-        _call(stripe_gateway.client().v1.subscriptions.cancel, sub.id)
+        _call(_client().v1.subscriptions.cancel, sub.id)
         raise BillingError(
             "Your card could not be charged. Nothing was subscribed; try another card."
         )
@@ -321,7 +327,7 @@ def subscription_start(
 def _current_subscription(account: BillingAccount) -> Any:
     if not account.stripe_subscription_id or account.status in (Status.CANCELED, Status.NONE):
         raise BillingError("This organization has no active subscription.")
-    return _call(stripe_gateway.client().v1.subscriptions.retrieve, account.stripe_subscription_id)
+    return _call(_client().v1.subscriptions.retrieve, account.stripe_subscription_id)
 
 
 def subscription_change_plan(
@@ -338,7 +344,7 @@ def subscription_change_plan(
     current = _current_subscription(account)
     item_id = as_dict(current)["items"]["data"][0]["id"]
     sub = _call(
-        stripe_gateway.client().v1.subscriptions.update,
+        _client().v1.subscriptions.update,
         current.id,
         params={"items": [{"id": item_id, "plan": plan.stripe_plan_id}]},
         options={
@@ -370,7 +376,7 @@ def _set_cancel_at_period_end(
     account = billing_account_for(organization)
     current = _current_subscription(account)
     sub = _call(
-        stripe_gateway.client().v1.subscriptions.update,
+        _client().v1.subscriptions.update,
         current.id,
         params={"cancel_at_period_end": cancel},
         options={"idempotency_key": _key(action, current.id, uuid.uuid4().hex)},
