@@ -13,19 +13,41 @@ from .fields import EmbeddingField
 EMBEDDING_DIM = 384  # all-MiniLM-L6-v2
 
 
-class ModelVersion(models.Model):
-    class Status(models.TextChoices):
-        TRAINING = "training", "Training"
-        READY = "ready", "Ready"
-        CHAMPION = "champion", "Champion"
-        RETIRED = "retired", "Retired"
-        FAILED = "failed", "Failed"
+class VersionStatus(models.TextChoices):
+    TRAINING = "training", "Training"
+    READY = "ready", "Ready"
+    CHAMPION = "champion", "Champion"
+    RETIRED = "retired", "Retired"
+    FAILED = "failed", "Failed"
 
+
+class VersionedArtifact(models.Model):
+    """What both version lines (triage models and answer retrievers) record of a trained
+    artifact: its number in the organization's line, where the file is and its checksum, and
+    the promotion decision. Each subclass adds its metrics and its constraints."""
+
+    Status = VersionStatus
+
+    version = models.PositiveIntegerField()
+    status = models.CharField(
+        max_length=16, choices=VersionStatus.choices, default=VersionStatus.TRAINING
+    )
+    artifact_path = models.CharField(max_length=500, blank=True)
+    artifact_checksum = models.CharField(max_length=64, blank=True)
+    decision = models.TextField(blank=True, help_text="why it was or was not promoted")
+    created_at = models.DateTimeField(default=timezone.now)
+    promoted_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["organization", "-version"]
+
+
+class ModelVersion(VersionedArtifact):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="model_versions"
     )
-    version = models.PositiveIntegerField()
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.TRAINING)
     strategy = models.CharField(max_length=40, blank=True, help_text="e.g. fine-tuned + lexical")
     label_sets = models.JSONField(
         default=dict, blank=True
@@ -42,15 +64,8 @@ class ModelVersion(models.Model):
     validation_count = models.PositiveIntegerField(default=0)
     test_count = models.PositiveIntegerField(default=0)
     hyperparameters = models.JSONField(default=dict, blank=True)
-    artifact_path = models.CharField(max_length=500, blank=True)
-    artifact_checksum = models.CharField(max_length=64, blank=True)
-    decision = models.TextField(blank=True, help_text="why it was or was not promoted")
-    created_at = models.DateTimeField(default=timezone.now)
-    promoted_at = models.DateTimeField(null=True, blank=True)
-    retired_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["organization", "-version"]
+    class Meta(VersionedArtifact.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "version"], name="model_version_unique"
@@ -144,20 +159,16 @@ class ImportedTicket(models.Model):
         return self.title or self.text[:60]
 
 
-class RetrieverVersion(models.Model):
+class RetrieverVersion(VersionedArtifact):
     """A trained answer retriever (`ml.engine.answers`): a version line of its own beside the
     triage model's, trained in the same run, evaluated on the same frozen held-out split
     (answer-F1@1 of its first suggestion) and promoted when not worse than its champion.
     The artifact holds the encoder (when fine-tuned) and the fusion weights; the index it
     serves is `AnswerEmbedding`, embedded with the champion's encoder."""
 
-    Status = ModelVersion.Status
-
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="retriever_versions"
     )
-    version = models.PositiveIntegerField()
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.TRAINING)
     training_run = models.ForeignKey(
         TrainingRun,
         null=True,
@@ -174,15 +185,8 @@ class RetrieverVersion(models.Model):
     metrics = models.JSONField(default=dict, blank=True)
     train_count = models.PositiveIntegerField(default=0)
     test_count = models.PositiveIntegerField(default=0)
-    artifact_path = models.CharField(max_length=500, blank=True)
-    artifact_checksum = models.CharField(max_length=64, blank=True)
-    decision = models.TextField(blank=True, help_text="why it was or was not promoted")
-    created_at = models.DateTimeField(default=timezone.now)
-    promoted_at = models.DateTimeField(null=True, blank=True)
-    retired_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["organization", "-version"]
+    class Meta(VersionedArtifact.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "version"], name="retriever_version_unique"

@@ -9,51 +9,29 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandParser
 
-from ml.engine.evaluation import DatasetError, LabelledTexts, read_labelled_csv
+from ml.engine.evaluation import LabelledTexts
+from ml.management.offline import OfflineEvalCommand
 
 
-class Command(BaseCommand):
+class Command(OfflineEvalCommand):
     help = (
         "Train the answer retriever on TRAIN (text + answer as an organization's solved "
         "history), suggest three answers per TEST row, write their TRAIN row indices and print "
         "answer-F1@1 and best-of-3 for the product and for TF-IDF retrieval."
     )
-    requires_system_checks: list[str] = []  # offline evaluation: no database, no app checks
+    target = "answer"
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--train", required=True, type=Path)
-        parser.add_argument("--test", required=True, type=Path)
-        parser.add_argument(
-            "--text-col",
-            required=True,
-            help="column, or comma-separated columns joined into the ticket text",
-        )
-        parser.add_argument("--answer-col", required=True)
+        super().add_arguments(parser)
         parser.add_argument("--language-col", default=None, help="report per language too")
-        parser.add_argument("--predictions-out", required=True, type=Path)
-        parser.add_argument("--time-budget", type=float, default=None, help="seconds")
-        parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-        parser.add_argument("--seed", type=int, default=0)
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        if opts["time_budget"] is not None and opts["time_budget"] <= 0:
-            raise CommandError("--time-budget must be a positive number of seconds.")
         out: Path = opts["predictions_out"]
-        if not out.parent.is_dir():
-            raise CommandError(f"{out.parent}: no such directory for --predictions-out")
         language_col = opts["language_col"]
         extra = [language_col] if language_col else []
-        try:
-            train = read_labelled_csv(
-                opts["train"], opts["text_col"], opts["answer_col"], extra_cols=extra
-            )
-            test = read_labelled_csv(
-                opts["test"], opts["text_col"], opts["answer_col"], extra_cols=extra
-            )
-        except DatasetError as exc:
-            raise CommandError(str(exc)) from exc
+        train, test = self.read_split(opts, extra)
 
         from ml.engine.answers import suggestion_scores, tfidf_top_k, train_retriever
 

@@ -7,36 +7,26 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from ml.engine import TrainConfig, TrainingDataError
 from ml.engine.config import DEFAULT_PRECISION_TARGET
-from ml.engine.evaluation import DatasetError, evaluate_on_split, read_labelled_csv
+from ml.engine.evaluation import evaluate_on_split
+from ml.management.offline import OfflineEvalCommand
 
 
-class Command(BaseCommand):
+class Command(OfflineEvalCommand):
     help = (
         "Train the triage pipeline on TRAIN (its validation split comes from TRAIN), predict "
         "TEST, write per-row predictions and print macro-F1/accuracy for the product and for "
         "TF-IDF+LinearSVC on the same split."
     )
-    requires_system_checks: list[str] = []  # offline evaluation: no database, no app checks
+    target = "label"
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--train", required=True, type=Path)
-        parser.add_argument("--test", required=True, type=Path)
-        parser.add_argument(
-            "--text-col",
-            required=True,
-            help="column, or comma-separated columns joined into the text",
-        )
-        parser.add_argument("--label-col", required=True)
-        parser.add_argument("--predictions-out", required=True, type=Path)
-        parser.add_argument("--time-budget", type=float, default=None, help="seconds")
-        parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+        super().add_arguments(parser)
         parser.add_argument("--strategy", choices=["auto", "fine_tune", "frozen"], default="auto")
         parser.add_argument("--epochs", type=float, default=None)
-        parser.add_argument("--seed", type=int, default=0)
         parser.add_argument(
             "--precision-target",
             type=float,
@@ -47,16 +37,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         if not 0.0 < opts["precision_target"] < 1.0:
             raise CommandError("--precision-target must be between 0 and 1 (e.g. 0.95).")
-        if opts["time_budget"] is not None and opts["time_budget"] <= 0:
-            raise CommandError("--time-budget must be a positive number of seconds.")
+        train, test = self.read_split(opts)
         out: Path = opts["predictions_out"]
-        if not out.parent.is_dir():
-            raise CommandError(f"{out.parent}: no such directory for --predictions-out")
-        try:
-            train = read_labelled_csv(opts["train"], opts["text_col"], opts["label_col"])
-            test = read_labelled_csv(opts["test"], opts["text_col"], opts["label_col"])
-        except DatasetError as exc:
-            raise CommandError(str(exc)) from exc
 
         config = TrainConfig(
             seed=opts["seed"],
