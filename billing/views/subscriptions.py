@@ -81,6 +81,12 @@ def _plan_card(plan: Plan, current: Plan | None) -> dict[str, Any]:
 class BillingPageView(ManagerRequiredMixin, TemplateView):
     template_name = "billing/subscription/billing.html"
 
+    def get_template_names(self) -> list[str]:
+        # Without Stripe keys no plan can be bought: a page that says so, not half a form.
+        if not stripe_gateway.configured():
+            return ["billing/subscription/not_configured.html"]
+        return [self.template_name]
+
     def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
         response = super().render_to_response(context, **kwargs)
         if context.get("choose"):
@@ -108,7 +114,9 @@ class BillingPageView(ManagerRequiredMixin, TemplateView):
             subscribed=subscribed,
             current_plan=current,
             plan_cards=[_plan_card(p, current) for p in plans],
-            choose=next((p for p in plans if p.code == chosen), None) if not subscribed else None,
+            choose=next((p for p in plans if p.code == chosen), None)
+            if not subscribed and stripe_gateway.configured()
+            else None,
             change=next((p for p in plans if p.code == change_to), None) if subscribed else None,
             confirm=self.request.GET.get("confirm", ""),
             stripe_configured=stripe_gateway.configured(),
@@ -117,6 +125,7 @@ class BillingPageView(ManagerRequiredMixin, TemplateView):
             request_token=uuid.uuid4().hex,
             access=subs.organization_access(self.organization),
             usage_url=usage_url,
+            webhook_url=self.request.build_absolute_uri(reverse("stripe_webhook")),
         )
         if context["choose"]:
             context["choose_price"] = _money(

@@ -16,7 +16,7 @@ from django.views import View
 
 from accounts.tenancy import ManagerRequiredMixin, request_user
 
-from .. import selectors
+from .. import selectors, stripe_gateway
 from ..charts import usage as charts
 from ..models import BillingAccount
 from ..services.holds import held_cents
@@ -70,6 +70,7 @@ class UsageView(ManagerRequiredMixin, View):
             "held_cents": held,
             "form": form or SpendCapForm(initial=_cap_initial(cap)),
             "poll_seconds": POLL_SECONDS,
+            "stripe_configured": stripe_gateway.configured(),
         }
 
     def get(self, request: HttpRequest) -> HttpResponse:
