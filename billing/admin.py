@@ -4,12 +4,12 @@ commission rule. Plans are editable; payouts are settled with the "mark paid" ac
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
+
+from common.admin import ReadOnlyAdmin
 
 from .models import (
     BillingAccount,
@@ -23,17 +23,6 @@ from .models import (
     UsageRecord,
 )
 from .services.earnings import payout_mark_paid
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Plan)

@@ -3,29 +3,15 @@ the expert is told) and read-only views of tickets, claims and answers."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.tenancy import request_user
+from common.admin import ReadOnlyAdmin
 
 from .models import Claim, ExpertAnswer, ExpertProfile, Ticket
 from .services.experts import expert_vet
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows that only services may change: the admin shows them and nothing more."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(ExpertProfile)

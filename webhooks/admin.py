@@ -4,24 +4,12 @@ that creates an endpoint (or rolls its secret) shows it, once."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.db import models
-from django.http import HttpRequest
+
+from common.admin import ReadOnlyAdmin
 
 from .models import WebhookDelivery, WebhookEndpoint
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(WebhookEndpoint)

@@ -44,7 +44,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from .artifact import ArtifactError, verify_manifest, write_manifest
+from .artifact import ArtifactError, read_meta, verify_manifest, write_manifest
 from .metrics import answer_token_f1_matrix
 
 FORMAT_VERSION = 1
@@ -680,9 +680,7 @@ class AnswerRetriever:
         if verify:
             verify_manifest(root)
         try:
-            meta = json.loads((root / "meta.json").read_text())
-            if meta.get("format_version") not in READABLE_FORMATS:
-                raise ArtifactError(f"artifact {root}: unknown format {meta.get('format_version')}")
+            meta = read_meta(root, readable=READABLE_FORMATS)
             config = RetrieverConfig(**meta["config"])
             retriever = cls(
                 encoder=None,
@@ -814,7 +812,7 @@ def _fine_tune(
     and `accelerate` into the worker."""
     import torch
 
-    from .encoder import autocast, mean_pool
+    from .encoder import autocast, mean_pool, tokenize
 
     model, tokenizer, device = encoder.model, encoder.tokenizer, encoder.device
     rng = np.random.default_rng(seed)
@@ -827,9 +825,7 @@ def _fine_tune(
     )
 
     def embed(texts: list[str]) -> Any:
-        batch = tokenizer(
-            texts, padding=True, truncation=True, max_length=config.max_length, return_tensors="pt"
-        ).to(device)
+        batch = tokenize(tokenizer, texts, config.max_length, device)
         hidden = model(
             input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
         ).last_hidden_state

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection
 from pathlib import Path
+from typing import Any
 
 MANIFEST = "MANIFEST.json"
 
@@ -62,3 +64,12 @@ def verify_manifest(root: Path) -> None:
             raise ArtifactError(f"artifact {root}: missing file {name}")
         if _file_digest(file) != expected:
             raise ArtifactError(f"artifact {root}: {name} does not match its checksum")
+
+
+def read_meta(root: Path, *, readable: Collection[int]) -> dict[str, Any]:
+    """The artifact's meta.json, refused unless its format is one the caller reads. Raises
+    OSError or ValueError for an unreadable file: callers wrap those with their own context."""
+    meta: dict[str, Any] = json.loads((root / "meta.json").read_text())
+    if meta.get("format_version") not in readable:
+        raise ArtifactError(f"artifact {root}: unknown format {meta.get('format_version')}")
+    return meta

@@ -75,6 +75,14 @@ def token_lengths(tokenizer: Any, texts: Sequence[str], max_length: int) -> list
     return [len(ids) for ids in encoded["input_ids"]]
 
 
+def tokenize(tokenizer: Any, texts: Sequence[str], max_length: int, device: torch.device) -> Any:
+    """One padded, truncated batch on `device`, the same for training and inference so the two
+    never see differently cut texts."""
+    return tokenizer(
+        list(texts), padding=True, truncation=True, max_length=max_length, return_tensors="pt"
+    ).to(device)
+
+
 def pooled_embeddings(
     tokenizer: Any,
     model: nn.Module | Callable[[np.ndarray, np.ndarray], np.ndarray],
@@ -106,13 +114,7 @@ def pooled_embeddings(
     model.eval()
     with torch.inference_mode(), autocast(device):
         for index in batches:
-            batch = tokenizer(
-                [texts[i] for i in index],
-                padding=True,
-                truncation=True,
-                max_length=max_length,
-                return_tensors="pt",
-            ).to(device)
+            batch = tokenize(tokenizer, [texts[i] for i in index], max_length, device)
             hidden = model(
                 input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
             ).last_hidden_state

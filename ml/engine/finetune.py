@@ -17,7 +17,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .config import TrainConfig
-from .encoder import EMBEDDING_DIM, autocast, mean_pool, token_lengths
+from .encoder import EMBEDDING_DIM, autocast, mean_pool, token_lengths, tokenize
 from .metrics import macro_f1
 
 IGNORE = -100
@@ -205,13 +205,7 @@ def fine_tune(
                 break
             t0 = time.monotonic()
             net.train()
-            batch = tokenizer(
-                [train_texts[i] for i in index],
-                padding=True,
-                truncation=True,
-                max_length=config.max_length,
-                return_tensors="pt",
-            ).to(device)
+            batch = tokenize(tokenizer, [train_texts[i] for i in index], config.max_length, device)
             with autocast(device):
                 _, logits = net(batch["input_ids"], batch["attention_mask"])
                 loss = sum(
@@ -311,13 +305,7 @@ def encode(
     with torch.inference_mode(), autocast(device):
         for start in range(0, len(order), batch_size):
             index = order[start : start + batch_size]
-            batch = tokenizer(
-                [texts[i] for i in index],
-                padding=True,
-                truncation=True,
-                max_length=max_length,
-                return_tensors="pt",
-            ).to(device)
+            batch = tokenize(tokenizer, [texts[i] for i in index], max_length, device)
             pooled, logits = net(batch["input_ids"], batch["attention_mask"])
             pooled_out[index] = pooled.float().cpu().numpy()
             for name, value in logits.items():

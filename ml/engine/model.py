@@ -17,7 +17,7 @@ import scipy.sparse as sp
 import torch
 from torch import nn
 
-from .artifact import MANIFEST, ArtifactError, verify_manifest, write_manifest
+from .artifact import MANIFEST, ArtifactError, read_meta, verify_manifest, write_manifest
 from .calibration import Blend
 from .confidence import ConfidenceModel, class_thresholds, confidence_features
 from .config import DEFAULT_PRECISION_TARGET, ServeConfig
@@ -453,9 +453,7 @@ class TriageModel:
         if verify:
             verify_manifest(root)
         try:
-            meta = json.loads((root / "meta.json").read_text())
-            if meta.get("format_version") not in READABLE_FORMATS:
-                raise ArtifactError(f"artifact {root}: unknown format {meta.get('format_version')}")
+            meta = read_meta(root, readable=READABLE_FORMATS)
             encoder_dir = root / "encoder" if meta["encoder_source"] == "fine_tuned" else None
             tokenizer, encoder = load_encoder(encoder_dir or base_model_path())
             heads: dict[str, TaskHead] = {}

@@ -93,11 +93,7 @@ class KnowledgeCreateView(ManagerRequiredMixin, View):
         if form.is_valid():
             try:
                 article = services.article_create(
-                    organization=self.organization,
-                    actor=request_user(request),
-                    title=form.cleaned_data["title"],
-                    body=form.cleaned_data["body"],
-                    category=form.cleaned_data["category"],
+                    organization=self.organization, actor=request_user(request), **form.article()
                 )
             except ValidationError as exc:
                 form_add_service_errors(form, exc)
@@ -134,11 +130,7 @@ class KnowledgeEditView(ManagerRequiredMixin, View):
         if form.is_valid():
             try:
                 services.article_update(
-                    article=article,
-                    actor=request_user(request),
-                    title=form.cleaned_data["title"],
-                    body=form.cleaned_data["body"],
-                    category=form.cleaned_data["category"],
+                    article=article, actor=request_user(request), **form.article()
                 )
             except ValidationError as exc:
                 form_add_service_errors(form, exc)
