@@ -9,18 +9,15 @@ find and return empty output instead of raising.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-SVG_NS = "http://www.w3.org/2000/svg"
-ACCENT = "#2f5bd3"
-MUTED = "#8a93ad"
-GRID = "#e3e6ef"
-TEXT = "#2b3354"
+from common.svg import ACCENT, MUTED, coord, line, svg, text, y_grid, y_tick_label
+from common.svg import SVG_NS as SVG_NS  # kept here for whoever parses these charts' output
 
 
 def _num(value: Any) -> float | None:
@@ -35,35 +32,8 @@ def _clamp01(value: float) -> float:
     return max(0.0, min(1.0, value))
 
 
-def _f(value: float) -> str:
-    """A coordinate: one decimal is plenty and keeps the markup short."""
-    return f"{value:.1f}"
-
-
-def _join(parts: Iterable[SafeString]) -> SafeString:
-    return format_html_join("", "{}", ((p,) for p in parts))
-
-
 def _short(label: str, limit: int = 14) -> str:
     return label if len(label) <= limit else f"{label[: limit - 1]}…"
-
-
-def _svg(
-    width: float, height: float, title: str, body: Iterable[SafeString], css: str
-) -> SafeString:
-    return format_html(
-        '<svg xmlns="{}" class="{}" viewBox="0 0 {} {}" width="{}" height="{}" role="img" '
-        'aria-label="{}"><title>{}</title>{}</svg>',
-        SVG_NS,
-        css,
-        _f(width),
-        _f(height),
-        _f(width),
-        _f(height),
-        title,
-        title,
-        _join(body),
-    )
 
 
 # ---------------------------------------------------------------- per-class bars
@@ -102,24 +72,15 @@ def bar_chart(
     width = BAR_LEFT + BAR_SLOT * len(items) + 12
     height = BAR_TOP + BAR_PLOT_HEIGHT + BAR_BOTTOM
     base = BAR_TOP + BAR_PLOT_HEIGHT
-    body: list[SafeString] = []
-    for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
-        y = base - BAR_PLOT_HEIGHT * tick
-        body.append(
-            format_html(
-                '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="1"/>'
-                '<text x="{}" y="{}" font-size="10" text-anchor="end" fill="{}">{}</text>',
-                _f(BAR_LEFT),
-                _f(y),
-                _f(width - 8),
-                _f(y),
-                GRID,
-                _f(BAR_LEFT - 6),
-                _f(y + 3.5),
-                MUTED,
-                f"{tick * max_value:g}",
-            )
+    ticks = (0.0, 0.25, 0.5, 0.75, 1.0)
+    body: list[SafeString] = [
+        y_grid(
+            BAR_LEFT,
+            width - 8,
+            ((base - BAR_PLOT_HEIGHT * tick, f"{tick * max_value:g}") for tick in ticks),
+            stroke_width=1,
         )
+    ]
     for i, (label, raw) in enumerate(items):
         value = max(0.0, min(max_value, _num(raw) or 0.0))
         bar_h = BAR_PLOT_HEIGHT * value / max_value
@@ -129,30 +90,20 @@ def bar_chart(
             format_html(
                 '<g class="bar"><title>{}: {}</title>'
                 '<rect x="{}" y="{}" width="{}" height="{}" rx="3" fill="{}" data-value="{}"/>'
-                '<text x="{}" y="{}" font-size="10" text-anchor="middle" fill="{}">{}</text>'
-                '<text x="{}" y="{}" font-size="11" text-anchor="end" fill="{}" '
-                'transform="rotate(-35 {} {})">{}</text></g>',
+                "{}{}</g>",
                 label,
                 f"{value:.3f}",
-                _f(x),
-                _f(base - bar_h),
-                _f(BAR_WIDTH),
-                _f(bar_h),
+                coord(x),
+                coord(base - bar_h),
+                coord(BAR_WIDTH),
+                coord(bar_h),
                 ACCENT,
                 f"{value:.4f}",
-                _f(cx),
-                _f(base - bar_h - 4),
-                TEXT,
-                f"{value:.2f}",
-                _f(cx + 4),
-                _f(base + 14),
-                TEXT,
-                _f(cx + 4),
-                _f(base + 14),
-                _short(label),
+                text(cx, base - bar_h - 4, f"{value:.2f}"),
+                text(cx + 4, base + 14, _short(label), size=11, anchor="end", rotate=-35),
             )
         )
-    return _svg(width, height, title, body, "chart chart-bars")
+    return svg(css="chart chart-bars", width=width, height=height, title=title, body=body)
 
 
 # ---------------------------------------------------------------- reliability diagram
@@ -211,32 +162,12 @@ def reliability_diagram(bins: Sequence[Mapping[str, float]], *, title: str) -> S
 
     body: list[SafeString] = []
     for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
-        body.append(
-            format_html(
-                '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}"/>'
-                '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}"/>'
-                '<text x="{}" y="{}" font-size="10" text-anchor="end" fill="{}">{}</text>'
-                '<text x="{}" y="{}" font-size="10" text-anchor="middle" fill="{}">{}</text>',
-                _f(px(0)),
-                _f(py(tick)),
-                _f(px(1)),
-                _f(py(tick)),
-                GRID,
-                _f(px(tick)),
-                _f(py(0)),
-                _f(px(tick)),
-                _f(py(1)),
-                GRID,
-                _f(REL_LEFT - 6),
-                _f(py(tick) + 3.5),
-                MUTED,
-                f"{tick:g}",
-                _f(px(tick)),
-                _f(base + 14),
-                MUTED,
-                f"{tick:g}",
-            )
-        )
+        body += [
+            line(px(0), py(tick), px(1), py(tick)),
+            line(px(tick), py(0), px(tick), py(1)),
+            y_tick_label(REL_LEFT, py(tick), f"{tick:g}"),
+            text(px(tick), base + 14, f"{tick:g}", fill=MUTED),
+        ]
     for b in bins:
         x0, x1 = px(b["lower"]), px(b["upper"])
         body.append(
@@ -250,40 +181,31 @@ def reliability_diagram(bins: Sequence[Mapping[str, float]], *, title: str) -> S
                 f"{b['accuracy']:.2f}",
                 f"{b['confidence']:.2f}",
                 f"{int(b['count'])}",
-                _f(x0),
-                _f(py(b["accuracy"])),
-                _f(max(x1 - x0, 1.0)),
-                _f(REL_SIZE * b["accuracy"]),
+                coord(x0),
+                coord(py(b["accuracy"])),
+                coord(max(x1 - x0, 1.0)),
+                coord(REL_SIZE * b["accuracy"]),
                 ACCENT,
                 ACCENT,
-                _f(px(b["confidence"])),
-                _f(py(b["accuracy"])),
+                coord(px(b["confidence"])),
+                coord(py(b["accuracy"])),
                 ACCENT,
             )
         )
-    body.append(
+    body += [
         format_html(
             '<line class="diagonal" x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" '
-            'stroke-dasharray="4 4" stroke-width="1.5"/>'
-            '<text x="{}" y="{}" font-size="11" text-anchor="middle" fill="{}">Confidence</text>'
-            '<text x="{}" y="{}" font-size="11" text-anchor="middle" fill="{}" '
-            'transform="rotate(-90 {} {})">Accuracy</text>',
-            _f(px(0)),
-            _f(py(0)),
-            _f(px(1)),
-            _f(py(1)),
+            'stroke-dasharray="4 4" stroke-width="1.5"/>',
+            coord(px(0)),
+            coord(py(0)),
+            coord(px(1)),
+            coord(py(1)),
             MUTED,
-            _f(px(0.5)),
-            _f(base + 32),
-            TEXT,
-            _f(14),
-            _f(py(0.5)),
-            TEXT,
-            _f(14),
-            _f(py(0.5)),
-        )
-    )
-    return _svg(width, height, title, body, "chart chart-reliability")
+        ),
+        text(px(0.5), base + 32, "Confidence", size=11),
+        text(14, py(0.5), "Accuracy", size=11, rotate=-90),
+    ]
+    return svg(css="chart chart-reliability", width=width, height=height, title=title, body=body)
 
 
 # ---------------------------------------------------------------- confusion matrix
