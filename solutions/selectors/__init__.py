@@ -13,22 +13,27 @@ from .experts import (
 )
 from .knowledge import ARTICLE_SEARCH_MAX, articles_filtered, articles_visible
 from .tickets import (
+    TICKET_OPEN_STATUSES,
     SuggestionCard,
     SuggestionsShown,
     suggestion_calibrations_reset,
     suggestion_solve_calibration,
     suggestion_thresholds,
     ticket_assignees,
+    ticket_counts,
     ticket_suggestions_shown,
     ticket_triage_panel,
     ticket_triage_summary,
     tickets_awaiting_category_review,
+    tickets_awaiting_triage,
     tickets_filtered,
+    tickets_open,
     triage_neighbour_paths,
 )
 
 __all__ = [
     "ARTICLE_SEARCH_MAX",
+    "TICKET_OPEN_STATUSES",
     "SuggestionCard",
     "SuggestionsShown",
     "articles_filtered",
@@ -43,10 +48,13 @@ __all__ = [
     "suggestion_solve_calibration",
     "suggestion_thresholds",
     "ticket_assignees",
+    "ticket_counts",
     "ticket_suggestions_shown",
     "ticket_triage_panel",
     "ticket_triage_summary",
     "tickets_awaiting_category_review",
+    "tickets_awaiting_triage",
     "tickets_filtered",
+    "tickets_open",
     "triage_neighbour_paths",
 ]

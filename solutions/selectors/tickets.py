@@ -24,6 +24,52 @@ from ..labels import CATEGORY_DECIDING
 from ..markdown import render_markdown
 from ..models import Feedback, KnowledgeArticle, Ticket, TicketSuggestion
 
+# A ticket is open while it still needs someone: the requester (to try the proposed answer,
+# add detail, accept an expert's answer), the model (a first triage), or an expert (to claim
+# or answer it). Resolved and closed tickets need nobody. The list's "Open" filter, the API's
+# `status=open` and the dashboard's count all mean this.
+TICKET_SETTLED_STATUSES = (Ticket.Status.RESOLVED, Ticket.Status.CLOSED)
+TICKET_OPEN_STATUSES = tuple(s for s in Ticket.Status if s not in TICKET_SETTLED_STATUSES)
+
+
+def tickets_open(organization: Organization) -> QuerySet[Ticket]:
+    return Ticket.objects.filter(organization=organization, status__in=TICKET_OPEN_STATUSES)
+
+
+@dataclass(frozen=True)
+class TicketStatusCount:
+    status: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class TicketCounts:
+    """The organization's open tickets: how many, and how many in each open status that has
+    any (in the order a ticket moves through them), each one of the list's status filters."""
+
+    open: int
+    by_status: list[TicketStatusCount]
+
+
+def ticket_counts(organization: Organization) -> TicketCounts:
+    counted = dict(
+        tickets_open(organization).values_list("status").annotate(n=Count("pk")).order_by()
+    )
+    by_status = [
+        TicketStatusCount(status=s.value, label=s.label, count=counted[s])
+        for s in TICKET_OPEN_STATUSES
+        if counted.get(s)
+    ]
+    return TicketCounts(open=sum(c.count for c in by_status), by_status=by_status)
+
+
+def tickets_awaiting_triage(organization: Organization) -> QuerySet[Ticket]:
+    """Tickets no model could read when they arrived (none trained yet, still training, an
+    artifact that would not load), whatever happened to them since: the next champion reads
+    them (`tickets_retriage_pending`)."""
+    return Ticket.objects.filter(organization=organization).exclude(triage_unavailable_reason="")
+
 
 def tickets_filtered(organization: Organization, params: Any) -> QuerySet[Ticket]:
     tickets = Ticket.objects.filter(organization=organization).select_related("author", "assignee")
@@ -31,7 +77,7 @@ def tickets_filtered(organization: Organization, params: Any) -> QuerySet[Ticket
     if status in Ticket.Status.values:
         tickets = tickets.filter(status=status)
     elif status == "open":
-        tickets = tickets.exclude(status__in=[Ticket.Status.RESOLVED, Ticket.Status.CLOSED])
+        tickets = tickets.filter(status__in=TICKET_OPEN_STATUSES)
     if category := params.get("category", ""):
         tickets = tickets.filter(category__iexact=category)
     if priority := params.get("priority", ""):

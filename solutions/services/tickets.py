@@ -42,7 +42,11 @@ from ..models import (
     Ticket,
     TicketSuggestion,
 )
-from ..selectors import suggestion_solve_calibration, tickets_awaiting_category_review
+from ..selectors import (
+    suggestion_solve_calibration,
+    tickets_awaiting_category_review,
+    tickets_awaiting_triage,
+)
 from .common import notification_send, ticket_event_record
 from .masking import (
     known_names_learn,
@@ -78,7 +82,12 @@ ESCALATABLE = {
 # Detail can be added while nobody has taken the ticket on: it changes what the model reads,
 # so the ticket is triaged again. After escalation the expert's masked copy is fixed.
 DETAIL_ADDABLE = {Ticket.Status.NEEDS_DETAIL, Ticket.Status.NEEDS_EXPERT}
+# Until someone takes the ticket on (escalates, resolves or closes it), a triage chooses its
+# next step. After that a person has decided, and a triage that arrives late (the first model
+# became ready) only records what the model reads.
+TRIAGE_DECIDES = frozenset(ESCALATABLE)
 DETAIL_MAX = 10_000
+SUBMIT_CHANNELS = ("web", "api", "email")
 
 
 # ---------------------------------------------------------------- settings and taxonomy
@@ -239,13 +248,17 @@ def ticket_submit(
     body: str,
     attachments: Sequence[UploadedFile] = (),
     idempotency_record: IdempotencyRecord | None = None,
+    channel: str = "web",
 ) -> Ticket:
     """Stores the ticket (and its files) first, so nothing is lost if triage fails, then
-    triages it and records the prediction, the suggestions and the next step.
+    triages it and records the prediction, the suggestions and the next step. `channel` says
+    where it came from (`SUBMIT_CHANNELS`: the page, the API, an e-mail) for the audit log.
 
     `idempotency_record` (an API request's Idempotency-Key) is linked to the ticket in the
     ticket's own transaction: a retry of a request that died after this commit finds the
     ticket (`ticket_submit_resume`) instead of submitting a second one."""
+    if channel not in SUBMIT_CHANNELS:
+        raise ValueError(f"Unknown submission channel {channel!r}")
     _require_billing_access(organization)
     title, body = _validate_text(title, body)
     checked = _check_attachments(attachments)
@@ -274,6 +287,13 @@ def ticket_submit(
             kind="submitted",
             message="Submitted the ticket"
             + (f" with {len(checked)} attachment(s)" if checked else ""),
+        )
+        audit_log_record(
+            actor=author,
+            organization=organization,
+            action="ticket.submitted",
+            target=ticket,
+            details={"channel": channel, "attachments": len(checked)},
         )
         if idempotency_record is not None:
             idempotency_link(record=idempotency_record, created=ticket)
@@ -331,11 +351,17 @@ def ticket_triage_record(
     the similarity; the prior maps a similarity of 0.6 to 0.6, so the default threshold keeps
     proposing about the same answers until feedback teaches the organization's own curve.
 
-    A category or priority a person corrected is kept when a ticket is triaged again."""
+    A category or priority a person corrected is kept when a ticket is triaged again. A ticket
+    someone has taken on since (`TRIAGE_DECIDES`) keeps its status, category, priority and
+    suggestions: the model's reading is recorded beside them (`_triage_reading_record`)."""
     organization = ticket.organization
     threshold = solution_settings_for(organization).auto_answer_threshold
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if ticket.status not in TRIAGE_DECIDES:
+            if result.available:
+                _triage_reading_record(ticket, result, precision_target=precision_target)
+            return ticket
         if not result.available:
             ticket.triage_unavailable_reason = result.reason
             ticket.triage_outcome = Ticket.TriageOutcome.NONE
@@ -350,22 +376,7 @@ def ticket_triage_record(
                 + " The ticket needs an expert.",
             )
             return ticket
-        if result.needs_detail:
-            outcome = Ticket.TriageOutcome.NEEDS_DETAIL
-        elif result.abstained:
-            outcome = Ticket.TriageOutcome.ABSTAINED
-        else:
-            outcome = Ticket.TriageOutcome.CONFIDENT
-        ticket.predicted_category = result.category or ""
-        ticket.predicted_priority = result.priority or ""
-        ticket.category_confidence = result.category_confidence
-        ticket.priority_confidence = result.priority_confidence
-        ticket.model_version_id = result.model_version_id
-        ticket.triage_unavailable_reason = ""
-        ticket.triage_outcome = outcome
-        ticket.triage_candidates = _candidates_stored(result.candidates)
-        ticket.triage_explanation = _explanation_stored(result.explanation)
-        ticket.triage_precision_target = precision_target
+        outcome = _prediction_store(ticket, result, precision_target=precision_target)
         if not ticket.category_corrected:
             # Too little text to go on: a category would only be a guess, and experts are
             # matched by it, so a person (or the added detail) decides it.
@@ -447,6 +458,56 @@ def ticket_triage_record(
                     url=reverse("ticket_detail", args=[ticket.number]),
                 )
     return ticket
+
+
+def _prediction_store(
+    ticket: Ticket, result: ml_serving.TriageResult, *, precision_target: float
+) -> str:
+    """Sets what the model read on the (locked, unsaved) ticket; returns the outcome."""
+    if result.needs_detail:
+        outcome = Ticket.TriageOutcome.NEEDS_DETAIL
+    elif result.abstained:
+        outcome = Ticket.TriageOutcome.ABSTAINED
+    else:
+        outcome = Ticket.TriageOutcome.CONFIDENT
+    ticket.predicted_category = result.category or ""
+    ticket.predicted_priority = result.priority or ""
+    ticket.category_confidence = result.category_confidence
+    ticket.priority_confidence = result.priority_confidence
+    ticket.model_version_id = result.model_version_id
+    ticket.triage_unavailable_reason = ""
+    ticket.triage_outcome = outcome
+    ticket.triage_candidates = _candidates_stored(result.candidates)
+    ticket.triage_explanation = _explanation_stored(result.explanation)
+    ticket.triage_precision_target = precision_target
+    return outcome
+
+
+def _triage_reading_record(
+    ticket: Ticket, result: ml_serving.TriageResult, *, precision_target: float
+) -> None:
+    """A triage of a ticket someone has taken on since it arrived (escalated, claimed,
+    answered, resolved, closed) while no model could read it: the prediction is stored, so
+    the page shows what the model reads instead of "the model is still training", and the
+    people's decisions stay. Nothing is proposed, nobody is asked for detail, and the expert
+    working on it sees the same ticket."""
+    _prediction_store(ticket, result, precision_target=precision_target)
+    if ticket.triage_outcome == Ticket.TriageOutcome.NEEDS_DETAIL:
+        # Nobody will be asked for detail now (people have the ticket in hand): of the
+        # model's ways of not deciding, this is simply not being sure.
+        ticket.triage_outcome = Ticket.TriageOutcome.ABSTAINED
+    ticket.save()
+    confidence = f"{round((result.category_confidence or 0) * 100)}%"
+    ticket_event_record(
+        ticket=ticket,
+        actor=None,
+        kind="triaged",
+        message=f"Model v{result.model_version} is ready and read the ticket as "
+        f"{ticket.predicted_category or '—'} ({confidence}), priority "
+        f"{ticket.predicted_priority or '—'}. The ticket was already "
+        f"{ticket.get_status_display().lower()}: its status, category and priority stay.",
+        details={"outcome": ticket.triage_outcome, "precision_target": precision_target},
+    )
 
 
 TERMS_KEPT, NEIGHBOURS_KEPT = 12, 10
@@ -546,13 +607,12 @@ def _triage_message(
 
 
 def tickets_retriage_pending(*, organization: Organization) -> int:
-    """Triages the tickets that could not be triaged (no model yet, training, a broken
-    artifact) and are still waiting, untouched, for a decision."""
-    waiting = Ticket.objects.filter(
-        organization=organization, status=Ticket.Status.NEEDS_EXPERT
-    ).exclude(triage_unavailable_reason="")
+    """Triages the tickets that could not be triaged when they arrived (no model yet, still
+    training, a broken artifact): run when a champion is ready. One still waiting untouched
+    gets the whole triage (an answer proposed, detail asked for); one taken on since keeps
+    what people decided and gets the model's reading (`ticket_triage_record`)."""
     count = 0
-    for ticket in waiting.order_by("pk").iterator():
+    for ticket in tickets_awaiting_triage(organization).order_by("pk").iterator():
         if ticket_triage(ticket=ticket).triage_unavailable_reason:
             break  # still unavailable: the rest would fail the same way
         count += 1
@@ -647,6 +707,13 @@ def suggestion_feedback(
                 kind="resolved_by_suggestion",
                 message=f"“{suggestion.title}” solved it.",
             )
+            audit_log_record(
+                actor=actor,
+                organization=ticket.organization,
+                action="ticket.suggestion_solved",
+                target=ticket,
+                details=_suggestion_details(suggestion),
+            )
         else:
             suggestion.feedback = TicketSuggestion.Feedback.NOT_HELPFUL
             suggestion.save(update_fields=["feedback"])
@@ -666,13 +733,35 @@ def suggestion_feedback(
                 kind="suggestion_not_helpful",
                 message=f"“{suggestion.title}” was not helpful.",
             )
+            audit_log_record(
+                actor=actor,
+                organization=ticket.organization,
+                action="ticket.suggestion_not_helpful",
+                target=ticket,
+                details=_suggestion_details(suggestion),
+            )
     return suggestion
 
 
+def _suggestion_details(suggestion: TicketSuggestion) -> dict[str, Any]:
+    return {
+        "suggestion": suggestion.title[:100],
+        "source": suggestion.source_key,
+        "probability": suggestion.probability,
+    }
+
+
 def ticket_correct(
-    *, ticket: Ticket, actor: User, category: str | None = None, priority: str | None = None
+    *,
+    ticket: Ticket,
+    actor: User,
+    category: str | None = None,
+    priority: str | None = None,
+    via: str = "",
 ) -> Ticket:
-    """A person's category or priority replaces the prediction and becomes a training label."""
+    """A person's category or priority replaces the prediction and becomes a training label.
+    `via` names the page it was decided on when that matters to a reader of the audit log
+    (the model's Review queue)."""
     organization = ticket.organization
     errors: dict[str, str] = {}
     if category is not None:
@@ -690,8 +779,23 @@ def ticket_correct(
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
         changes = []
+        source = {"via": via} if via else {}
         if category is not None and category != ticket.category:
             changes.append(f"category {ticket.category or '—'} → {category}")
+            audit_log_record(
+                actor=actor,
+                organization=organization,
+                action="ticket.category_corrected",
+                target=ticket,
+                details={
+                    "category": category,
+                    "was": ticket.category,
+                    "predicted": ticket.predicted_category,
+                    "confidence": ticket.category_confidence,
+                    "model_version_id": ticket.model_version_id,
+                    **source,
+                },
+            )
             ticket.category, ticket.category_corrected = category, True
             Feedback.objects.create(
                 organization=organization,
@@ -702,6 +806,18 @@ def ticket_correct(
             )
         if priority is not None and priority != ticket.priority:
             changes.append(f"priority {ticket.priority or '—'} → {priority}")
+            audit_log_record(
+                actor=actor,
+                organization=organization,
+                action="ticket.priority_corrected",
+                target=ticket,
+                details={
+                    "priority": priority,
+                    "was": ticket.priority,
+                    "predicted": ticket.predicted_priority,
+                    **source,
+                },
+            )
             ticket.priority, ticket.priority_corrected = priority, True
             Feedback.objects.create(
                 organization=organization,
@@ -721,7 +837,7 @@ def ticket_correct(
     return ticket
 
 
-def ticket_category_confirm(*, ticket: Ticket, actor: User) -> Ticket:
+def ticket_category_confirm(*, ticket: Ticket, actor: User, via: str = "") -> Ticket:
     """A person says the ticket's category, as the model predicted it, is right: from now on it
     is a training label (solutions/labels.py), and the ticket is not marked corrected."""
     with transaction.atomic():
@@ -740,6 +856,19 @@ def ticket_category_confirm(*, ticket: Ticket, actor: User) -> Ticket:
             actor=actor,
             kind="category_confirmed",
             message=f"Confirmed the category {ticket.category}",
+        )
+        audit_log_record(
+            actor=actor,
+            organization=ticket.organization,
+            action="ticket.category_confirmed",
+            target=ticket,
+            details={
+                "category": ticket.category,
+                "predicted": ticket.predicted_category,
+                "confidence": ticket.category_confidence,
+                "model_version_id": ticket.model_version_id,
+                **({"via": via} if via else {}),
+            },
         )
     return ticket
 
@@ -770,25 +899,11 @@ def ticket_category_review(*, ticket: Ticket, actor: User, category: str) -> boo
                 "the ticket's page if it is wrong."
             )
         corrected = chosen != locked.category
-        before = locked.category
+        # Both write the audit row, marked as decided in the Review queue.
         if corrected:
-            ticket_correct(ticket=locked, actor=actor, category=chosen)
+            ticket_correct(ticket=locked, actor=actor, category=chosen, via="review")
         else:
-            ticket_category_confirm(ticket=locked, actor=actor)
-        audit_log_record(
-            actor=actor,
-            organization=organization,
-            action="ticket.category_corrected" if corrected else "ticket.category_confirmed",
-            target=locked,
-            details={
-                "via": "review",
-                "category": chosen,
-                "was": before,
-                "predicted": locked.predicted_category,
-                "confidence": locked.category_confidence,
-                "model_version_id": locked.model_version_id,
-            },
-        )
+            ticket_category_confirm(ticket=locked, actor=actor, via="review")
     return corrected
 
 
@@ -1000,6 +1115,18 @@ def _answer_accept(
             category=ticket.category,
             source="expert_answer",
             source_ticket=ticket,
+        )
+        audit_log_record(
+            actor=actor,
+            organization=organization,
+            action="ticket.answer_auto_accepted" if automatic else "ticket.answer_rated",
+            target=ticket,
+            details={
+                "answer_id": answer.pk,
+                "expert": answer.expert.display_name,
+                "price_cents": answer.price_cents,
+                **({"days": auto_accept_days()} if automatic else {"score": score}),
+            },
         )
         if automatic:
             days = auto_accept_days()

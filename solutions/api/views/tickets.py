@@ -139,6 +139,7 @@ class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet[Ticket]):
             title=data["title"],
             body=data["body"],
             idempotency_record=self.idempotency_record,
+            channel="api",
         )
         return self._out(ticket, status.HTTP_201_CREATED)
 
