@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -21,7 +22,7 @@ from common.converters import id_or_none
 from common.forms import day_start_utc, form_add_service_errors
 from common.responses import render_secret_once
 
-from . import selectors, services
+from . import audit, selectors, services
 from .forms import ApiKeyForm, InvitationForm, OrganizationForm, RoleForm
 from .models import ApiKey, Invitation, Membership, Organization
 from .tenancy import (
@@ -40,7 +41,14 @@ def _errors(exc: ValidationError) -> list[str]:
 def landing(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("dashboard")
-    return render(request, "accounts/landing.html")
+    # The page states the promotion rule ml applies (model_version_consider_promotion): a
+    # challenger's macro-F1 against the champion's minus ML_PROMOTION_MARGIN.
+    margin = float(settings.ML_PROMOTION_MARGIN)
+    return render(
+        request,
+        "accounts/landing.html",
+        {"promotion_margin": margin, "promotion_margin_abs": abs(margin)},
+    )
 
 
 class DashboardView(LoginRequiredMixin, TemplateView):
@@ -53,10 +61,14 @@ class DashboardView(LoginRequiredMixin, TemplateView):
             # Not an OrganizationRequiredMixin page (users without an organization land
             # here too), so it scopes through the same function the base classes use.
             ctx["member_count"] = scoped(Membership.objects.all(), org).count()
-            ctx["recent_activity"] = scoped(selectors.audit_log_entries(), org)[:5]
-            from ml.services import champion_of  # ml depends on accounts, not the reverse
+            ctx["recent_activity"] = scoped(selectors.audit_log_entries(), org)[:6]
+            # ml and solutions depend on accounts, not the reverse: imported here, and the
+            # counts are solutions' own rule (what "open" means), the one its list filters by.
+            from ml.services import champion_of
+            from solutions.selectors import ticket_counts
 
             ctx["champion"] = champion_of(org)
+            ctx["tickets"] = ticket_counts(org)
         return ctx
 
 
@@ -247,7 +259,16 @@ class AuditLogView(ManagerRequiredMixin, View):
         action = request.GET.get("action", "").strip()
         entries = self.scoped(selectors.audit_log_entries(action_prefix=action))
         page = Paginator(entries, 50).get_page(request.GET.get("page"))
-        return render(request, "accounts/audit_log.html", {"page": page, "action": action})
+        return render(
+            request,
+            "accounts/audit_log.html",
+            {
+                "page": page,
+                "action": action,
+                "areas": audit.AREA_FILTERS,
+                "action_listed": action in dict(audit.AREA_FILTERS),
+            },
+        )
 
 
 class AccountSecurityView(LoginRequiredMixin, TemplateView):
