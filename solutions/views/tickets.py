@@ -44,7 +44,7 @@ from ..forms.tickets import (
     SolutionSettingsForm,
     TicketForm,
 )
-from ..models import Attachment, ExpertAnswer, KnownName, Ticket
+from ..models import Attachment, ExpertAnswer, Feedback, KnownName, Ticket
 from ..selectors import (
     ticket_assignees,
     ticket_suggestions_shown,
@@ -186,6 +186,36 @@ class TicketMixin(OrganizationRequiredMixin):
         return self.get_object(number=number)
 
 
+# The people's acts that decide a triage field; Feedback is ordered oldest first.
+_DECISION_KINDS = (
+    Feedback.Kind.CATEGORY_CORRECTED,
+    Feedback.Kind.CATEGORY_CONFIRMED,
+    Feedback.Kind.PRIORITY_CORRECTED,
+)
+
+
+def _triage_decisions(ticket: Ticket) -> dict[str, Feedback | None]:
+    """Who set the category and priority by hand, and when (the latest correction of a field
+    still marked corrected), and who confirmed the predicted category. The panel shows the
+    model's confidence only for a value the model chose: a "47% confident" bar under a value
+    a person picked would claim a confidence nobody had. A field marked corrected without a
+    Feedback row is still a person's value; the panel then says so without a name."""
+    latest: dict[str, Feedback] = {}
+    for row in ticket.feedback.filter(kind__in=_DECISION_KINDS).select_related("actor"):
+        latest[row.kind] = row
+    return {
+        "category_set_by": (
+            latest.get(Feedback.Kind.CATEGORY_CORRECTED) if ticket.category_corrected else None
+        ),
+        "category_confirmed_by": (
+            None if ticket.category_corrected else latest.get(Feedback.Kind.CATEGORY_CONFIRMED)
+        ),
+        "priority_set_by": (
+            latest.get(Feedback.Kind.PRIORITY_CORRECTED) if ticket.priority_corrected else None
+        ),
+    }
+
+
 class TicketDetailView(TicketMixin, View):
     def get(self, request: HttpRequest, number: int) -> HttpResponse:
         return render(request, "solutions/tickets/detail.html", self.context(number))
@@ -207,10 +237,12 @@ class TicketDetailView(TicketMixin, View):
                 ticket.triage_unavailable_reason, ""
             ),
             "triage_panel": ticket_triage_panel(ticket),
+            "decided": _triage_decisions(ticket),
             "can_add_detail": ticket.status in services.DETAIL_ADDABLE,
             "can_escalate": ticket.status in services.ESCALATABLE
             and billing.organization_access(self.organization).can_submit,
             "price_cents": services.escalation_price_cents(ticket),
+            "sla_hours": _sla_hours(ticket),
             "hold": billing.spend_hold_of(ticket_id=ticket.pk),
             "auto_accept_at": (
                 pending.created_at + timedelta(days=services.auto_accept_days())
@@ -313,6 +345,12 @@ class TicketActionView(TicketMixin, View):
         return detail
 
 
+def _sla_hours(ticket: Ticket) -> int:
+    """Hours an expert has to answer once they claim the ticket: the number
+    `experts.claim_due_at` adds to the claim, from the plan's SLA for the ticket's priority."""
+    return billing.sla_hours(organization=ticket.organization, priority=ticket.priority)
+
+
 def _terms_from(text: str) -> list[str]:
     """Words to hide, one per line (commas also separate them)."""
     return [part for line in (text or "").splitlines() for part in line.split(",")]
@@ -337,6 +375,7 @@ class TicketEscalateView(TicketMixin, View):
         return {
             "ticket": ticket,
             "price_cents": price,
+            "sla_hours": _sla_hours(ticket),
             "can_escalate": ticket.status in services.ESCALATABLE,
             "categories": services.organization_categories(self.organization),
             "preview": copy,
