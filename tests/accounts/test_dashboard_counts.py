@@ -64,8 +64,8 @@ def test_the_dashboard_shows_the_count_and_links_each_status_to_the_list(desk, l
     open_count = re.search(r'data-testid="open-count">(\d+)<', html)
     assert open_count and int(open_count.group(1)) == ticket_counts(org).open == 10
     assert f'href="{reverse("ticket_list")}?status=open"' in html
-    assert 'data-testid="open-escalated">Escalated: 2<' in html
-    assert 'data-testid="open-answered">Answered: 1<' in html
+    assert 'data-testid="open-escalated" class="nowrap">Escalated: 2<' in html
+    assert 'data-testid="open-answered" class="nowrap">Answered: 1<' in html
     assert 'data-testid="open-resolved"' not in html and 'data-testid="open-closed"' not in html
     # The list the dashboard links to shows the same tickets.
     listed = client.get(reverse("ticket_list"), {"status": "open"}).content.decode()
