@@ -4,7 +4,10 @@ With no DATABASE_URL the project runs on SQLite under var/, and with no REDIS_UR
 kombu's filesystem transport under var/celery, so `make run` needs no server at all.
 """
 
+import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import environ
 from celery.schedules import crontab
@@ -139,6 +142,9 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Served at the site's root by WhiteNoise: /favicon.ico, which browsers fetch for pages that
+# name no icon (the admin, a JSON response) and which would otherwise be a 404 in the log.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 MEDIA_ROOT = VAR_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -193,7 +199,9 @@ INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=7)
 
 # Celery: Redis when REDIS_URL is set; otherwise kombu's filesystem transport, a broker that
 # needs no server, so the embedded default still runs real background work in a worker.
-CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+# "localhost" names no server (the transport reads folders) but spares kombu's "No hostname was
+# supplied" warning at every connection.
+CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost//"
 if not REDIS_URL:
     _celery_dir = Path(env.str("EXPERTDESK_CELERY_DIR", default=str(VAR_DIR / "celery")))
     for _sub in ("queue", "processed", "control"):
@@ -205,6 +213,10 @@ if not REDIS_URL:
         "store_processed": False,
         # Without this, broadcast/control messages land in ./control of the current directory.
         "control_folder": str(_celery_dir / "control"),
+        # The folder is listed this often (kombu's default is every second). A stop request is
+        # only seen between two waits for a message (Celery waits 2 s at most), so this keeps
+        # a worker's shutdown, and the delay before a queued task starts, short.
+        "polling_interval": 0.1,
     }
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
@@ -282,13 +294,27 @@ ML_ARTIFACT_DIR = Path(env.str("ML_ARTIFACT_DIR", default=str(VAR_DIR / "models"
 # Seed/demo logins are allowed only where this is true (never in production settings).
 DEMO_SEED_ALLOWED = True
 
-LOGGING = {
+
+def _debug_dropped() -> Callable[[logging.LogRecord], bool]:
+    return lambda record: record.levelno > logging.DEBUG
+
+
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"debug_dropped": {"()": _debug_dropped}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Django's own console handler (DEBUG only) would print each of its records a second
+        # time beside the root handler's copy.
+        "django": {"handlers": [], "level": "INFO"},
+        # bm25s sets its logger to DEBUG when imported ("Building index from tokens" at every
+        # index build); a filter survives that, a level would not.
+        "bm25s": {"filters": ["debug_dropped"]},
+    },
 }
 
 # Absolute links in emails (invitations, notifications).
@@ -303,6 +329,9 @@ ML_STARTER_TIME_BUDGET_S = env.int("ML_STARTER_TIME_BUDGET_S", default=300)
 ML_PROMOTION_MARGIN = env.float("ML_PROMOTION_MARGIN", default=0.0)
 ML_RETRAIN_MIN_NEW_LABELS = env.int("ML_RETRAIN_MIN_NEW_LABELS", default=50)
 ML_SERVING_CACHE_SIZE = env.int("ML_SERVING_CACHE_SIZE", default=4)
+# Web and worker processes load the champions when they start (ml/preload.py), so the first
+# ticket after a start doesn't wait seconds for the model.
+ML_PRELOAD_CHAMPIONS = env.bool("ML_PRELOAD_CHAMPIONS", default=True)
 # Candidates pgvector's HNSW search keeps per answer-index query (hnsw.ef_search, set on each
 # PostgreSQL connection by ml.apps); 200 reaches recall@10 0.95 at 100k answers.
 ML_ANSWER_HNSW_EF_SEARCH = env.int("ML_ANSWER_HNSW_EF_SEARCH", default=200)
