@@ -24,6 +24,9 @@ ML_ARTIFACT_DIR = Path(tempfile.mkdtemp(prefix="expertdesk-models-"))
 # The ONNX export + int8 quantization costs seconds per model load; the engine's own tests
 # cover that path, the Django-side tests serve torch fp32 to stay fast.
 ML_SERVE_QUANTIZATION = "none"
+# Workers that tests start must not spend their first seconds loading every champion of the
+# test database; tests/ml/test_preload.py turns it on where it is the subject.
+ML_PRELOAD_CHAMPIONS = False
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="expertdesk-media-"))
 
 # Services schedule tasks with on_commit + delay(); in tests they run in-process unless a
