@@ -207,8 +207,16 @@ def resolve_target(url: str, *, allow_private: bool | None = None) -> Target:
         reason = address_refusal(ip, allow_private=allow_private)
         if reason is not None:
             subject = host if host == str(ip) else f"{host} resolves to {ip}, which"
+            # Say which setting opens loopback and private space, where it would: whoever
+            # meets this while developing against a local receiver needs its name.
+            hint = (
+                " (WEBHOOK_ALLOW_PRIVATE_TARGETS lets loopback and private addresses through"
+                " in development; production never does)"
+                if address_refusal(ip, allow_private=True) is None
+                else ""
+            )
             raise UnsafeTarget(
-                f"{subject} is {reason}; webhooks can only be sent to public addresses."
+                f"{subject} is {reason}; webhooks can only be sent to public addresses{hint}."
             )
     path = parts.path or "/"
     if parts.query:
