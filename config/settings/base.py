@@ -308,9 +308,6 @@ LOGGING: dict[str, Any] = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        # Django's own console handler (DEBUG only) would print each of its records a second
-        # time beside the root handler's copy.
-        "django": {"handlers": [], "level": "INFO"},
         # bm25s sets its logger to DEBUG when imported ("Building index from tokens" at every
         # index build); a filter survives that, a level would not.
         "bm25s": {"filters": ["debug_dropped"]},

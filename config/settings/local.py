@@ -61,7 +61,7 @@ if "pickle" not in CELERY_ACCEPT_CONTENT and hasattr(os, "geteuid") and os.geteu
     warnings.filterwarnings("ignore", message="You're running the worker with superuser")
 
 # A quiet log: the every-minute beat tasks' "Sending due task", "received" and "succeeded"
-# lines (twelve a minute) go; every other task's lines, and any task's failure, stay.
+# lines (a dozen a minute) go; every other task's lines, and any task's failure, stay.
 _PERIODIC_TASKS = {str(entry["task"]) for entry in CELERY_BEAT_SCHEDULE.values()}
 
 
@@ -82,7 +82,12 @@ LOGGING = {
     },
     "loggers": {
         **LOGGING["loggers"],
+        # Django's own console handler (with DEBUG on) would print each of its records a second
+        # time beside the root handler's copy; its mail_admins has no ADMINS to write to here.
+        "django": {"handlers": [], "level": "INFO"},
         "celery.beat": {"level": "WARNING"},
+        # The SDK logs each expected 404 (a plan looked up before it is created) at INFO.
+        "stripe": {"level": "WARNING"},
         "celery.app.trace": {"filters": ["periodic_task_chatter"]},
         "celery.worker.strategy": {"filters": ["periodic_task_chatter"]},
     },
