@@ -20,7 +20,7 @@ PIN = re.compile(r"^([A-Za-z0-9._-]+)==(\S+)")
 
 
 def _pins(lock: Path) -> dict[str, Version]:
-    pins = {}
+    pins: dict[str, Version] = {}
     for line in lock.read_text().splitlines():
         match = PIN.match(line)
         if match:
