@@ -55,8 +55,9 @@ EMAIL_FILE_PATH = VAR_DIR / "mail"
 # Celery warns on every start that the worker runs as root. Its risk is a broker message that
 # unpickles into code as root: here messages are JSON only (Celery refuses to start as root
 # with pickle accepted, so this can't hide that case), they come from a folder under var/ that
-# only this user can write, and on this development machine every user is root. Production
-# runs as an unprivileged user (platform/Dockerfile) and keeps the warning.
+# only this user can write, and the project's development machines and CI run everything as
+# root, with no other user to drop to. Production runs as an unprivileged user
+# (platform/Dockerfile) and keeps the warning; so does a local worker not run as root.
 if "pickle" not in CELERY_ACCEPT_CONTENT and hasattr(os, "geteuid") and os.geteuid() == 0:
     warnings.filterwarnings("ignore", message="You're running the worker with superuser")
 
