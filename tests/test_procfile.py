@@ -11,15 +11,14 @@ from __future__ import annotations
 import ast
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import psutil
 import pytest
-import requests
+
+from tests.make_run import make_run, processes_of_run
 
 REPO = Path(__file__).resolve().parent.parent
 # honcho sends SIGKILL to whatever still runs 5 s after the stop; a clean stop is well inside.
@@ -27,98 +26,11 @@ REPO = Path(__file__).resolve().parent.parent
 STOP_LIMIT_S = 7.0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _run_env(var_dir: Path, web_port: int, stripe_port: int) -> dict[str, str]:
-    """The environment of a developer's shell: none of the test run's own settings (its
-    PostgreSQL and Redis in CI, its broker folder, its settings module)."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DATABASE_URL", "REDIS_URL", "STRIPE_", "EXPERTDESK_", "CELERY_"))
-        and key not in ("DJANGO_SETTINGS_MODULE", "PYTEST_CURRENT_TEST")
-    }
-    env.update(
-        EXPERTDESK_VAR_DIR=str(var_dir),
-        EXPERTDESK_HOST="127.0.0.1",
-        EXPERTDESK_PORT=str(web_port),
-        LOCALSTRIPE_PORT=str(stripe_port),
-        EXPERTDESK_SEED_DEMO="0",
-    )
-    return env
-
-
-def _wait_until(check, what: str, process: subprocess.Popen[bytes], log: Path, limit: float):
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(
-                f"make run ended (rc={process.returncode}) before {what}:\n{log.read_text()}"
-            )
-        try:
-            if check():
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    pytest.fail(f"{what} not within {limit:.0f} s:\n{log.read_text()}")
-
-
-def _ours(var_dir: Path) -> list[psutil.Process]:
-    """Every live process of this run, found by the EXPERTDESK_VAR_DIR they all inherit (honcho
-    starts each Procfile entry in a session of its own, so the process tree is not enough once
-    honcho is gone)."""
-    found = []
-    for process in psutil.process_iter():
-        try:
-            if process.status() != psutil.STATUS_ZOMBIE and process.environ().get(
-                "EXPERTDESK_VAR_DIR"
-            ) == str(var_dir):
-                found.append(process)
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            pass
-    return found
-
-
 def test_make_run_starts_everything_and_ctrl_c_stops_it_cleanly(tmp_path: Path) -> None:
-    web_port, stripe_port, var_dir = _free_port(), _free_port(), tmp_path / "var"
-    log = tmp_path / "make-run.log"
-    with log.open("wb") as out:
-        # A session of its own, like a terminal's foreground job: Ctrl-C is SIGINT to the group.
-        run = subprocess.Popen(
-            ["bash", "platform/run.sh"],
-            cwd=REPO,
-            env=_run_env(var_dir, web_port, stripe_port),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        _wait_until(
-            lambda: requests.get(f"http://127.0.0.1:{web_port}/healthz", timeout=2).ok,
-            "the web server answered",
-            run,
-            log,
-            limit=180,
-        )
-        _wait_until(
-            lambda: (
-                requests.get(
-                    f"http://127.0.0.1:{stripe_port}/v1/plans", auth=("sk_test_x", ""), timeout=2
-                ).ok
-            ),
-            "localstripe answered",
-            run,
-            log,
-            limit=60,
-        )
-        _wait_until(lambda: b" ready." in log.read_bytes(), "the worker was ready", run, log, 60)
+    with make_run(tmp_path) as started:
+        run, var_dir, log = started.process, started.var_dir, started.log
         # honcho, web (+ its autoreloader child), worker (+ pool and beat), stripe.
-        assert len(_ours(var_dir)) >= 6, _ours(var_dir)
+        assert len(processes_of_run(var_dir)) >= 6, processes_of_run(var_dir)
 
         began = time.monotonic()
         os.killpg(run.pid, signal.SIGINT)
@@ -126,12 +38,12 @@ def test_make_run_starts_everything_and_ctrl_c_stops_it_cleanly(tmp_path: Path) 
             run.wait(timeout=30)
         except subprocess.TimeoutExpired:
             pytest.fail(f"make run still running 30 s after Ctrl-C:\n{log.read_text()}")
-        while _ours(var_dir) and time.monotonic() - began < 30:
+        while processes_of_run(var_dir) and time.monotonic() - began < 30:
             time.sleep(0.1)
         took = time.monotonic() - began
         print(f"make run stopped {took:.1f} s after Ctrl-C")  # shown with pytest -s
         output = log.read_text()
-        assert _ours(var_dir) == [], output
+        assert processes_of_run(var_dir) == [], output
         assert took < STOP_LIMIT_S, f"stopped after {took:.1f} s:\n{output}"
         # Each process stopped on its own, none by honcho's SIGKILL after 5 s.
         assert "SIGKILL" not in output, output
@@ -145,16 +57,6 @@ def test_make_run_starts_everything_and_ctrl_c_stops_it_cleanly(tmp_path: Path) 
             "This is a development server",
         ):
             assert noise not in output, output
-    finally:
-        # Nothing may outlive the test, whatever failed above.
-        for process in _ours(var_dir):
-            try:
-                process.kill()
-            except psutil.NoSuchProcess:
-                pass
-        if run.poll() is None:
-            run.kill()
-        run.wait(timeout=10)
 
 
 def _settings_in_subprocess(module: str, names: list[str], **env: str) -> list[str]:
