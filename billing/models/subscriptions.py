@@ -3,11 +3,13 @@ that move them."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Organization
+from common.business_hours import CalendarError, calendar_from
 
 PRIORITIES = ("low", "medium", "high", "critical")
 
@@ -23,6 +25,14 @@ class Plan(models.Model):
     expert_price_cents = models.JSONField(help_text="Expert-answer price by priority.")
     # {"low": 72, "medium": 24, "high": 4, "critical": 1}
     sla_hours = models.JSONField(help_text="Hours an expert has to answer, by priority.")
+    # Which hours count toward `sla_hours`: {} is 24×7; else a business calendar
+    # (common.business_hours.calendar_from: time zone, weekdays, opens/closes, holidays).
+    sla_calendar = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Empty for 24×7, or e.g. {"time_zone": "Europe/Berlin", "weekdays": '
+        '[0, 1, 2, 3, 4], "opens": "09:00", "closes": "17:00", "holidays": ["2026-12-25"]}.',
+    )
     api_requests_per_minute = models.PositiveIntegerField(default=60)
     commission_bps = models.PositiveIntegerField(
         default=2000, help_text="Platform commission on expert answers, in basis points."
@@ -41,6 +51,12 @@ class Plan(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        try:
+            calendar_from(self.sla_calendar)
+        except CalendarError as exc:
+            raise ValidationError({"sla_calendar": str(exc)}) from exc
 
 
 class BillingAccount(models.Model):

@@ -1,14 +1,24 @@
 """Billing's public service functions, by domain: `pricing` (plan prices and SLAs), `usage`
 (the ledger). Other apps import from here: `from billing import services as billing`."""
 
-from .pricing import expert_answer_price_cents, plan_of, sla_hours
+from .pricing import (
+    expert_answer_price_cents,
+    plan_of,
+    sla_calendar,
+    sla_due_at,
+    sla_hours,
+    sla_terms,
+)
 from .usage import api_call_record, usage_record
 
 __all__ = [
     "api_call_record",
     "expert_answer_price_cents",
     "plan_of",
+    "sla_calendar",
+    "sla_due_at",
     "sla_hours",
+    "sla_terms",
     "usage_record",
 ]
 

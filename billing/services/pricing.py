@@ -5,9 +5,15 @@ numbers apply; the defaults below mirror it for a database without the seeded pl
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
+
 from accounts.models import Organization
+from common.business_hours import BusinessCalendar, CalendarError, calendar_from
 
 from ..models import BillingAccount, Plan
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_PLAN_CODE = "starter"
 DEFAULT_EXPERT_PRICE_CENTS = {"critical": 12000, "high": 8000, "medium": 5000, "low": 3000}
@@ -33,3 +39,29 @@ def sla_hours(*, organization: Organization, priority: str) -> int:
     plan = plan_of(organization)
     hours = plan.sla_hours if plan else DEFAULT_SLA_HOURS
     return int(hours.get(priority, hours.get("medium", DEFAULT_SLA_HOURS["medium"])))
+
+
+def sla_calendar(*, organization: Organization) -> BusinessCalendar:
+    """Which hours count toward the plan's SLA: 24×7 unless the plan sets business hours. A
+    calendar that no longer parses (edited around Plan.clean) counts every hour, and says so
+    in the log, rather than stopping claims."""
+    plan = plan_of(organization)
+    try:
+        return calendar_from(plan.sla_calendar if plan else {})
+    except CalendarError:
+        logger.exception("plan %s has an unusable SLA calendar; counting 24×7", plan and plan.pk)
+        return BusinessCalendar()
+
+
+def sla_due_at(*, organization: Organization, priority: str, start: datetime) -> datetime:
+    """When an answer claimed at `start` is due: the plan's SLA hours for the priority, counted
+    on the plan's calendar."""
+    hours = sla_hours(organization=organization, priority=priority)
+    return sla_calendar(organization=organization).add(start, hours)
+
+
+def sla_terms(*, organization: Organization) -> str:
+    """What the SLA hours count, for pages: "" for 24×7, else "business hours: Mon–Fri
+    09:00–17:00 Europe/Berlin"."""
+    calendar = sla_calendar(organization=organization)
+    return "" if calendar.round_the_clock else f"business hours: {calendar.describe()}"

@@ -164,8 +164,9 @@ def expert_vet(*, profile: ExpertProfile, actor: User, vetted: bool = True) -> E
 
 
 def claim_due_at(*, ticket: Ticket, start: datetime) -> datetime:
-    hours = billing.sla_hours(organization=ticket.organization, priority=ticket.priority)
-    return start + timedelta(hours=hours)
+    return billing.sla_due_at(
+        organization=ticket.organization, priority=ticket.priority, start=start
+    )
 
 
 # ---------------------------------------------------------------- claims

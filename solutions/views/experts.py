@@ -299,6 +299,7 @@ class ExpertTicketView(ExpertRequiredMixin, View):
             {
                 "ticket": ticket,
                 "sla_hours": _sla_hours(ticket),
+                "sla_terms": billing.sla_terms(organization=ticket.organization),
                 "due_preview": services.claim_due_at(ticket=ticket, start=timezone.now()),
                 "can_claim": ticket.status == Ticket.Status.ESCALATED
                 and self.profile.vetted

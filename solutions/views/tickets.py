@@ -243,6 +243,7 @@ class TicketDetailView(TicketMixin, View):
             and billing.organization_access(self.organization).can_submit,
             "price_cents": services.escalation_price_cents(ticket),
             "sla_hours": _sla_hours(ticket),
+            "sla_terms": billing.sla_terms(organization=ticket.organization),
             "hold": billing.spend_hold_of(ticket_id=ticket.pk),
             "auto_accept_at": (
                 pending.created_at + timedelta(days=services.auto_accept_days())
@@ -376,6 +377,7 @@ class TicketEscalateView(TicketMixin, View):
             "ticket": ticket,
             "price_cents": price,
             "sla_hours": _sla_hours(ticket),
+            "sla_terms": billing.sla_terms(organization=ticket.organization),
             "can_escalate": ticket.status in services.ESCALATABLE,
             "categories": services.organization_categories(self.organization),
             "preview": copy,
