@@ -1,0 +1,41 @@
+"""On a plan whose SLA counts business hours, the owner's escalation confirmation says which
+hours count, at desktop and phone width, without widening the page."""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts.models import Role
+from billing.models import BillingAccount, Plan
+from tests.e2e.conftest import sign_in
+from tests.solutions.conftest import make_open_ticket  # noqa: F401 - fixture
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
+def test_the_escalation_confirmation_names_the_business_hours(
+    new_page,
+    shot,
+    make_org,
+    make_open_ticket,  # noqa: F811
+    width,
+):
+    org = make_org(name="Office Corp")
+    owner = org.memberships.get(role=Role.OWNER).user
+    account, _ = BillingAccount.objects.get_or_create(organization=org)
+    account.plan = Plan.objects.create(
+        code="office", name="Office hours", base_price_cents=4900, included_ai_answers=100,
+        ai_overage_cents=50, expert_price_cents={"high": 8000}, sla_hours={"high": 4},
+        sla_calendar={"time_zone": "Europe/Berlin", "opens": "09:00", "closes": "17:00"},
+    )  # fmt: skip
+    account.save()
+    ticket = make_open_ticket(org, owner, priority="high")
+    page = new_page()
+    page.set_viewport_size({"width": width, "height": 844})
+    sign_in(page, owner.email)
+    page.goto(f"/tickets/{ticket.number}/escalate/")
+    sla = page.get_by_test_id("escalation-sla").inner_text()
+    assert "4 hours (business hours: Mon–Fri 09:00–17:00 Europe/Berlin) of the claim" in sla
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    shot(page, "escalate-business-hours")
