@@ -115,32 +115,47 @@ STARTER_ANSWERS = (
 
 
 @pytest.fixture
-def make_org_with_model(make_org, tiny_artifact):
-    """An organization whose champion is the tiny session model, with solved tickets whose
-    answers retrieval can suggest."""
+def install_champion(tiny_artifact):
+    """Makes the tiny session model `organization`'s champion (version 1) and empties the
+    per-process serving caches, so the next triage loads it."""
     from django.utils import timezone
 
     from ml import serving
-    from ml.models import ImportedTicket, ModelVersion
+    from ml.models import ModelVersion
     from ml.pipeline import checksum
-    from ml.services import embedding_index_rebuild
 
-    def make(answers=STARTER_ANSWERS, **org_fields: object) -> Organization:
-        org = make_org(**org_fields)
-        ModelVersion.objects.create(
-            organization=org,
+    def install(organization: Organization, **fields: object) -> ModelVersion:
+        version = ModelVersion.objects.create(
+            organization=organization,
             version=1,
             status=ModelVersion.Status.CHAMPION,
             artifact_path=str(tiny_artifact),
             artifact_checksum=checksum(tiny_artifact),
-            label_sets={"category": ["access", "hardware", "network", "software"]},
             promoted_at=timezone.now(),
+            **fields,
+        )
+        serving.reset_caches()
+        return version
+
+    return install
+
+
+@pytest.fixture
+def make_org_with_model(make_org, install_champion):
+    """An organization whose champion is the tiny session model, with solved tickets whose
+    answers retrieval can suggest."""
+    from ml.models import ImportedTicket
+    from ml.services import embedding_index_rebuild
+
+    def make(answers=STARTER_ANSWERS, **org_fields: object) -> Organization:
+        org = make_org(**org_fields)
+        install_champion(
+            org, label_sets={"category": ["access", "hardware", "network", "software"]}
         )
         for i, (title, answer) in enumerate(answers):
             ImportedTicket.objects.create(
                 organization=org, external_id=f"x{i}", title=title, text=title, answer=answer
             )
-        serving.reset_caches()
         embedding_index_rebuild(organization=org)
         return org
 

@@ -90,3 +90,13 @@ def sign_in(page, email: str) -> None:
     page.fill("input[name=password]", PASSWORD)
     page.get_by_role("button", name="Sign In").click()
     page.wait_for_load_state()
+
+
+def fill_test_card(page) -> None:
+    """Types Stripe's test card (4242…, a future date) into localstripe's card element."""
+    card = page.get_by_test_id("card-element")
+    card.locator("input[placeholder=number]").fill("4242424242424242")
+    card.locator("input[placeholder=exp_month]").fill("12")
+    card.locator("input[placeholder=exp_year]").fill("34")
+    card.locator("input[placeholder=cvc]").fill("123")
+    card.locator("input[placeholder=postal_code]").fill("10001")

@@ -10,7 +10,7 @@ import pytest
 from accounts.models import Membership, Role
 from billing.models import BillingAccount
 from tests.billing import conftest as billing_fixtures
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import fill_test_card, sign_in
 
 # localstripe's fixtures live with the billing tests; reuse them here.
 localstripe_url = billing_fixtures.localstripe_url
@@ -39,12 +39,7 @@ def test_owner_subscribes_cancels_and_resumes(make_org, new_page, shot):
     page.goto("/billing/")
     shot(page, "plans")
     page.get_by_test_id("choose-team").click()
-    card = page.get_by_test_id("card-element")
-    card.locator("input[placeholder=number]").fill("4242424242424242")
-    card.locator("input[placeholder=exp_month]").fill("12")
-    card.locator("input[placeholder=exp_year]").fill("34")
-    card.locator("input[placeholder=cvc]").fill("123")
-    card.locator("input[placeholder=postal_code]").fill("10001")
+    fill_test_card(page)
     shot(page, "card")
     page.get_by_test_id("subscribe-button").click()
     page.wait_for_url("**/billing/")

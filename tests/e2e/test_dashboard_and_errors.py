@@ -28,6 +28,16 @@ def _fits(page, width: int) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 
+def _page_at(new_page, viewport: tuple[int, int], user=None):
+    """A page at the viewport's size, signed in as `user` when one is given."""
+    width, height = viewport
+    page = new_page()
+    page.set_viewport_size({"width": width, "height": height})
+    if user is not None:
+        sign_in(page, user.email)
+    return page
+
+
 @pytest.fixture
 def desk(make_org, make_user, add_member):
     org = make_org(name="Daily Corp")
@@ -59,10 +69,8 @@ def desk(make_org, make_user, add_member):
 @pytest.mark.parametrize("viewport", VIEWPORTS, ids=IDS)
 def test_the_dashboard_agrees_with_the_ticket_list(desk, new_page, shot, viewport):
     _, owner, _ = desk
-    width, height = viewport
-    page = new_page()
-    page.set_viewport_size({"width": width, "height": height})
-    sign_in(page, owner.email)
+    width = viewport[0]
+    page = _page_at(new_page, viewport, owner)
     page.goto("/dashboard/")
     count = int(page.get_by_test_id("open-count").inner_text())
     assert count == 4  # needs an expert, escalated, claimed, answered
@@ -98,10 +106,8 @@ def test_the_dashboard_agrees_with_the_ticket_list(desk, new_page, shot, viewpor
 @pytest.mark.parametrize("viewport", VIEWPORTS, ids=IDS)
 def test_managers_reach_usage_and_invoices(desk, new_page, shot, viewport):
     _, owner, _ = desk
-    width, height = viewport
-    page = new_page()
-    page.set_viewport_size({"width": width, "height": height})
-    sign_in(page, owner.email)
+    width = viewport[0]
+    page = _page_at(new_page, viewport, owner)
     page.goto("/dashboard/")
     page.get_by_test_id("nav-usage").click()
     page.wait_for_url("**/billing/usage/")
@@ -124,9 +130,8 @@ def test_managers_reach_usage_and_invoices(desk, new_page, shot, viewport):
 
 @pytest.mark.parametrize("viewport", VIEWPORTS, ids=IDS)
 def test_the_landing_page_states_the_promotion_rule(new_page, shot, viewport):
-    width, height = viewport
-    page = new_page()
-    page.set_viewport_size({"width": width, "height": height})
+    width = viewport[0]
+    page = _page_at(new_page, viewport)
     page.goto("/")
     learning = page.get_by_test_id("feature-learning").inner_text()
     assert "only if it is not worse in macro-F1 on the same held-out tickets" in learning
@@ -140,9 +145,8 @@ def test_visitors_get_the_sites_404_and_500(new_page, shot, viewport):
     from django.test import RequestFactory
     from django.views.defaults import server_error
 
-    width, height = viewport
-    page = new_page()
-    page.set_viewport_size({"width": width, "height": height})
+    width = viewport[0]
+    page = _page_at(new_page, viewport)
     response = page.goto("/no-such-page/")
     assert response is not None and response.status == 404
     _fits(page, width)
@@ -166,10 +170,8 @@ def test_visitors_get_the_sites_404_and_500(new_page, shot, viewport):
 @pytest.mark.parametrize("viewport", VIEWPORTS, ids=IDS)
 def test_an_agent_on_an_owner_page_gets_the_sites_403(desk, new_page, shot, viewport):
     _, _, agent = desk
-    width, height = viewport
-    page = new_page()
-    page.set_viewport_size({"width": width, "height": height})
-    sign_in(page, agent.email)
+    width = viewport[0]
+    page = _page_at(new_page, viewport, agent)
     page.goto("/dashboard/")
     for hidden in ("nav-billing", "nav-usage", "nav-invoices"):
         assert page.get_by_test_id(hidden).count() == 0

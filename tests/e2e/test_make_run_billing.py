@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import fill_test_card, sign_in
 from tests.make_run import REPO, make_run, run_env
 
 pytestmark = [pytest.mark.e2e]
@@ -57,12 +57,7 @@ def test_owner_subscribes_on_make_runs_own_localstripe(tmp_path: Path, browser, 
             sign_in(page, OWNER)
             page.goto("/billing/")
             page.get_by_test_id("choose-team").click()
-            card = page.get_by_test_id("card-element")
-            card.locator("input[placeholder=number]").fill("4242424242424242")
-            card.locator("input[placeholder=exp_month]").fill("12")
-            card.locator("input[placeholder=exp_year]").fill("34")
-            card.locator("input[placeholder=cvc]").fill("123")
-            card.locator("input[placeholder=postal_code]").fill("10001")
+            fill_test_card(page)
             page.screenshot(path=str(artifacts / "01-card.png"), full_page=True)
             page.get_by_test_id("subscribe-button").click()
             page.wait_for_url("**/billing/")

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import Role
-from ml import serving
-from ml.models import ModelVersion, TrainingRun
-from ml.pipeline import checksum
+from ml.models import TrainingRun
 from ml.services import embedding_index_rebuild
 from solutions.demo import DEMO_TICKETS, seed_solutions_demo
 from solutions.models import Ticket
@@ -23,16 +20,8 @@ from solutions.services import tickets as services
 pytestmark = pytest.mark.django_db
 
 
-def _champion_ready(org, tiny_artifact, capture) -> None:
-    ModelVersion.objects.create(
-        organization=org,
-        version=1,
-        status=ModelVersion.Status.CHAMPION,
-        artifact_path=str(tiny_artifact),
-        artifact_checksum=checksum(tiny_artifact),
-        promoted_at=timezone.now(),
-    )
-    serving.reset_caches()
+def _champion_ready(org, install_champion, capture) -> None:
+    install_champion(org)
     with capture(execute=True):
         embedding_index_rebuild(organization=org)  # sends ml.signals.champion_ready
 
@@ -54,7 +43,7 @@ def demo_org(make_org, make_user, add_member):
 
 
 def test_the_demo_tickets_are_triaged_once_the_starter_model_is_ready(
-    demo_org, tiny_artifact, django_capture_on_commit_callbacks, login
+    demo_org, install_champion, django_capture_on_commit_callbacks, login
 ):
     org, agent = demo_org
     tickets = list(Ticket.objects.filter(organization=org).order_by("number"))
@@ -65,7 +54,7 @@ def test_the_demo_tickets_are_triaged_once_the_starter_model_is_ready(
     page = login(agent).get(reverse("ticket_detail", args=[claimed.number])).content.decode()
     assert 'data-testid="triage-unavailable"' in page and "The model is still training" in page
 
-    _champion_ready(org, tiny_artifact, django_capture_on_commit_callbacks)
+    _champion_ready(org, install_champion, django_capture_on_commit_callbacks)
 
     assert not tickets_awaiting_triage(org).exists()
     for ticket in Ticket.objects.filter(organization=org):
@@ -86,7 +75,7 @@ def test_the_demo_tickets_are_triaged_once_the_starter_model_is_ready(
 
 
 def test_a_waiting_ticket_gets_the_whole_triage(
-    make_org, tiny_artifact, django_capture_on_commit_callbacks
+    make_org, install_champion, django_capture_on_commit_callbacks
 ):
     org = make_org()
     owner = org.memberships.get().user
@@ -95,14 +84,14 @@ def test_a_waiting_ticket_gets_the_whole_triage(
     )
     assert waiting.status == Ticket.Status.NEEDS_EXPERT
     assert waiting.triage_unavailable_reason == "no_model"
-    _champion_ready(org, tiny_artifact, django_capture_on_commit_callbacks)
+    _champion_ready(org, install_champion, django_capture_on_commit_callbacks)
     waiting.refresh_from_db()
     assert waiting.triage_unavailable_reason == "" and waiting.category == "network"
     assert waiting.suggestions.exists() or waiting.status == Ticket.Status.NEEDS_EXPERT
 
 
 def test_a_late_triage_never_moves_a_ticket_someone_took_on(
-    make_org, tiny_artifact, django_capture_on_commit_callbacks
+    make_org, install_champion, django_capture_on_commit_callbacks
 ):
     """The retriage reads its tickets, then triages each: one escalated in between keeps its
     status (before, a late triage could set it back to "AI answer proposed")."""
@@ -112,15 +101,7 @@ def test_a_late_triage_never_moves_a_ticket_someone_took_on(
         organization=org, author=owner, title="VPN router keeps dropping", body="the vpn drops"
     )
     Ticket.objects.filter(pk=ticket.pk).update(status=Ticket.Status.ESCALATED, category="")
-    ModelVersion.objects.create(
-        organization=org,
-        version=1,
-        status=ModelVersion.Status.CHAMPION,
-        artifact_path=str(tiny_artifact),
-        artifact_checksum=checksum(tiny_artifact),
-        promoted_at=timezone.now(),
-    )
-    serving.reset_caches()
+    install_champion(org)
     triaged = services.ticket_triage(ticket=ticket)
     assert triaged.status == Ticket.Status.ESCALATED and triaged.category == ""
     assert triaged.predicted_category == "network" and not triaged.suggestions.exists()

@@ -19,10 +19,7 @@ from django.utils.html import strip_tags
 from accounts.models import Role
 from billing.models import BillingAccount, ExpertEarning, UsageRecord
 from billing.services import billing_account_for
-from ml import serving
 from ml.labels import collect_labels
-from ml.models import ModelVersion
-from ml.pipeline import checksum
 from ml.services import embedding_index_rebuild
 from solutions.models import (
     Claim,
@@ -350,21 +347,13 @@ def test_settings_page_is_for_managers(org_with_model, agent, login):
 
 
 def test_tickets_waiting_for_a_model_are_triaged_when_a_champion_is_ready(
-    make_org, tiny_artifact, django_capture_on_commit_callbacks
+    make_org, install_champion, django_capture_on_commit_callbacks
 ):
     org = make_org()
     owner = org.memberships.get().user
     waiting = _submit(org, owner)
     assert waiting.triage_unavailable_reason == "no_model"
-    ModelVersion.objects.create(
-        organization=org,
-        version=1,
-        status=ModelVersion.Status.CHAMPION,
-        artifact_path=str(tiny_artifact),
-        artifact_checksum=checksum(tiny_artifact),
-        promoted_at=timezone.now(),
-    )
-    serving.reset_caches()
+    install_champion(org)
     with django_capture_on_commit_callbacks(execute=True):
         embedding_index_rebuild(organization=org)  # sends ml.signals.champion_ready
     waiting.refresh_from_db()
