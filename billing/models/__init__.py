@@ -6,6 +6,7 @@ Money is an integer count of the currency's minor unit (cents), never a float.""
 
 from .earnings import ExpertEarning, ExpertPayoutAccount, Payout
 from .invoicing import Invoice, InvoiceItem
+from .ledger import LedgerEntry
 from .subscriptions import PRIORITIES, BillingAccount, Plan, PlanChange, StripeEvent
 from .usage import SpendHold, UsageRecord
 
@@ -15,6 +16,7 @@ __all__ = [
     "ExpertPayoutAccount",
     "Invoice",
     "InvoiceItem",
+    "LedgerEntry",
     "PRIORITIES",
     "Payout",
     "Plan",

@@ -57,6 +57,8 @@ class ExpertEarning(models.Model):
         PENDING = "pending", "Pending"
         AVAILABLE = "available", "Available"
         PAID = "paid", "Paid"
+        # Refunded in full after a dispute before it was paid out: it is never paid.
+        REVERSED = "reversed", "Reversed"
 
     expert = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="earnings"
@@ -75,6 +77,8 @@ class ExpertEarning(models.Model):
     payout = models.ForeignKey(
         Payout, null=True, blank=True, on_delete=models.SET_NULL, related_name="earnings"
     )
+    # An open dispute on the answer: neither released nor paid out until it is decided.
+    on_hold = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

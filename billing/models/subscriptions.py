@@ -37,6 +37,14 @@ class Plan(models.Model):
     commission_bps = models.PositiveIntegerField(
         default=2000, help_text="Platform commission on expert answers, in basis points."
     )
+    # The lower commission of the reliable tier: vetted experts whose record in the category
+    # passes the reputation bar (solutions.selectors.reputation) are paid at this rate. Null:
+    # one commission for everyone.
+    reliable_commission_bps = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Commission for vetted, reliable experts, in basis points (empty: no tier).",
+    )
     stripe_plan_id = models.CharField(max_length=100, blank=True)
     active = models.BooleanField(default=True)
     sort_order = models.PositiveSmallIntegerField(default=0)
@@ -46,7 +54,12 @@ class Plan(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(commission_bps__lte=10_000), name="plan_commission_at_most_100pct"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(reliable_commission_bps__isnull=True)
+                | Q(reliable_commission_bps__lte=models.F("commission_bps")),
+                name="plan_reliable_commission_not_higher",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -85,6 +98,9 @@ class BillingAccount(models.Model):
     spend_cap_cents = models.PositiveIntegerField(
         null=True, blank=True, help_text="Refuse billable acts that would pass this per period."
     )
+    # The organization's own business calendar for SLA clocks (common.business_hours spec);
+    # null: the plan's calendar applies.
+    sla_calendar = models.JSONField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -42,9 +42,22 @@ def sla_hours(*, organization: Organization, priority: str) -> int:
 
 
 def sla_calendar(*, organization: Organization) -> BusinessCalendar:
-    """Which hours count toward the plan's SLA: 24×7 unless the plan sets business hours. A
-    calendar that no longer parses (edited around Plan.clean) counts every hour, and says so
-    in the log, rather than stopping claims."""
+    """Which hours count toward the SLA: the organization's own calendar when an owner set
+    one, else the plan's; 24×7 unless one of them sets business hours. A calendar that no
+    longer parses (edited around validation) falls through to the next, and says so in the
+    log, rather than stopping claims."""
+    own = (
+        BillingAccount.objects.filter(organization=organization)
+        .values_list("sla_calendar", flat=True)
+        .first()
+    )
+    if own is not None:
+        try:
+            return calendar_from(own)
+        except CalendarError:
+            logger.exception(
+                "organization %s has an unusable SLA calendar; using the plan's", organization.pk
+            )
     plan = plan_of(organization)
     try:
         return calendar_from(plan.sla_calendar if plan else {})

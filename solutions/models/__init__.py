@@ -3,7 +3,9 @@ feedback and notifications: a module per domain, every model re-exported here so
 `solutions.models.Ticket` (and the app label `solutions`) stay what migrations and other apps
 know. Data and invariants only; every change goes through services."""
 
-from .experts import Claim, ExpertAnswer, ExpertProfile, Rating
+from .conversations import TicketMessage
+from .disputes import Dispute
+from .experts import Claim, ExpertAnswer, ExpertProfile, Rating, TicketOffer
 from .knowledge import KnowledgeArticle
 from .tickets import (
     DEFAULT_PRIORITIES,
@@ -28,6 +30,7 @@ __all__ = [
     "PRIORITY_RANK",
     "Attachment",
     "Claim",
+    "Dispute",
     "ExpertAnswer",
     "ExpertProfile",
     "Feedback",
@@ -38,6 +41,8 @@ __all__ = [
     "SolutionSettings",
     "Ticket",
     "TicketEvent",
+    "TicketMessage",
+    "TicketOffer",
     "TicketSuggestion",
     "attachment_upload_to",
 ]

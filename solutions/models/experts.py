@@ -52,6 +52,19 @@ class Claim(models.Model):
     claimed_at = models.DateTimeField(default=timezone.now)
     due_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
+    # While the expert waits for the customer's answer to a clarifying question the clock is
+    # paused: `paused_at` is when, `remaining_seconds` the counted (business) time that was
+    # left then; a customer's reply moves `due_at` by restarting the clock from there.
+    paused_at = models.DateTimeField(null=True, blank=True)
+    remaining_seconds = models.PositiveIntegerField(null=True, blank=True)
+    paused_seconds = models.PositiveIntegerField(
+        default=0, help_text="Wall-clock seconds this claim spent waiting for the customer."
+    )
+    # Set when the deadline passed without an answer: the SLA breach on the expert's record.
+    breached_at = models.DateTimeField(null=True, blank=True)
+    # The platform commission this expert's answer is paid at (their tier when they claimed);
+    # null for claims made before tiers, which keep the commission fixed at escalation.
+    commission_bps = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-claimed_at"]
@@ -66,12 +79,19 @@ class Claim(models.Model):
     def __str__(self) -> str:
         return f"claim of {self.ticket_id} by {self.expert_id}"
 
+    @property
+    def is_paused(self) -> bool:
+        return self.paused_at is not None
+
 
 class ExpertAnswer(models.Model):
     class Status(models.TextChoices):
         SUBMITTED = "submitted", "Submitted"
         ACCEPTED = "accepted", "Accepted"
         REOPENED = "reopened", "Follow-up asked"
+        # A dispute was decided for the customer before the answer was accepted: never
+        # charged, never paid, not kept as knowledge.
+        REFUNDED = "refunded", "Refunded after a dispute"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="answers")
     expert = models.ForeignKey(
@@ -119,3 +139,24 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.score}/5 for {self.answer_id}"
+
+
+class TicketOffer(models.Model):
+    """The experts a ticket is offered to first: until `Ticket.offered_until` only they see
+    it in their queue, then every matching expert does (reputation routing)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="offers")
+    expert = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ticket_offers"
+    )
+    score = models.FloatField(help_text="The expert's reputation score for the category.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["ticket", "-score"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "expert"], name="one_offer_per_expert")
+        ]
+
+    def __str__(self) -> str:
+        return f"offer of {self.ticket_id} to {self.expert_id}"

@@ -143,6 +143,11 @@ class Ticket(models.Model):
     )
     sla_due_at = models.DateTimeField(null=True, blank=True)
     sla_warned_at = models.DateTimeField(null=True, blank=True)
+    # Mirrors the active claim's pause: set while the expert waits for the customer's answer
+    # to a clarifying question ("waiting for you" on the customer's side).
+    sla_paused_at = models.DateTimeField(null=True, blank=True)
+    # Until then only the experts with a TicketOffer see the escalated ticket (routing).
+    offered_until = models.DateTimeField(null=True, blank=True)
     resolution = models.CharField(
         max_length=10, choices=Resolution.choices, default=Resolution.NONE, blank=True
     )
@@ -243,6 +248,14 @@ def attachment_upload_to(instance: Attachment, filename: str) -> str:
 
 class Attachment(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    # Set when the file came with a conversation message rather than with the ticket.
+    message = models.ForeignKey(
+        "solutions.TicketMessage",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="attachments",
+    )
     file = models.FileField(upload_to=attachment_upload_to, max_length=300)
     original_name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)

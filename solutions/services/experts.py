@@ -169,6 +169,61 @@ def claim_due_at(*, ticket: Ticket, start: datetime) -> datetime:
     )
 
 
+def claim_pause(*, claim: Claim, ticket: Ticket, actor: User | None, now: datetime) -> bool:
+    """Stops the claim's SLA clock while the expert waits for the customer (a clarifying
+    question). What is left is kept in counted time (business hours on a business calendar),
+    so resuming on a Monday gives back exactly the working time that was left on Friday.
+    Call inside the transaction that holds the ticket's and the claim's locks; False when the
+    clock was already stopped."""
+    if claim.status != Claim.Status.ACTIVE or claim.paused_at is not None:
+        return False
+    calendar = billing.sla_calendar(organization=ticket.organization)
+    left = calendar.working_time_between(now, claim.due_at) if claim.due_at > now else timedelta()
+    claim.paused_at = now
+    claim.remaining_seconds = max(0, int(left.total_seconds()))
+    claim.save(update_fields=["paused_at", "remaining_seconds"])
+    ticket.sla_paused_at = now
+    ticket.save(update_fields=["sla_paused_at", "updated_at"])
+    ticket_event_record(
+        ticket=ticket,
+        actor=actor,
+        kind="sla_paused",
+        message="The expert asked a question; their SLA clock is paused until you reply.",
+        details={"claim_id": claim.pk, "remaining_seconds": claim.remaining_seconds},
+    )
+    return True
+
+
+def claim_resume(*, claim: Claim, ticket: Ticket, actor: User | None, now: datetime) -> bool:
+    """Restarts a paused clock (the customer replied): the deadline becomes now plus the
+    counted time that was left at the pause. Same locking as `claim_pause`; False when the
+    clock was running."""
+    if claim.status != Claim.Status.ACTIVE or claim.paused_at is None:
+        return False
+    calendar = billing.sla_calendar(organization=ticket.organization)
+    due_at = calendar.add(now, (claim.remaining_seconds or 0) / 3600)
+    waited = max(0, int((now - claim.paused_at).total_seconds()))
+    claim.paused_seconds = (claim.paused_seconds or 0) + waited
+    claim.paused_at = None
+    claim.remaining_seconds = None
+    claim.due_at = due_at
+    claim.save(update_fields=["paused_at", "remaining_seconds", "paused_seconds", "due_at"])
+    ticket.sla_paused_at = None
+    ticket.sla_due_at = due_at
+    # A new deadline deserves its own warning.
+    ticket.sla_warned_at = None
+    ticket.save(update_fields=["sla_paused_at", "sla_due_at", "sla_warned_at", "updated_at"])
+    ticket_event_record(
+        ticket=ticket,
+        actor=actor,
+        kind="sla_resumed",
+        message=f"The customer replied; the expert's SLA clock runs again, the answer is due "
+        f"by {_fmt(due_at)}.",
+        details={"claim_id": claim.pk, "due_at": due_at.isoformat(), "waited_seconds": waited},
+    )
+    return True
+
+
 # ---------------------------------------------------------------- claims
 
 
@@ -252,8 +307,16 @@ def _return_to_queue(ticket: Ticket, expert_id: int) -> None:
         ticket.assignee = None
         ticket.sla_due_at = None
         ticket.sla_warned_at = None
+        ticket.sla_paused_at = None
         ticket.save(
-            update_fields=["status", "assignee", "sla_due_at", "sla_warned_at", "updated_at"]
+            update_fields=[
+                "status",
+                "assignee",
+                "sla_due_at",
+                "sla_warned_at",
+                "sla_paused_at",
+                "updated_at",
+            ]
         )
 
 
@@ -337,7 +400,8 @@ def claims_expire_due(now: datetime | None = None) -> int:
     lapse stays on the expert's record. Each claim in its own transaction, so one failure
     doesn't hold back the rest."""
     now = now or timezone.now()
-    due = Claim.objects.filter(status=Claim.Status.ACTIVE, due_at__lte=now)
+    # A paused clock can't run out: the expert is waiting for the customer.
+    due = Claim.objects.filter(status=Claim.Status.ACTIVE, due_at__lte=now, paused_at__isnull=True)
     expired = 0
     for claim_id, ticket_id in due.values_list("pk", "ticket_id"):
         with transaction.atomic():
@@ -349,19 +413,33 @@ def claims_expire_due(now: datetime | None = None) -> int:
             claim = (
                 Claim.objects.select_for_update(of=("self",))
                 .select_related("expert")
-                .filter(pk=claim_id, status=Claim.Status.ACTIVE, due_at__lte=now)
+                .filter(
+                    pk=claim_id,
+                    status=Claim.Status.ACTIVE,
+                    due_at__lte=now,
+                    paused_at__isnull=True,
+                )
                 .first()
             )
-            if claim is None:  # answered or released since the query above
+            if claim is None:  # answered, released or paused since the query above
                 continue
             claim.status = Claim.Status.EXPIRED
             claim.ended_at = now
-            claim.save(update_fields=["status", "ended_at"])
+            # The SLA breach stays on the expert's record (their compliance, in reputation).
+            claim.breached_at = claim.due_at
+            claim.save(update_fields=["status", "ended_at", "breached_at"])
             _return_to_queue(ticket, claim.expert_id)
             ExpertProfile.objects.filter(user_id=claim.expert_id).update(
                 expired_claims=F("expired_claims") + 1
             )
             requeued = _hold_renew(ticket)
+            ticket_event_record(
+                ticket=ticket,
+                actor=None,
+                kind="sla_breached",
+                message=f"SLA breached: the expert had not answered by {_fmt(claim.due_at)}.",
+                details={"claim_id": claim.pk, "due_at": claim.due_at.isoformat()},
+            )
             ticket_event_record(
                 ticket=ticket,
                 actor=None,
@@ -415,7 +493,8 @@ def expert_answer_submit(*, expert: User, claim_id: int, body: str) -> ExpertAns
         if claim.status != Claim.Status.ACTIVE:
             raise ValidationError(f"This claim is {claim.get_status_display().lower()}.")
         now = timezone.now()
-        if claim.due_at <= now:
+        # A paused clock (waiting for the customer) has not run out whatever due_at says.
+        if claim.paused_at is None and claim.due_at <= now:
             raise ValidationError(
                 f"Your claim lapsed at {_fmt(claim.due_at)}; the ticket goes back to the queue."
             )
@@ -430,11 +509,16 @@ def expert_answer_submit(*, expert: User, claim_id: int, body: str) -> ExpertAns
             price_cents=ticket.expert_price_cents or 0,
             created_at=now,
         )
+        if claim.paused_at is not None:
+            # Answering ends the wait: the time spent waiting is counted as paused.
+            claim.paused_seconds += max(0, int((now - claim.paused_at).total_seconds()))
+            claim.paused_at = None
         claim.status = Claim.Status.ANSWERED
         claim.ended_at = now
-        claim.save(update_fields=["status", "ended_at"])
+        claim.save(update_fields=["status", "ended_at", "paused_at", "paused_seconds"])
         ticket.status = Ticket.Status.ANSWERED
-        ticket.save(update_fields=["status", "updated_at"])
+        ticket.sla_paused_at = None
+        ticket.save(update_fields=["status", "sla_paused_at", "updated_at"])
         ticket_event_record(
             ticket=ticket,
             actor=expert,
@@ -468,13 +552,17 @@ def sla_warning_window(claim: Claim) -> timedelta:
 
 
 def sla_warnings_send(now: datetime | None = None) -> int:
-    """Tells a ticket's author, once per claim, that the expert's deadline is near."""
+    """Tells the expert and the ticket's author, once per deadline, that it is near. A paused
+    clock is not warned about; a resumed one gets a warning for its new deadline."""
     now = now or timezone.now()
     candidates = (
         Claim.objects.filter(
-            status=Claim.Status.ACTIVE, due_at__gt=now, ticket__sla_warned_at__isnull=True
+            status=Claim.Status.ACTIVE,
+            due_at__gt=now,
+            paused_at__isnull=True,
+            ticket__sla_warned_at__isnull=True,
         )
-        .select_related("ticket", "ticket__author", "ticket__organization")
+        .select_related("expert", "ticket", "ticket__author", "ticket__organization")
         .order_by("due_at")
     )
     sent = 0
@@ -499,6 +587,13 @@ def sla_warnings_send(now: datetime | None = None) -> int:
                 kind="sla_warning",
                 message=f"The expert's answer is due in {minutes} minutes.",
                 details={"claim_id": claim.pk},
+            )
+            notification_send(
+                user=claim.expert,
+                kind="sla_warning",
+                message=f"Your answer to “{ticket.masked_title}” is due in {minutes} minutes "
+                f"({_fmt(claim.due_at)}); answer, or release the claim for someone else.",
+                url=reverse("expert_ticket", args=[ticket.pk]),
             )
             if ticket.author is not None:
                 notification_send(

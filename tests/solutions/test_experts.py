@@ -385,19 +385,23 @@ def test_answer_markdown_is_rendered_without_script(org, make_expert, secret_tic
 # ---------------------------------------------------------------- scheduled notices
 
 
-def test_the_author_is_warned_once_when_the_sla_is_about_to_lapse(
+def test_the_author_and_the_expert_are_warned_once_when_the_sla_is_about_to_lapse(
     org, author, make_expert, make_escalated_ticket, django_capture_on_commit_callbacks
 ):
     # Critical: a 1-hour SLA, so the warning window is the 30-minute floor (20% is 12 min).
     ticket = make_escalated_ticket(org, author=author, priority="critical")
-    claim = _claim(make_expert(), ticket)
+    expert = make_expert()
+    claim = _claim(expert, ticket)
     assert services.sla_warnings_send(now=claim.due_at - timedelta(minutes=31)) == 0
     with django_capture_on_commit_callbacks(execute=True):
         assert services.sla_warnings_send(now=claim.due_at - timedelta(minutes=29)) == 1
     assert services.sla_warnings_send(now=claim.due_at - timedelta(minutes=10)) == 0
     notice = Notification.objects.get(user=author, kind="sla_warning")
     assert "29 minutes" in notice.message and notice.url == f"/tickets/{ticket.number}/"
-    assert [m.to for m in mail.outbox] == [[author.email]]
+    to_expert = Notification.objects.get(user=expert, kind="sla_warning")
+    assert "29 minutes" in to_expert.message and ticket.masked_title in to_expert.message
+    assert to_expert.url == f"/experts/tickets/{ticket.pk}/"
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([author.email, expert.email])
     ticket.refresh_from_db()
     assert ticket.sla_warned_at is not None
 
