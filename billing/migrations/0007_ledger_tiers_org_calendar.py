@@ -7,92 +7,163 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0007_delete_idempotencyrecord'),
-        ('billing', '0006_plan_sla_calendar'),
+        ("accounts", "0007_delete_idempotencyrecord"),
+        ("billing", "0006_plan_sla_calendar"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LedgerEntry',
+            name="LedgerEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('idempotency_key', models.CharField(max_length=200, unique=True)),
-                ('kind', models.CharField(choices=[('customer_credit', 'Credit to the customer'), ('expert_reversal', "Reversal of an expert's earning")], max_length=20)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('settled', 'Settled')], default='pending', max_length=10)),
-                ('ticket_id', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('reference', models.CharField(max_length=100)),
-                ('amount_cents', models.IntegerField()),
-                ('currency', models.CharField(default='usd', max_length=3)),
-                ('description', models.CharField(blank=True, max_length=300)),
-                ('stripe_invoice_item_id', models.CharField(blank=True, max_length=100)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('settled_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("idempotency_key", models.CharField(max_length=200, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("customer_credit", "Credit to the customer"),
+                            ("expert_reversal", "Reversal of an expert's earning"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "Pending"), ("settled", "Settled")],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("ticket_id", models.PositiveBigIntegerField(blank=True, null=True)),
+                ("reference", models.CharField(max_length=100)),
+                ("amount_cents", models.IntegerField()),
+                ("currency", models.CharField(default="usd", max_length=3)),
+                ("description", models.CharField(blank=True, max_length=300)),
+                ("stripe_invoice_item_id", models.CharField(blank=True, max_length=100)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("settled_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.AddField(
-            model_name='billingaccount',
-            name='sla_calendar',
+            model_name="billingaccount",
+            name="sla_calendar",
             field=models.JSONField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='expertearning',
-            name='on_hold',
+            model_name="expertearning",
+            name="on_hold",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='plan',
-            name='reliable_commission_bps',
-            field=models.PositiveIntegerField(blank=True, help_text='Commission for vetted, reliable experts, in basis points (empty: no tier).', null=True),
+            model_name="plan",
+            name="reliable_commission_bps",
+            field=models.PositiveIntegerField(
+                blank=True,
+                help_text="Commission for vetted, reliable experts, in basis points (empty: no tier).",
+                null=True,
+            ),
         ),
         migrations.AlterField(
-            model_name='expertearning',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Pending'), ('available', 'Available'), ('paid', 'Paid'), ('reversed', 'Reversed')], default='pending', max_length=20),
+            model_name="expertearning",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Pending"),
+                    ("available", "Available"),
+                    ("paid", "Paid"),
+                    ("reversed", "Reversed"),
+                ],
+                default="pending",
+                max_length=20,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='plan',
-            constraint=models.CheckConstraint(condition=models.Q(('reliable_commission_bps__isnull', True), ('reliable_commission_bps__lte', models.F('commission_bps')), _connector='OR'), name='plan_reliable_commission_not_higher'),
+            model_name="plan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("reliable_commission_bps__isnull", True),
+                    ("reliable_commission_bps__lte", models.F("commission_bps")),
+                    _connector="OR",
+                ),
+                name="plan_reliable_commission_not_higher",
+            ),
         ),
         migrations.AddField(
-            model_name='ledgerentry',
-            name='earning',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reversals', to='billing.expertearning'),
+            model_name="ledgerentry",
+            name="earning",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="reversals",
+                to="billing.expertearning",
+            ),
         ),
         migrations.AddField(
-            model_name='ledgerentry',
-            name='expert',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ledger_entries', to=settings.AUTH_USER_MODEL),
+            model_name="ledgerentry",
+            name="expert",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="ledger_entries",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='ledgerentry',
-            name='organization',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ledger_entries', to='accounts.organization'),
+            model_name="ledgerentry",
+            name="organization",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="ledger_entries",
+                to="accounts.organization",
+            ),
         ),
         migrations.AddField(
-            model_name='ledgerentry',
-            name='payout',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='adjustments', to='billing.payout'),
+            model_name="ledgerentry",
+            name="payout",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="adjustments",
+                to="billing.payout",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ledgerentry',
-            index=models.Index(fields=['kind', 'status'], name='billing_led_kind_eed806_idx'),
+            model_name="ledgerentry",
+            index=models.Index(fields=["kind", "status"], name="billing_led_kind_eed806_idx"),
         ),
         migrations.AddIndex(
-            model_name='ledgerentry',
-            index=models.Index(fields=['expert', 'status'], name='billing_led_expert__854f86_idx'),
+            model_name="ledgerentry",
+            index=models.Index(fields=["expert", "status"], name="billing_led_expert__854f86_idx"),
         ),
         migrations.AddConstraint(
-            model_name='ledgerentry',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_cents__lt', 0)), name='ledger_entry_negative'),
+            model_name="ledgerentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_cents__lt", 0)), name="ledger_entry_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ledgerentry',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'expert_reversal'), _negated=True), ('expert__isnull', False), _connector='OR'), name='ledger_reversal_has_expert'),
+            model_name="ledgerentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "expert_reversal"), _negated=True),
+                    ("expert__isnull", False),
+                    _connector="OR",
+                ),
+                name="ledger_reversal_has_expert",
+            ),
         ),
     ]

@@ -7,119 +7,275 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0007_delete_idempotencyrecord'),
-        ('solutions', '0007_suggestion_probability_and_passage'),
+        ("accounts", "0007_delete_idempotencyrecord"),
+        ("solutions", "0007_suggestion_probability_and_passage"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='claim',
-            name='breached_at',
+            model_name="claim",
+            name="breached_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='claim',
-            name='commission_bps',
+            model_name="claim",
+            name="commission_bps",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='claim',
-            name='paused_at',
+            model_name="claim",
+            name="paused_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='claim',
-            name='paused_seconds',
-            field=models.PositiveIntegerField(default=0, help_text='Wall-clock seconds this claim spent waiting for the customer.'),
+            model_name="claim",
+            name="paused_seconds",
+            field=models.PositiveIntegerField(
+                default=0, help_text="Wall-clock seconds this claim spent waiting for the customer."
+            ),
         ),
         migrations.AddField(
-            model_name='claim',
-            name='remaining_seconds',
+            model_name="claim",
+            name="remaining_seconds",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='offered_until',
+            model_name="ticket",
+            name="offered_until",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='sla_paused_at',
+            model_name="ticket",
+            name="sla_paused_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='expertanswer',
-            name='status',
-            field=models.CharField(choices=[('submitted', 'Submitted'), ('accepted', 'Accepted'), ('reopened', 'Follow-up asked'), ('refunded', 'Refunded after a dispute')], default='submitted', max_length=20),
+            model_name="expertanswer",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("submitted", "Submitted"),
+                    ("accepted", "Accepted"),
+                    ("reopened", "Follow-up asked"),
+                    ("refunded", "Refunded after a dispute"),
+                ],
+                default="submitted",
+                max_length=20,
+            ),
         ),
         migrations.CreateModel(
-            name='TicketMessage',
+            name="TicketMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('side', models.CharField(choices=[('customer', 'Customer'), ('expert', 'Expert')], max_length=10)),
-                ('kind', models.CharField(choices=[('message', 'Message'), ('question', 'Clarifying question'), ('note', 'Internal note')], default='message', max_length=10)),
-                ('body', models.TextField()),
-                ('body_source', models.TextField(blank=True, help_text='As written; never shown to readers.')),
-                ('masked_body', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('author', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('claim', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='messages', to='solutions.claim')),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='solutions.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "side",
+                    models.CharField(
+                        choices=[("customer", "Customer"), ("expert", "Expert")], max_length=10
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("message", "Message"),
+                            ("question", "Clarifying question"),
+                            ("note", "Internal note"),
+                        ],
+                        default="message",
+                        max_length=10,
+                    ),
+                ),
+                ("body", models.TextField()),
+                (
+                    "body_source",
+                    models.TextField(blank=True, help_text="As written; never shown to readers."),
+                ),
+                ("masked_body", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="messages",
+                        to="solutions.claim",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="messages",
+                        to="solutions.ticket",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'pk'],
+                "ordering": ["created_at", "pk"],
             },
         ),
         migrations.AddField(
-            model_name='attachment',
-            name='message',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='solutions.ticketmessage'),
+            model_name="attachment",
+            name="message",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="attachments",
+                to="solutions.ticketmessage",
+            ),
         ),
         migrations.CreateModel(
-            name='TicketOffer',
+            name="TicketOffer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('score', models.FloatField(help_text="The expert's reputation score for the category.")),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('expert', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ticket_offers', to=settings.AUTH_USER_MODEL)),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='offers', to='solutions.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "score",
+                    models.FloatField(help_text="The expert's reputation score for the category."),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "expert",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="ticket_offers",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="offers",
+                        to="solutions.ticket",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['ticket', '-score'],
+                "ordering": ["ticket", "-score"],
             },
         ),
         migrations.CreateModel(
-            name='Dispute',
+            name="Dispute",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.TextField()),
-                ('status', models.CharField(choices=[('open', 'Open'), ('upheld', 'Upheld: the expert is paid'), ('refunded', 'Refunded'), ('split', 'Split')], default='open', max_length=10)),
-                ('refund_cents', models.PositiveIntegerField(blank=True, null=True)),
-                ('expert_reversal_cents', models.PositiveIntegerField(blank=True, null=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decision_note', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('answer', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='dispute', to='solutions.expertanswer')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('opened_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organization')),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='disputes', to='solutions.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reason", models.TextField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("upheld", "Upheld: the expert is paid"),
+                            ("refunded", "Refunded"),
+                            ("split", "Split"),
+                        ],
+                        default="open",
+                        max_length=10,
+                    ),
+                ),
+                ("refund_cents", models.PositiveIntegerField(blank=True, null=True)),
+                ("expert_reversal_cents", models.PositiveIntegerField(blank=True, null=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("decision_note", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "answer",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="dispute",
+                        to="solutions.expertanswer",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "opened_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="disputes",
+                        to="solutions.ticket",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
-                'indexes': [models.Index(fields=['status', 'created_at'], name='solutions_d_status_32adee_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('status', 'open'), ('decided_at__isnull', False), _connector='OR'), name='dispute_decided_has_time')],
+                "ordering": ["-created_at", "-pk"],
+                "indexes": [
+                    models.Index(
+                        fields=["status", "created_at"], name="solutions_d_status_32adee_idx"
+                    )
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("status", "open"), ("decided_at__isnull", False), _connector="OR"
+                        ),
+                        name="dispute_decided_has_time",
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='ticketmessage',
-            index=models.Index(fields=['ticket', 'created_at'], name='solutions_t_ticket__fc41d4_idx'),
+            model_name="ticketmessage",
+            index=models.Index(
+                fields=["ticket", "created_at"], name="solutions_t_ticket__fc41d4_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ticketoffer',
-            constraint=models.UniqueConstraint(fields=('ticket', 'expert'), name='one_offer_per_expert'),
+            model_name="ticketoffer",
+            constraint=models.UniqueConstraint(
+                fields=("ticket", "expert"), name="one_offer_per_expert"
+            ),
         ),
     ]
