@@ -178,6 +178,8 @@ SENTENCES: dict[str, tuple[str, ...]] = {
         "updated the subscription from Stripe (now {status})",
         "updated the subscription from Stripe",
     ),
+    "billing.sla_calendar_set": ("set the SLA hours to {calendar}",),
+    "billing.sla_calendar_cleared": ("went back to the plan's SLA hours",),
     "billing.spend_cap_set": ("set the monthly spend cap to {to_cents}", "removed the spend cap"),
     "billing.period_closed": (
         "closed the billing period {period} ({items} invoice items)",

@@ -42,6 +42,26 @@ class BusinessCalendar:
         return self.opens is None
 
     @property
+    def weekly_hours(self) -> float:
+        """Working hours in an ordinary week (no holidays): 168 for 24×7."""
+        if self.opens is None or self.closes is None:
+            return 168.0
+        day = datetime.combine(date.min, self.closes) - datetime.combine(date.min, self.opens)
+        return len(self.weekdays) * day.total_seconds() / 3600
+
+    def spec(self) -> dict[str, Any]:
+        """The stored form `calendar_from` reads back ({} for 24×7)."""
+        if self.opens is None or self.closes is None:
+            return {}
+        return {
+            "time_zone": self.time_zone,
+            "weekdays": list(self.weekdays),
+            "opens": f"{self.opens:%H:%M}",
+            "closes": f"{self.closes:%H:%M}",
+            "holidays": sorted(d.isoformat() for d in self.holidays),
+        }
+
+    @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
 

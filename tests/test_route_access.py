@@ -146,6 +146,7 @@ MANAGER_ONLY_ROUTES = {
     "billing_invoices",
     "billing_resume",
     "billing_setup_intent",
+    "billing_sla_calendar",
     "billing_subscribe",
     "billing_usage",
     "invitation_revoke",

@@ -6,9 +6,15 @@ numbers apply; the defaults below mirror it for a database without the seeded pl
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
-from accounts.models import Organization
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from accounts.models import Organization, User
+from accounts.services import audit_log_record
 from common.business_hours import BusinessCalendar, CalendarError, calendar_from
 
 from ..models import BillingAccount, Plan
@@ -46,6 +52,7 @@ def sla_calendar(*, organization: Organization) -> BusinessCalendar:
     one, else the plan's; 24×7 unless one of them sets business hours. A calendar that no
     longer parses (edited around validation) falls through to the next, and says so in the
     log, rather than stopping claims."""
+    plan_calendar = plan_sla_calendar(organization)
     own = (
         BillingAccount.objects.filter(organization=organization)
         .values_list("sla_calendar", flat=True)
@@ -53,17 +60,84 @@ def sla_calendar(*, organization: Organization) -> BusinessCalendar:
     )
     if own is not None:
         try:
-            return calendar_from(own)
+            calendar = calendar_from(own)
         except CalendarError:
             logger.exception(
                 "organization %s has an unusable SLA calendar; using the plan's", organization.pk
             )
+        else:
+            # A later move to a plan with fewer hours caps what the organization's calendar
+            # may count (see sla_calendar_set); the plan's calendar applies until it is fixed.
+            if calendar.weekly_hours <= plan_calendar.weekly_hours:
+                return calendar
+    return plan_calendar
+
+
+def plan_sla_calendar(organization: Organization) -> BusinessCalendar:
+    """The calendar the organization's plan sells (24×7 unless it sets business hours)."""
     plan = plan_of(organization)
     try:
         return calendar_from(plan.sla_calendar if plan else {})
     except CalendarError:
         logger.exception("plan %s has an unusable SLA calendar; counting 24×7", plan and plan.pk)
         return BusinessCalendar()
+
+
+def sla_calendar_own(organization: Organization) -> BusinessCalendar | None:
+    """The organization's own calendar as stored, or None when the plan's applies."""
+    own = (
+        BillingAccount.objects.filter(organization=organization)
+        .values_list("sla_calendar", flat=True)
+        .first()
+    )
+    if own is None:
+        return None
+    try:
+        return calendar_from(own)
+    except CalendarError:
+        return None
+
+
+def sla_calendar_set(
+    *, organization: Organization, actor: User, spec: Mapping[str, Any] | None
+) -> BusinessCalendar:
+    """Sets the organization's own SLA calendar (None: back to the plan's). It may move the
+    plan's hours (another time zone, other days, the organization's holidays) but never count
+    more working hours a week than the plan sells: a business-hours plan can't be turned into
+    24×7 by a calendar. Claims already running keep their deadlines; new claims use it."""
+    if spec is None:
+        calendar = None
+    else:
+        try:
+            calendar = calendar_from(spec)
+        except CalendarError as exc:
+            raise ValidationError(str(exc)) from exc
+        if calendar.round_the_clock:
+            raise ValidationError("Set opening and closing times, or use the plan's hours.")
+        plan_calendar = plan_sla_calendar(organization)
+        if calendar.weekly_hours > plan_calendar.weekly_hours:
+            raise ValidationError(
+                f"Your plan counts {plan_calendar.weekly_hours:g} working hours a week "
+                f"({plan_calendar.describe()}); your calendar can't count more "
+                f"(this one counts {calendar.weekly_hours:g})."
+            )
+    with transaction.atomic():
+        account, _ = BillingAccount.objects.select_for_update().get_or_create(
+            organization=organization
+        )
+        before = account.sla_calendar
+        account.sla_calendar = calendar.spec() if calendar is not None else None
+        if account.sla_calendar == before:
+            return calendar or plan_sla_calendar(organization)
+        account.save(update_fields=["sla_calendar", "updated_at"])
+        audit_log_record(
+            actor=actor,
+            organization=organization,
+            action="billing.sla_calendar_set" if calendar else "billing.sla_calendar_cleared",
+            target=account,
+            details={"calendar": calendar.describe() if calendar else "the plan's"},
+        )
+    return calendar or plan_sla_calendar(organization)
 
 
 def sla_due_at(*, organization: Organization, priority: str, start: datetime) -> datetime:

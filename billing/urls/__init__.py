@@ -1,7 +1,8 @@
-"""Mounted at /billing/: the subscription, usage and invoices, and experts' earnings."""
+"""Mounted at /billing/: the subscription, usage and invoices, the SLA hours, and experts' earnings."""
 
 from .earnings import urlpatterns as earnings
+from .sla import urlpatterns as sla
 from .subscriptions import urlpatterns as subscriptions
 from .usage import urlpatterns as usage
 
-urlpatterns = [*subscriptions, *usage, *earnings]
+urlpatterns = [*subscriptions, *usage, *sla, *earnings]
