@@ -39,3 +39,47 @@ def test_the_escalation_confirmation_names_the_business_hours(
     assert "4 hours (business hours: Mon–Fri 09:00–17:00 Europe/Berlin) of the claim" in sla
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     shot(page, "escalate-business-hours")
+
+
+@pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
+def test_an_owner_sets_the_organizations_own_sla_hours(new_page, shot, make_org, width):
+    org = make_org(name="Tokyo Corp")
+    owner = org.memberships.get(role=Role.OWNER).user
+    account, _ = BillingAccount.objects.get_or_create(organization=org)
+    account.plan = Plan.objects.create(
+        code="office", name="Office hours", base_price_cents=4900, included_ai_answers=100,
+        ai_overage_cents=50, expert_price_cents={"high": 8000},
+        sla_hours={"critical": 1, "high": 4, "medium": 24, "low": 72},
+        sla_calendar={"time_zone": "Europe/Berlin", "opens": "09:00", "closes": "17:00"},
+    )  # fmt: skip
+    account.save()
+    page = new_page()
+    page.set_viewport_size({"width": width, "height": 844})
+    sign_in(page, owner.email)
+    page.goto("/billing/")
+    page.get_by_test_id("billing-sla-link").click()
+    applies = page.get_by_test_id("sla-applies-text")
+    assert applies.inner_text() == "business hours: Mon–Fri 09:00–17:00 Europe/Berlin"
+    shot(page, "sla-hours-plan")
+
+    page.get_by_label("Our own business hours").check()
+    page.get_by_test_id("sla-time-zone").select_option("Asia/Tokyo")
+    page.get_by_test_id("sla-opens").fill("08:00")
+    page.get_by_test_id("sla-closes").fill("18:00")  # 50 hours a week: more than the plan
+    weekdays = page.get_by_test_id("sla-weekdays")
+    weekdays.get_by_label("Fri").uncheck()
+    weekdays.get_by_label("Sun").check()
+    page.get_by_test_id("sla-holidays").fill("2027-01-01")
+    page.get_by_test_id("sla-save").click()
+    error = page.get_by_test_id("sla-form-errors")
+    assert "can't count more (this one counts 50)" in error.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    shot(page, "sla-hours-too-many")
+
+    page.get_by_test_id("sla-closes").fill("16:00")
+    page.get_by_test_id("sla-save").click()
+    assert "SLA hours saved" in page.locator(".flash").first.inner_text()
+    assert applies.inner_text() == "business hours: Mon–Thu, Sun 08:00–16:00 Asia/Tokyo, 1 holiday"
+    assert "JST" in page.get_by_test_id("sla-deadline-high").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    shot(page, "sla-hours-own")
