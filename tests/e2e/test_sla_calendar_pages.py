@@ -8,7 +8,11 @@ import pytest
 from accounts.models import Role
 from billing.models import BillingAccount, Plan
 from tests.e2e.conftest import sign_in
-from tests.solutions.conftest import make_open_ticket  # noqa: F401 - fixture
+from tests.solutions.conftest import (  # noqa: F401 - fixtures
+    make_escalated_ticket,
+    make_expert,
+    make_open_ticket,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -83,3 +87,58 @@ def test_an_owner_sets_the_organizations_own_sla_hours(new_page, shot, make_org,
     assert "JST" in page.get_by_test_id("sla-deadline-high").inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     shot(page, "sla-hours-own")
+
+
+@pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
+def test_an_expert_sees_business_hours_breaches_and_a_paused_clock(
+    new_page,
+    shot,
+    make_org,
+    make_expert,  # noqa: F811
+    make_escalated_ticket,  # noqa: F811
+    width,
+):
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from solutions.models import Claim, Ticket
+    from solutions.services import experts as services
+
+    org = make_org(name="Office Corp")
+    account, _ = BillingAccount.objects.get_or_create(organization=org)
+    account.plan = Plan.objects.create(
+        code="office", name="Office hours", base_price_cents=4900, included_ai_answers=100,
+        ai_overage_cents=50, expert_price_cents={"high": 8000}, sla_hours={"high": 4},
+        sla_calendar={"time_zone": "Europe/Berlin", "opens": "09:00", "closes": "17:00"},
+    )  # fmt: skip
+    account.save()
+    expert = make_expert()
+    make_escalated_ticket(org, priority="high", title="Laptop will not boot")
+    lapsed = services.expert_claim_ticket(
+        expert=expert, ticket_id=make_escalated_ticket(org, title="Mail bounces").pk
+    )
+    services.claims_expire_due(now=lapsed.due_at + timedelta(minutes=1))
+    waiting = services.expert_claim_ticket(
+        expert=expert, ticket_id=make_escalated_ticket(org, title="VPN drops").pk
+    )
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=waiting.ticket_id)
+        claim = Claim.objects.select_for_update().get(pk=waiting.pk)
+        services.claim_pause(claim=claim, ticket=ticket, actor=expert, now=timezone.now())
+
+    page = new_page()
+    page.set_viewport_size({"width": width, "height": 844})
+    sign_in(page, expert.email)
+    page.goto("/experts/queue/")
+    assert page.get_by_test_id("queue-sla-terms").count() >= 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    shot(page, "queue-business-hours")
+    page.goto("/experts/claims/")
+    assert "SLA compliance: 0%" in page.get_by_test_id("sla-record").inner_text()
+    assert page.get_by_test_id("sla-breached").count() == 1
+    assert page.get_by_test_id("countdown-paused").inner_text() == "paused"
+    assert "waiting for the customer" in page.get_by_test_id("active-claim").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    shot(page, "claims-breach-and-pause")

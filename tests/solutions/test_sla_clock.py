@@ -14,6 +14,7 @@ from django.db import transaction
 
 from billing.models import BillingAccount, Plan
 from solutions.models import Claim, Notification, Ticket
+from solutions.selectors import expert_sla_record
 from solutions.services import experts as services
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -178,3 +179,40 @@ def test_a_released_claim_clears_the_waiting_mark(org, make_expert, make_escalat
     assert ticket.status == Ticket.Status.ESCALATED and ticket.sla_paused_at is None
     claim.refresh_from_db()
     assert claim.breached_at is None
+
+
+def test_the_claims_page_shows_breaches_compliance_and_a_paused_clock(
+    org, make_expert, make_escalated_ticket, login
+):
+    expert = make_expert()
+    monday = datetime(2026, 12, 7, 9, 0, tzinfo=BERLIN)
+    lapsed = _claim_at(monday, expert, make_escalated_ticket(org, priority="high"))
+    assert services.claims_expire_due(now=monday + timedelta(hours=5)) == 1
+    answered = make_escalated_ticket(org, priority="high", title="Printer jam")
+    claim = _claim_at(monday + timedelta(hours=6), expert, answered)
+    services.expert_answer_submit(
+        expert=expert, claim_id=claim.pk, body="Open tray 2 and remove the torn sheet."
+    )
+    waiting = _claim_at(monday, expert, make_escalated_ticket(org, priority="low"))
+    _pause(waiting, monday + timedelta(hours=1))
+
+    record = expert_sla_record(expert=expert)
+    assert (record.on_time, record.breached, record.compliance_percent) == (1, 1, 50)
+    page = login(expert).get("/experts/claims/").content.decode()
+    assert "SLA compliance: 50%" in page
+    assert "1 of 2 claims answered in time, 1 breach." in page
+    assert page.count('data-testid="sla-breached"') == 1
+    assert 'data-testid="countdown-paused"' in page
+    lapsed.refresh_from_db()
+    assert lapsed.breached_at is not None
+
+
+def test_the_queue_says_when_the_sla_counts_business_hours(
+    org, make_org, make_expert, make_escalated_ticket, login
+):
+    expert = make_expert()
+    make_escalated_ticket(org, priority="high", title="Office hours ticket")
+    make_escalated_ticket(make_org(name="Round the clock"), priority="high", title="24x7 ticket")
+    page = login(expert).get("/experts/queue/").content.decode()
+    assert page.count('data-testid="queue-sla-terms"') == 1
+    assert "counting business hours: Mon–Fri 09:00–17:00 Europe/Berlin, 2 holidays" in page
