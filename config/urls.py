@@ -27,6 +27,8 @@ urlpatterns = [
     # Content-Security-Policy allows no inline script.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     path("model/", include("ml.urls")),
+    # Before the ticket pages: their `<number>/<action>/` route would take these paths.
+    path("", include("solutions.urls.conversations")),
     path("tickets/", include("solutions.urls.tickets")),
     path("kb/", include("solutions.urls.knowledge")),
     path("experts/", include("solutions.urls.experts")),

@@ -471,6 +471,10 @@ OBJECTS: dict[str, Kwargs] = {
     "expert_ticket": lambda w: {"pk": w.claimed.pk},
     "expert_answer": lambda w: {"pk": w.claim.pk},
     "expert_release": lambda w: {"pk": w.claim.pk},
+    "ticket_messages": lambda w: {"number": w.ticket.number},
+    "expert_ticket_messages": lambda w: {"pk": w.claimed.pk},
+    "api-ticket-message-list": lambda w: {"number": w.ticket.number},
+    "api-expert-ticket-message-list": lambda w: {"pk": w.claimed.pk},
     **{
         f"api-ticket-{action}": lambda w: {"number": w.ticket.number}
         for action in (
@@ -501,6 +505,12 @@ HIDDEN_FROM_EXPERT: dict[str, Callable[[World], list[dict[str, Any]]]] = {
     "expert_ticket": lambda w: [{"pk": w.hidden.pk}, {"pk": w.other_claimed.pk}],
     "expert_answer": lambda w: [{"pk": w.other_claim.pk}],
     "expert_release": lambda w: [{"pk": w.other_claim.pk}],
+    # The conversation of a ticket another expert holds, or the expert never could see.
+    "expert_ticket_messages": lambda w: [{"pk": w.hidden.pk}, {"pk": w.other_claimed.pk}],
+    "api-expert-ticket-message-list": lambda w: [
+        {"pk": w.hidden.pk},
+        {"pk": w.other_claimed.pk},
+    ],
     **{
         f"api-expert-ticket-{action}": lambda w: [{"pk": w.hidden.pk}, {"pk": w.other_claimed.pk}]
         for action in ("detail", "answer", "release")

@@ -18,6 +18,10 @@ class EventType(models.TextChoices):
     TICKET_ESCALATED = "ticket.escalated", "A ticket was escalated to an expert"
     TICKET_ANSWERED = "ticket.answered", "An expert answered a ticket"
     TICKET_RESOLVED = "ticket.resolved", "A ticket was resolved (a suggestion or an answer)"
+    TICKET_MESSAGE_CREATED = (
+        "ticket.message_created",
+        "The expert or the customer wrote in a ticket's conversation",
+    )
 
 
 # Sent on request from the endpoint's page ("Send test event"); nobody subscribes to it.

@@ -374,6 +374,12 @@ CELERY_BEAT_SCHEDULE["expert-sla-warnings"] = {
     "task": "solutions.tasks_experts.sla_warnings_task",
     "schedule": crontab(minute="*"),
 }
+# Conversation messages are told in the app at once and by one e-mail per person per run
+# (solutions.services.conversations.conversation_emails_send).
+CELERY_BEAT_SCHEDULE["conversation-emails"] = {
+    "task": "solutions.tasks.conversations.conversation_emails_task",
+    "schedule": crontab(minute="*/5"),
+}
 # An answer nobody accepted or followed up on within this many days is accepted and paid.
 EXPERT_ANSWER_AUTO_ACCEPT_DAYS = env.int("EXPERT_ANSWER_AUTO_ACCEPT_DAYS", default=7)
 CELERY_BEAT_SCHEDULE["expert-answers-auto-accept"] = {

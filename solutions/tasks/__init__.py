@@ -3,6 +3,6 @@ service. Importing the package imports every module, so Celery's autodiscovery (
 `solutions.tasks`) registers them all. Task names keep the modules they were first written in
 (`name=`), so tasks already queued and the beat schedule keep working."""
 
-from . import experts, knowledge, tickets
+from . import conversations, experts, knowledge, tickets
 
-__all__ = ["experts", "knowledge", "tickets"]
+__all__ = ["conversations", "experts", "knowledge", "tickets"]

@@ -288,7 +288,11 @@ class ExpertQueueView(ExpertRequiredMixin, View):
 class ExpertTicketView(ExpertRequiredMixin, View):
     """The masked ticket; POST claims it."""
 
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def get(
+        self, request: HttpRequest, pk: int, conversation_form: Any = None
+    ) -> HttpResponse:
+        from .conversations import expert_conversation  # which imports this module
+
         expert = request_user(request)
         ticket = self.expert_ticket(pk)
         claims = list(Claim.objects.filter(ticket=ticket, expert=expert).order_by("-claimed_at"))
@@ -307,6 +311,7 @@ class ExpertTicketView(ExpertRequiredMixin, View):
                 "active_claim": active,
                 "past_claims": [c for c in claims if c is not active],
                 "auto_accept_days": auto_accept_days(),
+                "conversation": expert_conversation(request, ticket, expert, conversation_form),
             },
         )
 

@@ -221,6 +221,8 @@ class TicketDetailView(TicketMixin, View):
         return render(request, "solutions/tickets/detail.html", self.context(number))
 
     def context(self, number: int, **forms: Any) -> dict[str, Any]:
+        from .conversations import customer_conversation  # which imports this module
+
         ticket = self.get_ticket(number)
         answers = list(ticket.answers.select_related("expert", "rating").order_by("created_at"))
         pending = next((a for a in answers if a.status == ExpertAnswer.Status.SUBMITTED), None)
@@ -228,7 +230,8 @@ class TicketDetailView(TicketMixin, View):
             "ticket": ticket,
             "suggestions": ticket_suggestions_shown(ticket),
             "events": ticket.events.select_related("actor"),
-            "attachments": ticket.attachments.all(),
+            # The conversation's files are listed with their messages.
+            "attachments": ticket.attachments.filter(message__isnull=True),
             "answers": answers,
             "pending_answer": pending if ticket.status == Ticket.Status.ANSWERED else None,
             "categories": services.organization_categories(self.organization),
@@ -253,6 +256,9 @@ class TicketDetailView(TicketMixin, View):
             "rating_form": forms.get("rating_form") or RatingForm(),
             "follow_up_form": forms.get("follow_up_form") or FollowUpForm(),
             "correction_form": forms.get("correction_form") or CorrectionForm(),
+            "conversation": customer_conversation(
+                self.request, ticket, forms.get("conversation_form")
+            ),
         }
 
 
