@@ -121,6 +121,14 @@ SENTENCES: dict[str, tuple[str, ...]] = {
         "accepted the expert's answer to {target} automatically after {days} days without a reply",
         "accepted the expert's answer to {target} automatically",
     ),
+    "ticket.answer_disputed": (
+        "disputed the answer of {expert} to {target}",
+        "disputed the expert's answer to {target}",
+    ),
+    "ticket.dispute_decided": (
+        "decided the dispute of {target}: {outcome}, {refund_cents} refunded",
+        "decided the dispute of {target}",
+    ),
     "solutions.settings_updated": ("updated the ticket settings",),
     "masking.name_forgotten": ("removed a learned name from masking",),
     # experts

@@ -17,6 +17,7 @@ from .models import (
     ExpertPayoutAccount,
     Invoice,
     InvoiceItem,
+    LedgerEntry,
     Payout,
     Plan,
     StripeEvent,
@@ -89,6 +90,25 @@ class ExpertEarningAdmin(ReadOnlyAdmin):
     )
     list_filter = ("status",)
     search_fields = ("expert__email", "idempotency_key")
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    """Credits and reversals after disputes (decided on the dispute's admin page)."""
+
+    list_display = (
+        "created_at",
+        "kind",
+        "status",
+        "organization",
+        "expert",
+        "amount_cents",
+        "reference",
+        "stripe_invoice_item_id",
+        "payout",
+    )
+    list_filter = ("kind", "status")
+    search_fields = ("reference", "idempotency_key", "expert__email", "organization__name")
 
 
 @admin.register(ExpertPayoutAccount)

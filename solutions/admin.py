@@ -1,16 +1,28 @@
 """The platform operator's view: vetting experts (through the service, so it is audited and
-the expert is told) and read-only views of tickets, claims and answers."""
+the expert is told), deciding disputes (through `dispute_decide`) and read-only views of
+tickets, claims and answers."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from accounts.tenancy import request_user
+from billing import services as billing
 from common.admin import ReadOnlyAdmin
 
-from .models import Claim, ExpertAnswer, ExpertProfile, Ticket
+from .forms.disputes import DisputeDecisionForm
+from .models import Claim, Dispute, ExpertAnswer, ExpertProfile, Ticket, TicketMessage
+from .services.disputes import dispute_decide, dispute_reference
 from .services.experts import expert_vet
 
 
@@ -83,3 +95,93 @@ class ExpertAnswerAdmin(ReadOnlyAdmin):
     list_filter = ("status",)
     search_fields = ("expert__email",)
     list_select_related = ("ticket", "expert")
+
+
+@admin.register(Dispute)
+class DisputeAdmin(admin.ModelAdmin):
+    """Disputes to decide: the list (open ones first by filter), and a page with the whole
+    thread and the decision form. The decision goes through `dispute_decide` (idempotent, the
+    money in the billing ledger); a decided dispute is read-only, with its ledger rows."""
+
+    list_display = ("__str__", "status", "organization", "ticket_link", "age", "created_at")
+    list_filter = ("status", ("organization", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("ticket__title", "organization__name", "reason", "answer__expert__email")
+    list_select_related = ("organization", "ticket", "answer__expert")
+    ordering = ("-created_at",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # customers open disputes
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # a decision and its money must stay on record
+
+    @admin.display(description="Ticket", ordering="ticket__number")
+    def ticket_link(self, obj: Dispute) -> str:
+        return f"#{obj.ticket.number} {obj.ticket.title}"
+
+    @admin.display(description="Age", ordering="created_at")
+    def age(self, obj: Dispute) -> str:
+        return timesince(obj.created_at, timezone.now())
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        dispute = self.get_object(request, unquote(object_id))
+        if dispute is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, dispute):
+            raise PermissionDenied
+        is_open = dispute.status == Dispute.Status.OPEN
+        form = DisputeDecisionForm(request.POST or None) if is_open else None
+        if request.method == "POST":
+            if not self.has_change_permission(request, dispute):
+                raise PermissionDenied
+            if form is None:
+                self.message_user(request, "This dispute is already decided.", messages.WARNING)
+                return HttpResponseRedirect(request.path)
+            if form.is_valid():
+                try:
+                    decided = dispute_decide(
+                        dispute_id=dispute.pk,
+                        actor=request.user,  # type: ignore[arg-type]
+                        outcome=form.cleaned_data["outcome"],
+                        refund_cents=form.refund_cents(),
+                        note=form.cleaned_data["note"],
+                    )
+                except (ValidationError, PermissionDenied) as exc:
+                    errors = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+                    for error in errors:
+                        self.message_user(request, error, messages.ERROR)
+                else:
+                    self.message_user(
+                        request, f"Decided: {decided.get_status_display()}.", messages.SUCCESS
+                    )
+                    return HttpResponseRedirect(request.path)
+            else:
+                for field, errors in form.errors.items():
+                    label = form.fields[field].label if field in form.fields else ""
+                    for error in errors:
+                        self.message_user(
+                            request, f"{label}: {error}" if label else error, messages.ERROR
+                        )
+        ticket = dispute.ticket
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": dispute,
+            "title": f"Dispute of the answer to #{ticket.number}",
+            "dispute": dispute,
+            "ticket": ticket,
+            "answer": dispute.answer,
+            "thread": TicketMessage.objects.filter(ticket=ticket).select_related("author"),
+            "events": ticket.events.select_related("actor"),
+            "form": form,
+            "ledger": billing.ledger_entries_for(reference=dispute_reference(dispute)),
+            "changelist_url": reverse("admin:solutions_dispute_changelist"),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/solutions/dispute/decide.html", context)

@@ -44,7 +44,8 @@ from api.views import ApiViewMixin, ExpertApiViewMixin
 from billing import services as billing
 from billing.models import Plan
 from ml.models import ModelVersion, TrainingRun
-from solutions.models import Attachment, Claim, ExpertProfile, KnowledgeArticle, Ticket
+from solutions.models import Attachment, Claim, Dispute, ExpertProfile, KnowledgeArticle, Ticket
+from solutions.services import disputes as dispute_services
 from solutions.services import experts as expert_services
 from solutions.services import knowledge as kb_services
 from solutions.services import tickets as ticket_services
@@ -246,6 +247,8 @@ class World:
     hidden: Ticket  # A's, never escalated, outside the expert's skills
     other_claimed: Ticket
     other_claim: Claim
+    disputed: Ticket  # answered by the expert, its answer disputed by A's agent
+    dispute: Dispute
     article: KnowledgeArticle
     endpoint: WebhookEndpoint
     delivery: WebhookDelivery
@@ -338,6 +341,12 @@ def build_world() -> World:
     other_claimed = _escalated(org_a, "Router of Ildiko Vrana drops", "Router of [PERSON 1] drops")
     queued = _escalated(org_a, "Laptop of Ottokar Brzezinski dead", "Laptop of [PERSON 1] dead")
     claim = _claim(expert, claimed)
+    disputed = _escalated(org_a, "Printer of Zoltan Quetzal jams", "Printer of [PERSON 1] jams")
+    disputed_answer = expert_services.expert_answer_submit(
+        expert=expert,
+        claim_id=_claim(expert, disputed).pk,
+        body="Clean the fuser, then reseat the paper tray.",
+    )
     other_claim = _claim(other_expert, other_claimed)
     ticket = ticket_services.ticket_submit(
         organization=org_a,
@@ -395,6 +404,13 @@ def build_world() -> World:
         hidden=hidden,
         other_claimed=other_claimed,
         other_claim=other_claim,
+        disputed=disputed,
+        dispute=dispute_services.dispute_open(
+            ticket=disputed,
+            actor=agent_a,
+            answer_id=disputed_answer.pk,
+            reason="The printer still jams on every page.",
+        ),
         article=article,
         endpoint=endpoint,
         delivery=delivery,
@@ -471,6 +487,9 @@ OBJECTS: dict[str, Kwargs] = {
     "expert_ticket": lambda w: {"pk": w.claimed.pk},
     "expert_answer": lambda w: {"pk": w.claim.pk},
     "expert_release": lambda w: {"pk": w.claim.pk},
+    "ticket_dispute": lambda w: {"number": w.ticket.number},
+    "api-ticket-dispute-list": lambda w: {"number": w.disputed.number},
+    "api-ticket-dispute-detail": lambda w: {"number": w.disputed.number, "pk": w.dispute.pk},
     "ticket_messages": lambda w: {"number": w.ticket.number},
     "expert_ticket_messages": lambda w: {"pk": w.claimed.pk},
     "api-ticket-message-list": lambda w: {"number": w.ticket.number},

@@ -127,3 +127,35 @@ __all__ += [
     "spend_hold_release",
     "spend_cap_status",
 ]
+
+# Disputes' money: credits to customers (negative Stripe invoice items) and reversals of
+# experts' earnings, settled or carried into the next payout (ledger.py).
+from .ledger import (  # noqa: E402
+    CauseRows,
+    customer_credit_record,
+    customer_credit_send,
+    customer_credits_sync,
+    expert_carried_cents,
+    expert_earning_hold,
+    expert_earning_of,
+    expert_reversal_record,
+    expert_reversals,
+    ledger_entries_for,
+    ledger_rows_for,
+    reversal_cents,
+)
+
+__all__ += [
+    "CauseRows",
+    "customer_credit_record",
+    "customer_credit_send",
+    "customer_credits_sync",
+    "expert_carried_cents",
+    "expert_earning_hold",
+    "expert_earning_of",
+    "expert_reversal_record",
+    "expert_reversals",
+    "ledger_entries_for",
+    "ledger_rows_for",
+    "reversal_cents",
+]

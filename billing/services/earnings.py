@@ -10,6 +10,13 @@ Production pays through Stripe Connect: a transfer to the expert's connected acc
 `payout:<expert id>:<period>` so a retried run never pays twice. Without Stripe (or without a
 connected account) the payout stays PENDING and platform staff mark it paid in the admin after
 paying by other means.
+
+Disputes (billing/services/ledger.py): an earning whose answer is disputed is `on_hold`, neither
+released nor batched until the decision. A reversal that could not be settled against its
+earning is a negative balance carried into the next payout: payout = available earnings −
+carried reversals; when that is zero or less, or under the minimum, there is no payout this
+month and everything carries on (never a negative payout or transfer). The reversals a payout
+absorbs are settled with it.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ import stripe
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import Organization, User
@@ -32,6 +39,7 @@ from accounts.services import audit_log_record
 
 from .. import stripe_gateway
 from ..models import ExpertEarning, ExpertPayoutAccount, Payout
+from .ledger import carried_reversals_locked, expert_carried_cents, reversals_settle
 from .periods import add_months, month_start, period_bounds
 from .pricing import plan_of
 
@@ -124,7 +132,7 @@ def earnings_release_due(now: datetime | None = None) -> int:
     so running it twice (or from two workers) releases nothing twice."""
     now = now or timezone.now()
     return ExpertEarning.objects.filter(
-        status=ExpertEarning.Status.PENDING, available_at__lte=now
+        status=ExpertEarning.Status.PENDING, available_at__lte=now, on_hold=False
     ).update(status=ExpertEarning.Status.AVAILABLE)
 
 
@@ -145,10 +153,24 @@ class EarningsSummary:
     # The last CHART_MONTHS months, oldest first, months without earnings included as zero so
     # the chart's time axis has no gaps.
     months: list[MonthTotal]
+    # Reversals after disputes not yet netted against a payout (a positive number of cents to
+    # take off the next payout), and what that leaves of the available earnings.
+    carried_cents: int = 0
+    on_hold_cents: int = 0
+
+    @property
+    def next_payout_cents(self) -> int:
+        return max(0, self.available_cents - self.carried_cents)
 
 
 def expert_earnings_summary(*, expert: User, now: datetime | None = None) -> EarningsSummary:
-    earnings = ExpertEarning.objects.filter(expert=expert)
+    # A reversed earning (refunded in full after a dispute) was never the expert's money.
+    earnings = ExpertEarning.objects.filter(expert=expert).exclude(
+        status=ExpertEarning.Status.REVERSED
+    )
+    on_hold = earnings.filter(on_hold=True, payout__isnull=True).aggregate(total=Sum("net_cents"))[
+        "total"
+    ]
     by_status = {
         row["status"]: row["total"] or 0
         for row in earnings.values("status").annotate(total=Sum("net_cents")).order_by()
@@ -174,6 +196,8 @@ def expert_earnings_summary(*, expert: User, now: datetime | None = None) -> Ear
         count=earnings.count(),
         currency=CURRENCY,
         months=[MonthTotal(period, cents) for period, cents in totals.items()],
+        carried_cents=expert_carried_cents(expert_id=expert.pk),
+        on_hold_cents=int(on_hold or 0),
     )
 
 
@@ -184,21 +208,23 @@ def payouts_create(
     *, period: str, minimum_cents: int | None = None, now: datetime | None = None
 ) -> list[Payout]:
     """Batches each expert's available, not yet batched earnings from before the period's end
-    into one payout, if they reach the minimum (smaller sums wait for a later month). Returns
-    the payouts this call created; a rerun for the same period creates none (one payout per
-    expert and period) but retries Stripe transfers that failed the first time."""
+    into one payout, less the reversals they carry, if that reaches the minimum (smaller sums,
+    and balances at or below zero, wait for a later month). Returns the payouts this call
+    created; a rerun for the same period creates none (one payout per expert and period) but
+    retries Stripe transfers that failed the first time."""
     minimum = payout_minimum_cents() if minimum_cents is None else minimum_cents
     _, end = period_bounds(period)
     now = now or timezone.now()
-    eligible = ExpertEarning.objects.filter(
-        status=ExpertEarning.Status.AVAILABLE, payout__isnull=True, created_at__lt=end
-    )
-    sums = eligible.values("expert_id").annotate(total=Sum("net_cents")).order_by("expert_id")
+    sums = _eligible(end).values("expert_id").annotate(total=Sum("net_cents")).order_by("expert_id")
     created: list[Payout] = []
     for row in sums:
-        if (row["total"] or 0) < minimum:
+        carried = expert_carried_cents(expert_id=row["expert_id"])
+        amount = (row["total"] or 0) - carried
+        if amount <= 0 or amount < minimum:
             continue
-        payout = _payout_batch(expert_id=row["expert_id"], period=period, end=end, now=now)
+        payout = _payout_batch(
+            expert_id=row["expert_id"], period=period, end=end, now=now, minimum=minimum
+        )
         if payout is not None:
             created.append(payout)
     if stripe_gateway.configured():
@@ -209,42 +235,60 @@ def payouts_create(
     return [Payout.objects.get(pk=p.pk) for p in created]
 
 
-def _payout_batch(*, expert_id: int, period: str, end: datetime, now: datetime) -> Payout | None:
+def _eligible(end: datetime) -> QuerySet[ExpertEarning]:
+    """Earnings a payout may batch: available, not batched, from before the period's end, and
+    not held by an open dispute."""
+    return ExpertEarning.objects.filter(
+        status=ExpertEarning.Status.AVAILABLE,
+        payout__isnull=True,
+        created_at__lt=end,
+        on_hold=False,
+    )
+
+
+def _payout_batch(
+    *, expert_id: int, period: str, end: datetime, now: datetime, minimum: int
+) -> Payout | None:
     # Durable: the payout must be committed before its Stripe transfer is made; inside a
     # caller's transaction a rollback would forget a payout that Stripe already paid.
     with transaction.atomic(durable=True):
-        # Locking the rows keeps a concurrent run (or the admin) from batching them twice.
+        # Locking the rows keeps a concurrent run (or the admin) from batching them twice, and
+        # a decision from adding a reversal this payout would not see.
         earnings = list(
-            ExpertEarning.objects.select_for_update()
-            .filter(
-                expert_id=expert_id,
-                status=ExpertEarning.Status.AVAILABLE,
-                payout__isnull=True,
-                created_at__lt=end,
-            )
-            .order_by("pk")
+            _eligible(end).select_for_update().filter(expert_id=expert_id).order_by("pk")
         )
+        reversals = carried_reversals_locked(expert_id=expert_id)
         total = sum(e.net_cents for e in earnings)
-        if not earnings:
+        carried = -sum(r.amount_cents for r in reversals)
+        amount = total - carried
+        if not earnings or amount <= 0 or amount < minimum:
             return None
         try:
             with transaction.atomic():
                 payout = Payout.objects.create(
                     expert_id=expert_id,
                     period=period,
-                    amount_cents=total,
+                    amount_cents=amount,
                     currency=CURRENCY,
                     created_at=now,
                 )
         except IntegrityError:
             return None  # this period's payout exists: a rerun, or a concurrent run won
         ExpertEarning.objects.filter(pk__in=[e.pk for e in earnings]).update(payout=payout)
+        reversals_settle(entries=reversals, payout=payout)
+        details: dict[str, Any] = {
+            "amount_cents": amount,
+            "earnings": len(earnings),
+            "period": period,
+        }
+        if reversals:
+            details |= {"reversals": len(reversals), "reversed_cents": carried}
         audit_log_record(
             actor=None,
             organization=None,
             action="payout.created",
             target=payout,
-            details={"amount_cents": total, "earnings": len(earnings), "period": period},
+            details=details,
         )
     return payout
 

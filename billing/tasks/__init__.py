@@ -2,6 +2,6 @@
 module, so Celery's autodiscovery registers them all; task names keep the modules they were
 first written in (`name=`), so queued tasks and the beat schedule keep working."""
 
-from . import earnings, invoicing
+from . import earnings, invoicing, ledger
 
-__all__ = ["earnings", "invoicing"]
+__all__ = ["earnings", "invoicing", "ledger"]

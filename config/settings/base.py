@@ -382,6 +382,9 @@ CELERY_BEAT_SCHEDULE["conversation-emails"] = {
 }
 # An answer nobody accepted or followed up on within this many days is accepted and paid.
 EXPERT_ANSWER_AUTO_ACCEPT_DAYS = env.int("EXPERT_ANSWER_AUTO_ACCEPT_DAYS", default=7)
+# The customer may dispute an expert's answer (awaiting review or accepted) for this many days
+# after it was written; platform staff decide in the admin (docs/experts.md, "Disputes").
+DISPUTE_WINDOW_DAYS = env.int("DISPUTE_WINDOW_DAYS", default=7)
 CELERY_BEAT_SCHEDULE["expert-answers-auto-accept"] = {
     "task": "solutions.tasks_experts.answers_auto_accept_task",
     "schedule": crontab(minute=23),
@@ -397,6 +400,12 @@ PAYOUT_MINIMUM_CENTS = env.int("PAYOUT_MINIMUM_CENTS", default=5000)
 CELERY_BEAT_SCHEDULE["earnings-release"] = {
     "task": "billing.tasks_earnings.earnings_release_task",
     "schedule": crontab(minute=5),
+}
+# Credits after a dispute that could not reach Stripe at once (no customer yet, Stripe down,
+# a crash between storing and sending) are sent by this sweep; sending is exactly once.
+CELERY_BEAT_SCHEDULE["customer-credits-sync"] = {
+    "task": "billing.tasks.ledger.customer_credits_sync_task",
+    "schedule": crontab(minute="*/15"),
 }
 CELERY_BEAT_SCHEDULE["payouts-monthly"] = {
     "task": "billing.tasks_earnings.payouts_monthly_task",

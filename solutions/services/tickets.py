@@ -34,6 +34,7 @@ from ..models import (
     PRECISION_TARGET_MAX,
     PRECISION_TARGET_MIN,
     Attachment,
+    Dispute,
     ExpertAnswer,
     ExpertProfile,
     Feedback,
@@ -1038,10 +1039,48 @@ def expert_answer_accept(
     )
 
 
+def answer_charge_key(answer: ExpertAnswer) -> str:
+    """The idempotency key of the charge for an accepted answer (a usage row)."""
+    org_id = answer.ticket.organization_id
+    return f"org:{org_id}:ticket:{answer.ticket_id}:expert_answer:{answer.pk}"
+
+
+def answer_earning_key(answer: ExpertAnswer) -> str:
+    """The idempotency key of the expert's earning for an accepted answer."""
+    org_id = answer.ticket.organization_id
+    return f"org:{org_id}:ticket:{answer.ticket_id}:expert_earning:{answer.pk}"
+
+
+DISPUTED = (
+    "This answer is disputed: platform staff decide whether it is paid or refunded, so it "
+    "can't be accepted or followed up until then."
+)
+
+
+def _open_dispute(answer: ExpertAnswer) -> bool:
+    return Dispute.objects.filter(answer=answer, status=Dispute.Status.OPEN).exists()
+
+
+def expert_answer_accept_upheld(*, ticket_id: int, answer_id: int) -> ExpertAnswer:
+    """Platform staff upheld a dispute of an answer the customer had not accepted: it is
+    accepted as an automatic acceptance would be (unrated: charge, earning after the hold,
+    knowledge article); the dispute decision writes the audit row."""
+    return _answer_accept(
+        ticket_id=ticket_id, actor=None, answer_id=answer_id, score=None, upheld=True
+    )
+
+
 def _answer_accept(
-    *, ticket_id: int, actor: User | None, answer_id: int, score: int | None, comment: str = ""
+    *,
+    ticket_id: int,
+    actor: User | None,
+    answer_id: int,
+    score: int | None,
+    comment: str = "",
+    upheld: bool = False,
 ) -> ExpertAnswer:
-    """Accepting by the customer (with a rating) or automatically (`score` None)."""
+    """Accepting by the customer (with a rating), automatically (`score` None), or after a
+    dispute was decided for the expert (`upheld`)."""
     from .knowledge import article_create
 
     with transaction.atomic():
@@ -1054,6 +1093,8 @@ def _answer_accept(
             or answer.status != ExpertAnswer.Status.SUBMITTED
         ):
             raise ValidationError("This answer can no longer be accepted.")
+        if not upheld and _open_dispute(answer):
+            raise ValidationError(DISPUTED)
         now = timezone.now()
         automatic = score is None
         answer.status = ExpertAnswer.Status.ACCEPTED
@@ -1091,13 +1132,13 @@ def _answer_accept(
             organization=organization,
             ticket_id=ticket.pk,
             unit_price_cents=answer.price_cents,
-            idempotency_key=f"org:{organization.pk}:ticket:{ticket.pk}:expert_answer:{answer.pk}",
+            idempotency_key=answer_charge_key(answer),
         )
         billing.expert_earning_record(
             expert=answer.expert,
             organization=organization,
             gross_cents=answer.price_cents,
-            idempotency_key=f"org:{organization.pk}:ticket:{ticket.pk}:expert_earning:{answer.pk}",
+            idempotency_key=answer_earning_key(answer),
             ticket_id=ticket.pk,
             # A customer's acceptance carries a 1–5 rating; an automatic one waits out the
             # earnings hold before it can be paid out.
@@ -1116,19 +1157,29 @@ def _answer_accept(
             source="expert_answer",
             source_ticket=ticket,
         )
-        audit_log_record(
-            actor=actor,
-            organization=organization,
-            action="ticket.answer_auto_accepted" if automatic else "ticket.answer_rated",
-            target=ticket,
-            details={
-                "answer_id": answer.pk,
-                "expert": answer.expert.display_name,
-                "price_cents": answer.price_cents,
-                **({"days": auto_accept_days()} if automatic else {"score": score}),
-            },
-        )
-        if automatic:
+        if not upheld:
+            audit_log_record(
+                actor=actor,
+                organization=organization,
+                action="ticket.answer_auto_accepted" if automatic else "ticket.answer_rated",
+                target=ticket,
+                details={
+                    "answer_id": answer.pk,
+                    "expert": answer.expert.display_name,
+                    "price_cents": answer.price_cents,
+                    **({"days": auto_accept_days()} if automatic else {"score": score}),
+                },
+            )
+        if upheld:
+            ticket_event_record(
+                ticket=ticket,
+                actor=None,
+                kind="answer_accepted_after_dispute",
+                message="The expert's answer was accepted: platform staff decided the dispute "
+                "for the expert.",
+            )
+            message = f"Your answer to “{ticket.masked_title}” was accepted after the dispute."
+        elif automatic:
             days = auto_accept_days()
             ticket_event_record(
                 ticket=ticket,
@@ -1164,11 +1215,17 @@ def answers_auto_accept_due(now: datetime | None = None) -> int:
     EXPERT_ANSWER_AUTO_ACCEPT_DAYS are accepted (unrated) and paid: an expert's work is never
     left unpaid because nobody looked at it. Each in its own transaction."""
     cutoff = (now or timezone.now()) - timedelta(days=auto_accept_days())
-    due = ExpertAnswer.objects.filter(
-        status=ExpertAnswer.Status.SUBMITTED,
-        ticket__status=Ticket.Status.ANSWERED,
-        created_at__lte=cutoff,
-    ).values_list("ticket_id", "pk")
+    # A disputed answer waits for the staff's decision (`_answer_accept` refuses it too, should
+    # a dispute open after this query).
+    due = (
+        ExpertAnswer.objects.filter(
+            status=ExpertAnswer.Status.SUBMITTED,
+            ticket__status=Ticket.Status.ANSWERED,
+            created_at__lte=cutoff,
+        )
+        .exclude(dispute__status=Dispute.Status.OPEN)
+        .values_list("ticket_id", "pk")
+    )
     accepted = 0
     for ticket_id, answer_id in list(due):
         try:
@@ -1192,6 +1249,8 @@ def ticket_reopen(*, ticket: Ticket, actor: User, answer_id: int, follow_up: str
         answer = ticket.answers.select_related("expert").filter(pk=answer_id).first()
         if answer is None or answer.status != ExpertAnswer.Status.SUBMITTED:
             raise ValidationError("That answer can't be followed up.")
+        if _open_dispute(answer):
+            raise ValidationError(DISPUTED)
         if ticket.status != Ticket.Status.ANSWERED:
             raise ValidationError("Only an answered ticket can be reopened.")
         if ticket.reopen_count >= 1:
