@@ -152,6 +152,13 @@ class Ticket(models.Model):
         max_length=10, choices=Resolution.choices, default=Resolution.NONE, blank=True
     )
     reopen_count = models.PositiveSmallIntegerField(default=0)
+    # Set when an agent merged this ticket into another (it is closed; the other carries on).
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
+    )
+    # Open tickets of the organization that looked like the same problem when this one was
+    # submitted ([[number, similarity], …], most similar first; solutions.selectors.duplicates).
+    similar_open = models.JSONField(default=list, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

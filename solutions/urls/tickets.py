@@ -1,5 +1,6 @@
 from django.urls import path
 
+from ..views import duplicates as views_duplicates
 from ..views import tickets as views
 
 urlpatterns = [
@@ -13,6 +14,7 @@ urlpatterns = [
         views.AttachmentDownloadView.as_view(),
         name="ticket_attachment",
     ),
+    path("<id:number>/merge/", views_duplicates.TicketMergeView.as_view(), name="ticket_merge"),
     path(
         "<id:number>/<slug:action>/",
         views.TicketActionView.as_view(),

@@ -373,6 +373,12 @@ class LinksOutput(serializers.Serializer[Any]):
 
 class TicketOutput(serializers.ModelSerializer[Ticket]):
     id = serializers.IntegerField(source="number", help_text="The ticket's number.")
+    duplicate_of = serializers.SerializerMethodField(
+        help_text="The number of the ticket this one is a duplicate of: the ticket it was "
+        "merged into, or, in a 200 answer to a create, the open ticket your near-identical "
+        "submission was recognised as (then `id` is that ticket and nothing new was stored). "
+        "Null otherwise."
+    )
     triage = serializers.SerializerMethodField()
     suggestions = serializers.SerializerMethodField()
     links = serializers.SerializerMethodField()
@@ -382,12 +388,19 @@ class TicketOutput(serializers.ModelSerializer[Ticket]):
         fields = [
             *TICKET_CORE_FIELDS,
             "resolution",
+            "duplicate_of",
             "created_at",
             "updated_at",
             "triage",
             "suggestions",
             "links",
         ]
+
+    def get_duplicate_of(self, ticket: Ticket) -> int | None:
+        recognised = self.context.get("duplicate_of")
+        if recognised is not None:
+            return int(recognised)
+        return ticket.duplicate_of.number if ticket.duplicate_of_id else None
 
     @extend_schema_field(TriageOutput)
     def get_triage(self, ticket: Ticket) -> dict[str, Any]:
@@ -408,3 +421,7 @@ class TicketOutput(serializers.ModelSerializer[Ticket]):
             "self": request.build_absolute_uri(reverse("api-ticket-detail", args=[ticket.number])),
             "web": request.build_absolute_uri(reverse("ticket_detail", args=[ticket.number])),
         }
+
+
+class MergeInput(serializers.Serializer[Any]):
+    into = serializers.IntegerField(min_value=1, help_text="The number of the ticket to join.")

@@ -21,7 +21,9 @@ from billing import services as billing
 
 from ...models import Ticket
 from ...selectors import tickets_filtered
+from ...selectors.duplicates import recent_identical_ticket
 from ...services import tickets as ticket_services
+from ...services.duplicates import ticket_merge
 from ...services.masking import terms_clean, ticket_masked_copy
 from ..serializers import tickets as s
 
@@ -67,6 +69,7 @@ class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet[Ticket]):
         "rate": WRITE,
         "close": WRITE,
         "withdraw": WRITE,
+        "merge": WRITE,
         "add_detail": WRITE,
         "expert_preview": READ,
     }
@@ -112,7 +115,10 @@ class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet[Ticket]):
 
     @extend_schema(
         request=s.TicketCreateInput,
-        responses={201: s.TicketOutput},
+        responses={201: s.TicketOutput, 200: s.TicketOutput},
+        description="Submits a ticket (201). A near-identical open ticket of the same requester "
+        "from the last minutes (DUPLICATE_WINDOW_MINUTES) is returned instead, with "
+        "`duplicate_of` set and 200: nothing new is stored.",
         examples=[
             OpenApiExample("Submit", value=CREATE_EXAMPLE_REQUEST, request_only=True),
             *s.ticket_examples(status_code="201"),
@@ -133,15 +139,42 @@ class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet[Ticket]):
             ticket = ticket_services.ticket_submit_resume(ticket=earlier)
             return self._out(ticket, status.HTTP_201_CREATED)
         self._require_submit_access()
+        author = request_user(request._request)
+        same = recent_identical_ticket(
+            organization=self.organization, author=author, title=data["title"], body=data["body"]
+        )
+        if same is not None:
+            # A double submission or a client's retry without an Idempotency-Key: the open
+            # ticket it repeats, not a second one (200, `duplicate_of`).
+            same = self.get_queryset().get(pk=same.pk)
+            context = {**self.get_serializer_context(), "duplicate_of": same.number}
+            return Response(self.get_serializer(same, context=context).data)
         ticket = ticket_services.ticket_submit(
             organization=self.organization,
-            author=request_user(request._request),
+            author=author,
             title=data["title"],
             body=data["body"],
             idempotency_record=self.idempotency_record,
             channel="api",
         )
         return self._out(ticket, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.MergeInput,
+        responses={200: s.TicketOutput},
+        description="Merges this ticket into another open ticket of the organization as a "
+        "duplicate: it is closed with `duplicate_of` set, its timeline kept, its requester told "
+        "once. Answers the ticket it joined. 400 when either ticket can't be merged (an expert "
+        "holds it, it is closed, it is the same ticket).",
+    )
+    @action(detail=True, methods=["post"])
+    def merge(self, request: Request, number: int) -> Response:
+        ticket = self.get_object()
+        data = self._valid(s.MergeInput, request)
+        target = ticket_merge(
+            ticket=ticket, into_number=data["into"], actor=request_user(request._request)
+        )
+        return self._out(target)
 
     @extend_schema(
         request=s.EscalateInput,
