@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from .models import (
+from ..models import (
     MANAGER_ROLES,
     ApiKey,
     AuditLogEntry,
@@ -204,7 +204,7 @@ def invitation_create(
             details={"email": email, "role": role},
         )
         issued = IssuedInvitation(invitation=invitation, token=token)
-        from .tasks import invitation_send_email_task
+        from ..tasks import invitation_send_email_task
 
         accept_url = settings.SITE_URL.rstrip("/") + issued.accept_path
         transaction.on_commit(lambda: invitation_send_email_task.delay(invitation.pk, accept_url))

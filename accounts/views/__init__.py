@@ -22,10 +22,10 @@ from common.converters import id_or_none
 from common.forms import day_start_utc, form_add_service_errors
 from common.responses import render_secret_once
 
-from . import audit, selectors, services
-from .forms import ApiKeyForm, InvitationForm, OrganizationForm, RoleForm
-from .models import ApiKey, Invitation, Membership, Organization
-from .tenancy import (
+from .. import audit, selectors, services
+from ..forms import ApiKeyForm, InvitationForm, OrganizationForm, RoleForm
+from ..models import ApiKey, Invitation, Membership, Organization
+from ..tenancy import (
     ManagerRequiredMixin,
     OrganizationRequiredMixin,
     activate_organization,
