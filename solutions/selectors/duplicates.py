@@ -6,7 +6,8 @@ semantic match ("VPN drops" vs "tunnel disconnects") is a related ticket, which 
 answers already cover. Word uni- and bigrams catch reworded copies, character n-grams catch
 typos and inflections; the score is their mean cosine over TF-IDF weights fitted on the
 candidates themselves (scikit-learn, already a dependency of the engine), so the words every
-open ticket shares ("please", the company name) weigh little.
+open ticket shares ("please", the company name) weigh little. Terms are hashed (no vocabulary
+to fit), so each text is tokenized once per process and its counts reused.
 
 Candidates are bounded (the organization's most recent open tickets of the last weeks), so
 the cost per submission stays a few milliseconds whatever the ticket history."""
@@ -15,10 +16,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
+import numpy as np
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
+from scipy.sparse import csr_matrix, vstack
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+from sklearn.metrics.pairwise import linear_kernel
 
 from accounts.models import Organization, User
 
@@ -45,29 +51,44 @@ def _candidates(organization: Organization, *, exclude_id: int | None) -> QueryS
     return tickets.order_by("-created_at", "-pk")[: int(settings.DUPLICATE_CANDIDATES_MAX)]
 
 
+# Hashed term counts of a text, per view (stateless hashing: no vocabulary to fit, so a
+# ticket's row can be kept between submissions). Kept for the most recent texts of the
+# process: tokenizing the candidates is most of the cost, and they barely change from one
+# submission to the next. ~20 KB a text (mostly the character view).
+_VIEWS = (
+    {"ngram_range": (1, 2), "lowercase": True},
+    {"analyzer": "char_wb", "ngram_range": (3, 5), "lowercase": True},
+)
+_CACHED_TEXTS = 2048
+
+
+@lru_cache(maxsize=1)
+def _hashers() -> tuple[HashingVectorizer, ...]:
+    return tuple(
+        HashingVectorizer(n_features=2**18, alternate_sign=False, norm=None, **view)
+        for view in _VIEWS
+    )
+
+
+@lru_cache(maxsize=_CACHED_TEXTS)
+def _counts(text: str) -> tuple[csr_matrix, ...]:
+    return tuple(hasher.transform([text]) for hasher in _hashers())
+
+
 def similarities(text: str, others: list[str]) -> list[float]:
-    """Cosine similarity of `text` to each of `others`, 0..1 (mean of the word and the
-    character TF-IDF views)."""
+    """Cosine similarity of `text` to each of `others`, 0..1: the mean over the word and the
+    character view of TF-IDF vectors, the IDF taken from these texts themselves."""
     if not others or not text.strip():
         return [0.0] * len(others)
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.metrics.pairwise import linear_kernel
-
-    corpus = [text, *others]
-    scores = [0.0] * len(others)
-    views = (
-        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, lowercase=True),
-        TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True),
-    )
-    for vectorizer in views:
-        try:
-            matrix = vectorizer.fit_transform(corpus)
-        except ValueError:  # nothing but stop characters: no vocabulary
-            continue
-        row = linear_kernel(matrix[0:1], matrix[1:])[0]
-        for i, value in enumerate(row):
-            scores[i] += float(value) / len(views)
-    return [min(1.0, max(0.0, s)) for s in scores]
+    rows = [_counts(t) for t in [text, *others]]
+    scores = np.zeros(len(others))
+    for view in range(len(_VIEWS)):
+        counts = vstack([r[view] for r in rows], format="csr")
+        if counts[0].nnz == 0:
+            continue  # nothing of this view in the text: it can't match on it
+        weights = TfidfTransformer(sublinear_tf=True).fit_transform(counts)
+        scores += linear_kernel(weights[0:1], weights[1:])[0] / len(_VIEWS)
+    return [min(1.0, max(0.0, float(s))) for s in scores]
 
 
 def similar_open_tickets(
