@@ -158,6 +158,9 @@ class ExpertSide:
     # With None: no rows (the schema generator asks without a caller).
     queue: Callable[[User | None], QuerySet[Any]]
     ticket_visible: Callable[[User, int], Any | None]
+    # Where the expert stands against the reliable commission tier, skill by skill (billing's
+    # earnings page shows it; solutions.selectors.reputation.ExpertStanding).
+    standing: Callable[[User], Any] | None = None
 
 
 _expert_side: ExpertSide | None = None
@@ -202,6 +205,11 @@ class ExpertScopedMixin:
 
     def expert_queue(self) -> QuerySet[Any]:
         return expert_side().queue(self.expert)
+
+    def expert_standing(self) -> Any | None:
+        """The expert's standing against the reliable commission tier, or None."""
+        standing = expert_side().standing
+        return standing(self.expert) if standing is not None else None
 
     def expert_ticket(self, ticket_id: int, *, not_found: type[Exception] = Http404) -> Any:
         """The ticket if the expert may read its masked copy; else `not_found` is raised."""

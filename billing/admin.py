@@ -35,6 +35,7 @@ class PlanAdmin(admin.ModelAdmin):
         "included_ai_answers",
         "ai_overage_cents",
         "commission_bps",
+        "reliable_commission_bps",
         "active",
         "sort_order",
     )

@@ -11,6 +11,7 @@ class SolutionsConfig(AppConfig):
 
         from . import labels, review, selectors
         from .receivers import on_champion_ready
+        from .selectors.reputation import expert_standing
 
         labels.register()
         review.register()
@@ -23,6 +24,7 @@ class SolutionsConfig(AppConfig):
                 ticket_visible=lambda user, ticket_id: selectors.expert_ticket_visible(
                     expert=user, ticket_id=ticket_id
                 ),
+                standing=expert_standing,
             )
         )
         champion_ready.connect(on_champion_ready, dispatch_uid="solutions.retriage")

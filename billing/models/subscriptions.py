@@ -66,10 +66,23 @@ class Plan(models.Model):
         return self.name
 
     def clean(self) -> None:
+        errors: dict[str, str] = {}
         try:
             calendar_from(self.sla_calendar)
         except CalendarError as exc:
-            raise ValidationError({"sla_calendar": str(exc)}) from exc
+            errors["sla_calendar"] = str(exc)
+        # The check constraint says the same; this names the field (the admin form's error).
+        if (
+            self.reliable_commission_bps is not None
+            and self.commission_bps is not None
+            and self.reliable_commission_bps > self.commission_bps
+        ):
+            errors["reliable_commission_bps"] = (
+                f"The reliable tier's commission must not be higher than the standard "
+                f"commission ({self.commission_bps} basis points): it is a reward."
+            )
+        if errors:
+            raise ValidationError(errors)
 
 
 class BillingAccount(models.Model):

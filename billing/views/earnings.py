@@ -32,6 +32,11 @@ def money(cents: int) -> str:
     return f"${cents / 100:,.2f}"
 
 
+def percent(bps: int) -> str:
+    """Basis points as a percent: 2000 → "20%", 1250 → "12.5%"."""
+    return f"{bps / 100:.2f}".rstrip("0").rstrip(".") + "%"
+
+
 class PayoutAccountForm(forms.Form):
     stripe_account_id = forms.CharField(
         label="Stripe Connect account id",
@@ -82,6 +87,19 @@ class ExpertEarningsView(ExpertRequiredMixin, View):
             "form": form,
             "minimum": money(services.payout_minimum_cents()),
             "hold_days": services.hold_days(),
+            # The commission tiers: where the expert stands per skill (solutions, through the
+            # expert side's registry) and what each plan charges at either tier.
+            "standing": self.expert_standing(),
+            "tiers": [
+                {
+                    "plan": plan.name,
+                    "standard": percent(plan.commission_bps),
+                    "reliable": percent(plan.reliable_commission_bps)
+                    if plan.reliable_commission_bps is not None
+                    else None,
+                }
+                for plan in selectors.plans_commission_tiers()
+            ],
         }
 
     def get(self, request: HttpRequest) -> HttpResponse:

@@ -393,6 +393,20 @@ CELERY_BEAT_SCHEDULE["experts-notify-new-tickets"] = {
     "task": "solutions.tasks_experts.experts_notify_task",
     "schedule": crontab(minute="*/10"),
 }
+# Reputation routing (solutions.services.routing): an escalated ticket is first offered to
+# this many best-matching experts with a record in its category, for this many minutes; then
+# to every matching expert.
+EXPERT_FIRST_OFFER_COUNT = env.int("EXPERT_FIRST_OFFER_COUNT", default=3)
+EXPERT_FIRST_OFFER_MINUTES = env.int("EXPERT_FIRST_OFFER_MINUTES", default=15)
+# The reliable tier (a plan's reliable_commission_bps): a vetted expert whose record in the
+# ticket's category has at least this many answers, this SLA compliance and average rating,
+# and at most this share of answers lost in disputes (solutions.selectors.reputation).
+EXPERT_RELIABLE_MIN_ANSWERS = env.int("EXPERT_RELIABLE_MIN_ANSWERS", default=10)
+EXPERT_RELIABLE_MIN_SLA_COMPLIANCE = env.float("EXPERT_RELIABLE_MIN_SLA_COMPLIANCE", default=0.9)
+EXPERT_RELIABLE_MIN_RATING = env.float("EXPERT_RELIABLE_MIN_RATING", default=4.5)
+EXPERT_RELIABLE_MAX_DISPUTE_LOSS_RATE = env.float(
+    "EXPERT_RELIABLE_MAX_DISPUTE_LOSS_RATE", default=0.05
+)
 # Experts' earnings: held earnings are released hourly; payouts for the previous month run
 # on the 1st at 04:00 UTC, after the nightly jobs, when the month's answers are all in.
 EARNINGS_HOLD_DAYS = env.int("EARNINGS_HOLD_DAYS", default=7)

@@ -4,8 +4,10 @@ and `experts` (an expert's profile, queue and visible tickets). Re-exported here
 `from solutions.selectors import …`."""
 
 from .experts import (
+    SlaRecord,
     expert_profile_of,
     expert_queue,
+    expert_sla_record,
     expert_ticket_taken,
     expert_ticket_visible,
     experts_directory,
@@ -35,10 +37,12 @@ __all__ = [
     "ARTICLE_SEARCH_MAX",
     "TICKET_OPEN_STATUSES",
     "SuggestionCard",
+    "SlaRecord",
     "SuggestionsShown",
     "articles_filtered",
     "articles_visible",
     "expert_profile_of",
+    "expert_sla_record",
     "expert_queue",
     "expert_ticket_taken",
     "expert_ticket_visible",

@@ -5,12 +5,26 @@ pages, the expert API and the services share these, through `ExpertScopedMixin`
 
 from __future__ import annotations
 
-from django.db.models import Case, Count, F, IntegerField, QuerySet, Value, When
+from dataclasses import dataclass
+
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from accounts.models import User
 
-from ..models import PRIORITY_RANK, Claim, ExpertProfile, Ticket
+from ..models import PRIORITY_RANK, Claim, ExpertProfile, Ticket, TicketOffer
 
 
 def expert_profile_of(user: User | None) -> ExpertProfile | None:
@@ -31,15 +45,27 @@ def priority_rank() -> Case:
 
 def expert_queue(*, expert: User | None) -> QuerySet[Ticket]:
     """Escalated tickets whose category is one of the expert's skills, most urgent first.
-    Empty for anyone who is not a vetted, available expert."""
+    Empty for anyone who is not a vetted, available expert. While a ticket is offered first
+    to the best-matching experts (`offered_until` in the future, solutions.services.routing)
+    only they see it; `offered_to_me` says which tickets are offered to this expert."""
     profile = expert_profile_of(expert)
     if profile is None or not profile.vetted or not profile.available or not profile.skills:
         return Ticket.objects.none()
+    offered_to_me = Exists(TicketOffer.objects.filter(ticket=OuterRef("pk"), expert=expert))
     # Skills are stored lower-case; categories keep the organization's spelling ("Network").
     return (
         Ticket.objects.filter(status=Ticket.Status.ESCALATED)
-        .annotate(category_key=Lower("category"), priority_rank=priority_rank())
+        .annotate(
+            category_key=Lower("category"),
+            priority_rank=priority_rank(),
+            offered_to_me=offered_to_me,
+        )
         .filter(category_key__in=profile.skills)
+        .filter(
+            Q(offered_until__isnull=True)
+            | Q(offered_until__lte=timezone.now())
+            | Q(offered_to_me=True)
+        )
         .select_related("organization")
         .order_by(
             "priority_rank",
@@ -85,3 +111,33 @@ def experts_directory(*, skill: str = "") -> QuerySet[ExpertProfile]:
         .order_by("-answers_count", F("rating_count").desc(), "pk")
     )
     return experts.filter(skills__icontains=skill) if skill else experts
+
+
+@dataclass(frozen=True)
+class SlaRecord:
+    """An expert's SLA history: claims answered in time vs. claims that lapsed (breaches).
+    Released claims are neither: giving a ticket back in time is not a breach."""
+
+    on_time: int
+    breached: int
+
+    @property
+    def decided(self) -> int:
+        return self.on_time + self.breached
+
+    @property
+    def compliance(self) -> float | None:
+        return self.on_time / self.decided if self.decided else None
+
+    @property
+    def compliance_percent(self) -> int | None:
+        share = self.compliance
+        return None if share is None else round(100 * share)
+
+
+def expert_sla_record(*, expert: User) -> SlaRecord:
+    counts = Claim.objects.filter(expert=expert).aggregate(
+        on_time=Count("pk", filter=Q(status=Claim.Status.ANSWERED)),
+        breached=Count("pk", filter=Q(breached_at__isnull=False)),
+    )
+    return SlaRecord(on_time=counts["on_time"], breached=counts["breached"])

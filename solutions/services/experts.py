@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import F
+from django.db.models import Case, F, When
 from django.urls import reverse
 from django.utils import timezone
 
@@ -27,7 +27,9 @@ from ..models import Claim, ExpertAnswer, ExpertProfile, Notification, Ticket
 from ..selectors.experts import (
     expert_queue,
 )
+from ..selectors.reputation import expert_commission_bps
 from .common import notification_send, ticket_event_record
+from .routing import ticket_route
 
 HEADLINE_MAX = 140
 BIO_MAX = 5_000
@@ -265,6 +267,12 @@ def _claim(*, expert: User, ticket_id: int) -> Claim:
         if not profile.available:
             raise ValidationError("You are marked unavailable; switch it on in your profile.")
         if not expert_queue(expert=expert).filter(pk=ticket.pk).exists():
+            until = ticket.offered_until
+            if until and until > timezone.now() and ticket.category.lower() in profile.skills:
+                raise ValidationError(
+                    "This ticket is offered first to experts with the best record in its "
+                    f"category until {_fmt(until)}; then you can claim it."
+                )
             raise ValidationError("This ticket does not match your skills.")
         # The profile row lock above serializes one expert's claims, so this count holds.
         active = Claim.objects.filter(expert=expert, status=Claim.Status.ACTIVE).count()
@@ -275,7 +283,14 @@ def _claim(*, expert: User, ticket_id: int) -> Claim:
             )
         now = timezone.now()
         due_at = claim_due_at(ticket=ticket, start=now)
-        claim = Claim.objects.create(ticket=ticket, expert=expert, claimed_at=now, due_at=due_at)
+        # The expert's tier is fixed with the claim: the net pay they saw is what they get.
+        claim = Claim.objects.create(
+            ticket=ticket,
+            expert=expert,
+            claimed_at=now,
+            due_at=due_at,
+            commission_bps=expert_commission_bps(expert=expert, ticket=ticket),
+        )
         ticket.status = Ticket.Status.CLAIMED
         ticket.assignee = expert
         ticket.sla_due_at = due_at
@@ -453,6 +468,9 @@ def claims_expire_due(now: datetime | None = None) -> int:
                 ),
                 details={"claim_id": claim.pk, "requeued": requeued},
             )
+            if requeued:
+                # A fresh first offer, to experts other than the one whose claim lapsed.
+                ticket_route(ticket=ticket, now=now)
             audit_log_record(
                 actor=None,
                 organization=ticket.organization,
@@ -609,14 +627,27 @@ def sla_warnings_send(now: datetime | None = None) -> int:
 
 
 def experts_notify_new_tickets(now: datetime | None = None) -> int:
-    """One batched notice per expert about tickets escalated since the last notice."""
+    """One batched notice per expert about tickets that entered their queue since the last
+    notice. A ticket offered first to others enters it when that window ends
+    (`offered_until`), so a run during the window says nothing of it and the first run after
+    it does; a ticket offered to this expert was announced at once and is left out."""
     now = now or timezone.now()
     profiles = ExpertProfile.objects.filter(vetted=True, available=True).select_related("user")
     notified = 0
     for profile in profiles:
-        fresh = expert_queue(expert=profile.user).filter(escalated_at__lte=now)
+        fresh = (
+            expert_queue(expert=profile.user)
+            .exclude(offers__expert=profile.user)
+            .annotate(
+                entered_at=Case(
+                    When(offered_until__isnull=False, then=F("offered_until")),
+                    default=F("escalated_at"),
+                )
+            )
+            .filter(escalated_at__lte=now, entered_at__lte=now)
+        )
         if profile.last_notified_at is not None:
-            fresh = fresh.filter(escalated_at__gt=profile.last_notified_at)
+            fresh = fresh.filter(entered_at__gt=profile.last_notified_at)
         count = fresh.count()
         with transaction.atomic():
             # Compare-and-set on the last notice: overlapping runs can't both announce.

@@ -56,6 +56,7 @@ from .masking import (
     text_mask,
     ticket_masked_copy,
 )
+from .routing import ticket_route
 
 logger = logging.getLogger(__name__)
 
@@ -976,6 +977,8 @@ def ticket_escalate(
             target=ticket,
             details={"price_cents": price, "masking_terms": len(terms)},
         )
+        # Offered first to the best-matching experts (reputation routing), if any qualify.
+        ticket_route(ticket=ticket)
     return ticket
 
 
@@ -1143,7 +1146,13 @@ def _answer_accept(
             # A customer's acceptance carries a 1–5 rating; an automatic one waits out the
             # earnings hold before it can be paid out.
             rated=not automatic,
-            commission_bps=charge.commission_bps,
+            # The commission fixed with the expert's claim (their tier) wins; claims made
+            # before tiers keep the one fixed at escalation.
+            commission_bps=(
+                answer.claim.commission_bps
+                if answer.claim.commission_bps is not None
+                else charge.commission_bps
+            ),
         )
         context = masking_context_for(organization=organization, ticket=ticket)
         article_create(
@@ -1284,6 +1293,7 @@ def ticket_reopen(*, ticket: Ticket, actor: User, answer_id: int, follow_up: str
             message=f"The customer asked a follow-up on “{ticket.masked_title}”.",
             url="/experts/queue/",
         )
+        ticket_route(ticket=ticket)
     return ticket
 
 

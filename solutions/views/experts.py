@@ -7,7 +7,9 @@ attachments on an expert's behalf.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -34,9 +36,17 @@ from ..markdown import markdown_sanitize
 from ..models import Claim, ExpertAnswer, ExpertProfile, Notification, Ticket
 from ..selectors import (
     expert_profile_of,
+    expert_sla_record,
     expert_ticket_taken,
     expert_ticket_visible,
     experts_directory,
+)
+from ..selectors.reputation import (
+    ExpertReputation,
+    SkillRecord,
+    expert_net_pay,
+    expert_reputation,
+    reputations_of,
 )
 from ..services import experts as services
 from ..services.expert_api_keys import expert_api_key_create, expert_api_keys
@@ -162,6 +172,22 @@ class ExpertRequiredMixin(tenancy.ExpertRequiredMixin):
         return claim
 
 
+@dataclass(frozen=True)
+class ReputationRows:
+    """An expert's record as the profile and the directory show it: one row per skill."""
+
+    overall: SkillRecord
+    rows: list[SkillRecord]
+
+    @property
+    def is_new(self) -> bool:
+        return self.overall.is_new
+
+
+def _reputation_rows(reputation: ExpertReputation, profile: ExpertProfile) -> ReputationRows:
+    return ReputationRows(reputation.overall, reputation.rows(profile.skills))
+
+
 def _sla_hours(ticket: Ticket) -> int:
     return billing.sla_hours(organization=ticket.organization, priority=ticket.priority)
 
@@ -206,6 +232,7 @@ class ExpertProfileView(ExpertRequiredMixin, View):
             "profile": self.profile,
             "form": form or ExpertProfileForm.from_profile(self.profile),
             "answers_count": ExpertAnswer.objects.filter(expert=user).count(),
+            "reputation": _reputation_rows(expert_reputation(user), self.profile),
             "expired": Claim.objects.filter(expert=user, status=Claim.Status.EXPIRED)
             .select_related("ticket")
             .order_by("-due_at")[:20],
@@ -270,13 +297,37 @@ class ExpertProfileView(ExpertRequiredMixin, View):
 class QueueRow:
     ticket: Ticket
     sla_hours: int
+    # "business hours: Mon–Fri 09:00–17:00 Europe/Berlin", or "" when every hour counts.
+    sla_terms: str = ""
+    # What an accepted answer pays this expert (their tier), and the minutes left while the
+    # ticket is offered to them first (None when it is not).
+    net_cents: int | None = None
+    offered_minutes_left: int | None = None
+
+
+def _offered_minutes_left(ticket: Ticket, now: datetime) -> int | None:
+    if not getattr(ticket, "offered_to_me", False) or ticket.offered_until is None:
+        return None
+    seconds = (ticket.offered_until - now).total_seconds()
+    return math.ceil(seconds / 60) if seconds > 0 else None
 
 
 class ExpertQueueView(ExpertRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         expert = request_user(request)
         page = Paginator(self.expert_queue(), PAGE_SIZE).get_page(request.GET.get("page"))
-        rows = [QueueRow(t, _sla_hours(t)) for t in page.object_list]
+        net_pay = expert_net_pay(expert=expert, tickets=list(page.object_list))
+        now = timezone.now()
+        rows = [
+            QueueRow(
+                t,
+                _sla_hours(t),
+                billing.sla_terms(organization=t.organization),
+                net_cents=net_pay.get(t.pk),
+                offered_minutes_left=_offered_minutes_left(t, now),
+            )
+            for t in page.object_list
+        ]
         active = Claim.objects.filter(expert=expert, status=Claim.Status.ACTIVE).count()
         return render(
             request,
@@ -288,9 +339,7 @@ class ExpertQueueView(ExpertRequiredMixin, View):
 class ExpertTicketView(ExpertRequiredMixin, View):
     """The masked ticket; POST claims it."""
 
-    def get(
-        self, request: HttpRequest, pk: int, conversation_form: Any = None
-    ) -> HttpResponse:
+    def get(self, request: HttpRequest, pk: int, conversation_form: Any = None) -> HttpResponse:
         from .conversations import expert_conversation  # which imports this module
 
         expert = request_user(request)
@@ -312,6 +361,8 @@ class ExpertTicketView(ExpertRequiredMixin, View):
                 "past_claims": [c for c in claims if c is not active],
                 "auto_accept_days": auto_accept_days(),
                 "conversation": expert_conversation(request, ticket, expert, conversation_form),
+                "net_cents": expert_net_pay(expert=expert, tickets=[ticket])[ticket.pk],
+                "offered_minutes_left": _offered_minutes_left(ticket, timezone.now()),
             },
         )
 
@@ -345,6 +396,7 @@ class ExpertClaimsView(ExpertRequiredMixin, View):
             "ticket", "answer", "answer__rating"
         )
         past = claims.exclude(status=Claim.Status.ACTIVE).order_by("-claimed_at", "-pk")
+        record = expert_sla_record(expert=expert)
         return render(
             request,
             "solutions/experts/claims.html",
@@ -353,6 +405,7 @@ class ExpertClaimsView(ExpertRequiredMixin, View):
                 "page": Paginator(past, PAGE_SIZE).get_page(request.GET.get("page")),
                 "now": timezone.now(),
                 "soon": timezone.now() + services.SLA_WARNING_MIN,
+                "record": record,
             },
         )
 
@@ -369,6 +422,9 @@ class ExpertAnswerView(ExpertRequiredMixin, View):
             {
                 "claim": claim,
                 "ticket": claim.ticket,
+                "net_cents": expert_net_pay(
+                    expert=request_user(self.request), tickets=[claim.ticket]
+                )[claim.ticket_id],
                 "form": form,
                 "preview": preview,
                 "overdue": claim.due_at <= timezone.now(),
@@ -462,7 +518,16 @@ class ExpertDirectoryView(OrganizationRequiredMixin, View):
         page = Paginator(experts_directory(skill=skill), PAGE_SIZE).get_page(
             request.GET.get("page")
         )
-        return render(request, "solutions/experts/directory.html", {"page": page, "skill": skill})
+        reputations = reputations_of([p.user_id for p in page.object_list])
+        cards = [
+            {"profile": p, "reputation": _reputation_rows(reputations[p.user_id], p)}
+            for p in page.object_list
+        ]
+        return render(
+            request,
+            "solutions/experts/directory.html",
+            {"page": page, "cards": cards, "skill": skill},
+        )
 
 
 # ---------------------------------------------------------------- notifications

@@ -109,3 +109,17 @@ def reliable_history(
     """Enough well-rated, on-time answers in `category` to pass the default reliable bar."""
     for _ in range(answers):
         past_answer(organization, expert, category, score=5)
+
+
+def seed_plans_with_tiers() -> None:
+    """The plans as the data migrations leave them (0003 seeds them, 0008 gives them their
+    reliable tier). A transactional test's flush removes them for the tests after it, so the
+    tests that need the tier put them back."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("billing.migrations.0003_seed_plans").seed(apps, None)
+    importlib.import_module("billing.migrations.0008_reliable_commission_tier").add_tiers(
+        apps, None
+    )

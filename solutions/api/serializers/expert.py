@@ -7,12 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from billing import services as billing
 
 from ...models import Claim, ExpertAnswer, Ticket
+from ...selectors.reputation import expert_net_pay
 from ...services.experts import ANSWER_MAX, ANSWER_MIN
 from .tickets import TICKET_CORE_FIELDS
 
@@ -41,10 +43,13 @@ class ExpertTicketOutput(serializers.ModelSerializer[Ticket]):
         help_text="The ticket's status: `escalated` (in the queue), `claimed`, `answered`, "
         "then the customer's `resolved`, `reopened` or `closed`."
     )
-    net_pay_cents = serializers.IntegerField(
-        source="expert_net_cents",
-        allow_null=True,
-        help_text="What an accepted answer pays you: the price less the platform's commission.",
+    net_pay_cents = serializers.SerializerMethodField(
+        help_text="What an accepted answer pays you: the price less the platform's commission "
+        "at your tier (the lower reliable commission where you qualify in this category)."
+    )
+    offered_until = serializers.SerializerMethodField(
+        help_text="While the ticket is offered to you first (before every matching expert "
+        "sees it), the end of that window; null otherwise."
     )
     sla_hours = serializers.SerializerMethodField(
         help_text="The answer is due this many hours after the claim."
@@ -56,10 +61,29 @@ class ExpertTicketOutput(serializers.ModelSerializer[Ticket]):
         fields = [
             *TICKET_CORE_FIELDS,
             "net_pay_cents",
+            "offered_until",
             "sla_hours",
             "escalated_at",
             "links",
         ]
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_net_pay_cents(self, ticket: Ticket) -> int | None:
+        # The views pass what the page's tickets pay the caller (one lookup for a page).
+        pay = self.context.get("net_pay") or {}
+        if ticket.pk in pay:
+            return pay[ticket.pk]
+        expert = self.context.get("expert")
+        if expert is None:
+            return ticket.expert_net_cents
+        return expert_net_pay(expert=expert, tickets=[ticket])[ticket.pk]
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_offered_until(self, ticket: Ticket) -> str | None:
+        until = ticket.offered_until
+        if not getattr(ticket, "offered_to_me", False) or until is None or until <= timezone.now():
+            return None
+        return serializers.DateTimeField().to_representation(until)
 
     def get_sla_hours(self, ticket: Ticket) -> int:
         return billing.sla_hours(organization=ticket.organization, priority=ticket.priority)
@@ -102,12 +126,18 @@ class ExpertAnswerInput(serializers.Serializer[Any]):
 class ExpertAnswerOutput(serializers.ModelSerializer[ExpertAnswer]):
     ticket = serializers.IntegerField(source="ticket_id", help_text="The ticket's id.")
     claim = serializers.IntegerField(source="claim_id", help_text="The claim it answers.")
-    net_pay_cents = serializers.IntegerField(
-        source="ticket.expert_net_cents",
-        allow_null=True,
-        help_text="What this answer pays you once accepted, after the platform's commission.",
+    net_pay_cents = serializers.SerializerMethodField(
+        help_text="What this answer pays you once accepted, after the platform's commission "
+        "at the tier fixed with your claim."
     )
 
     class Meta:
         model = ExpertAnswer
         fields = ["id", "ticket", "claim", "body", "status", "net_pay_cents", "created_at"]
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_net_pay_cents(self, answer: ExpertAnswer) -> int | None:
+        bps = answer.claim.commission_bps
+        if bps is None:
+            return answer.ticket.expert_net_cents
+        return billing.expert_pay(gross_cents=answer.price_cents, commission_bps=bps).net_cents

@@ -27,6 +27,7 @@ from api.views import ID_PATTERN, ExpertApiViewMixin
 
 from ...models import Claim, ExpertProfile, Ticket
 from ...selectors import expert_ticket_taken, expert_ticket_visible
+from ...selectors.reputation import expert_net_pay
 from ...services import experts as services
 from ..serializers import expert as s
 
@@ -80,8 +81,15 @@ class ExpertQueueViewSet(_ExpertView, viewsets.GenericViewSet[Ticket]):
         "masked. Empty for an expert who is not vetted or is marked unavailable.",
     )
     def list(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        page = self.paginate_queryset(self.get_queryset()) or []
+        context = {
+            **self.get_serializer_context(),
+            "expert": self.expert,
+            "net_pay": expert_net_pay(expert=self.expert, tickets=page),
+        }
+        return self.get_paginated_response(
+            self.get_serializer(page, many=True, context=context).data
+        )
 
 
 class ExpertTicketViewSet(_ExpertView, viewsets.GenericViewSet[Ticket]):
@@ -110,7 +118,11 @@ class ExpertTicketViewSet(_ExpertView, viewsets.GenericViewSet[Ticket]):
     def _out(self, ticket_id: int) -> Response:
         # Never a 404 after a claim or release: the caller holds or held a claim.
         ticket = self.expert_ticket(ticket_id, not_found=NotFound)
-        context = {**self.get_serializer_context(), "active_claim": self._active_claim(ticket)}
+        context = {
+            **self.get_serializer_context(),
+            "active_claim": self._active_claim(ticket),
+            "expert": self.expert,
+        }
         return Response(s.ExpertTicketDetailOutput(ticket, context=context).data)
 
     @extend_schema(summary="One ticket (masked), with the caller's active claim")
