@@ -212,7 +212,7 @@ def reputations_of(
     )
     if key is not None:
         claims = claims.filter(skill=key)
-    for row in (
+    for claim_row in (
         claims.values("expert_id", "skill")
         .annotate(
             on_time=Count("pk", filter=Q(status=Claim.Status.ANSWERED, breached_at__isnull=True)),
@@ -220,9 +220,9 @@ def reputations_of(
         )
         .order_by()
     ):
-        record = records(row["expert_id"], row["skill"] or "")
-        record.on_time = int(row["on_time"] or 0)
-        record.breached = int(row["breached"] or 0)
+        record = records(claim_row["expert_id"], claim_row["skill"] or "")
+        record.on_time = int(claim_row["on_time"] or 0)
+        record.breached = int(claim_row["breached"] or 0)
 
     for rep in result.values():
         for record in rep.skills.values():
@@ -369,7 +369,7 @@ def expert_net_pay(*, expert: User, tickets: Sequence[Ticket]) -> dict[int, int 
     A few queries for any number of tickets (the queue's page)."""
     if not tickets:
         return {}
-    claimed = dict(
+    claimed: dict[int, int] = dict(
         Claim.objects.filter(
             expert=expert,
             ticket__in=[t.pk for t in tickets],
@@ -377,7 +377,7 @@ def expert_net_pay(*, expert: User, tickets: Sequence[Ticket]) -> dict[int, int 
             commission_bps__isnull=False,
         )
         .order_by("claimed_at")
-        .values_list("ticket_id", "commission_bps")
+        .values_list("ticket_id", "commission_bps")  # type: ignore[arg-type]
     )
     profile = ExpertProfile.objects.filter(user=expert).only("vetted").first()
     vetted = bool(profile and profile.vetted)
@@ -399,7 +399,7 @@ def expert_net_pay(*, expert: User, tickets: Sequence[Ticket]) -> dict[int, int 
             pay[ticket.pk] = standard
         elif ticket.pk in claimed:
             pay[ticket.pk] = billing.expert_pay(
-                gross_cents=gross, commission_bps=int(claimed[ticket.pk])
+                gross_cents=gross, commission_bps=claimed[ticket.pk]
             ).net_cents
         elif (
             vetted

@@ -42,13 +42,14 @@ def ticket_route(*, ticket: Ticket, now: datetime | None = None) -> list[TicketO
     )
     ticket.offered_until = now + timedelta(minutes=minutes) if candidates else None
     ticket.save(update_fields=["offered_until", "updated_at"])
-    if not candidates:
+    if ticket.offered_until is None:
         return []
+    offered_until = ticket.offered_until
     offers = TicketOffer.objects.bulk_create(
         TicketOffer(ticket=ticket, expert=c.expert, score=round(c.score, 6), created_at=now)
         for c in candidates
     )
-    until = timezone.localtime(ticket.offered_until)
+    until = timezone.localtime(offered_until)
     ticket_event_record(
         ticket=ticket,
         actor=None,
@@ -56,7 +57,7 @@ def ticket_route(*, ticket: Ticket, now: datetime | None = None) -> list[TicketO
         message=f"Offered first to {len(candidates)} expert{'s' if len(candidates) != 1 else ''} "
         f"with the best record in {ticket.category} until {until:%H:%M %Z}; then to every "
         "matching expert.",
-        details={"experts": len(candidates), "offered_until": ticket.offered_until.isoformat()},
+        details={"experts": len(candidates), "offered_until": offered_until.isoformat()},
     )
     for candidate in candidates:
         notification_send(
