@@ -95,9 +95,16 @@ class Ticket(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="tickets"
     )
     number = models.PositiveIntegerField(help_text="Per-organization ticket number.")
+    class Channel(models.TextChoices):
+        WEB = "web", "Web"
+        API = "api", "API"
+        EMAIL = "email", "E-mail"
+
     title = models.CharField(max_length=200)
     body = models.TextField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    # Where the ticket came from (reports count tickets by channel).
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
 
     # Triage as predicted (kept for evaluation) and as finally decided by people.
     predicted_category = models.CharField(max_length=100, blank=True)

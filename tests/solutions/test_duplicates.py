@@ -180,6 +180,7 @@ def test_an_api_resubmission_returns_the_open_ticket_it_repeats(org, make_user):
     client = bearer(key)
     first = _post(client, "/api/v1/tickets/", {"title": VPN[0], "body": VPN[1]})
     assert first.status_code == 201 and first.json()["duplicate_of"] is None
+    assert Ticket.objects.get(organization=org, number=first.json()["id"]).channel == "api"
     again = _post(client, "/api/v1/tickets/", {"title": VPN_AGAIN[0], "body": VPN_AGAIN[1]})
     assert again.status_code == 201  # reworded: similar, not a near-identical repeat
     same = _post(client, "/api/v1/tickets/", {"title": VPN[0], "body": VPN[1]})
