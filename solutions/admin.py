@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -132,7 +132,7 @@ class DisputeAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         dispute = self.get_object(request, unquote(object_id))
         if dispute is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            raise Http404("No such dispute.")
         if not self.has_view_or_change_permission(request, dispute):
             raise PermissionDenied
         is_open = dispute.status == Dispute.Status.OPEN
@@ -153,20 +153,20 @@ class DisputeAdmin(admin.ModelAdmin):
                         note=form.cleaned_data["note"],
                     )
                 except (ValidationError, PermissionDenied) as exc:
-                    errors = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
-                    for error in errors:
-                        self.message_user(request, error, messages.ERROR)
+                    problems = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+                    for problem in problems:
+                        self.message_user(request, str(problem), messages.ERROR)
                 else:
                     self.message_user(
                         request, f"Decided: {decided.get_status_display()}.", messages.SUCCESS
                     )
                     return HttpResponseRedirect(request.path)
             else:
-                for field, errors in form.errors.items():
+                for field, field_errors in form.errors.items():
                     label = form.fields[field].label if field in form.fields else ""
-                    for error in errors:
+                    for text in field_errors:
                         self.message_user(
-                            request, f"{label}: {error}" if label else error, messages.ERROR
+                            request, f"{label}: {text}" if label else str(text), messages.ERROR
                         )
         ticket = dispute.ticket
         context = {
@@ -180,7 +180,10 @@ class DisputeAdmin(admin.ModelAdmin):
             "thread": TicketMessage.objects.filter(ticket=ticket).select_related("author"),
             "events": ticket.events.select_related("actor"),
             "form": form,
-            "ledger": billing.ledger_entries_for(reference=dispute_reference(dispute)),
+            "ledger": [
+                {"row": row, "amount": f"−${-row.amount_cents / 100:,.2f}"}
+                for row in billing.ledger_entries_for(reference=dispute_reference(dispute))
+            ],
             "changelist_url": reverse("admin:solutions_dispute_changelist"),
             **(extra_context or {}),
         }

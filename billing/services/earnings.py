@@ -154,13 +154,16 @@ class EarningsSummary:
     # the chart's time axis has no gaps.
     months: list[MonthTotal]
     # Reversals after disputes not yet netted against a payout (a positive number of cents to
-    # take off the next payout), and what that leaves of the available earnings.
+    # take off the next payout); earnings held by an open dispute; available earnings no
+    # payout has batched yet, which the next payout nets against the carried balance.
     carried_cents: int = 0
     on_hold_cents: int = 0
+    unbatched_cents: int = 0
 
     @property
     def next_payout_cents(self) -> int:
-        return max(0, self.available_cents - self.carried_cents)
+        """What the next payout would be now (before the minimum), never below zero."""
+        return max(0, self.unbatched_cents - self.carried_cents)
 
 
 def expert_earnings_summary(*, expert: User, now: datetime | None = None) -> EarningsSummary:
@@ -168,9 +171,10 @@ def expert_earnings_summary(*, expert: User, now: datetime | None = None) -> Ear
     earnings = ExpertEarning.objects.filter(expert=expert).exclude(
         status=ExpertEarning.Status.REVERSED
     )
-    on_hold = earnings.filter(on_hold=True, payout__isnull=True).aggregate(total=Sum("net_cents"))[
-        "total"
-    ]
+    on_hold = earnings.filter(on_hold=True, payout__isnull=True).aggregate(total=Sum("net_cents"))
+    unbatched = earnings.filter(
+        status=ExpertEarning.Status.AVAILABLE, payout__isnull=True, on_hold=False
+    ).aggregate(total=Sum("net_cents"))
     by_status = {
         row["status"]: row["total"] or 0
         for row in earnings.values("status").annotate(total=Sum("net_cents")).order_by()
@@ -197,7 +201,8 @@ def expert_earnings_summary(*, expert: User, now: datetime | None = None) -> Ear
         currency=CURRENCY,
         months=[MonthTotal(period, cents) for period, cents in totals.items()],
         carried_cents=expert_carried_cents(expert_id=expert.pk),
-        on_hold_cents=int(on_hold or 0),
+        on_hold_cents=int(on_hold["total"] or 0),
+        unbatched_cents=int(unbatched["total"] or 0),
     )
 
 

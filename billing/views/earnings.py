@@ -23,6 +23,7 @@ from .. import selectors
 from ..charts.earnings import monthly_earnings_chart
 from ..models import ExpertPayoutAccount
 from ..services import earnings as services
+from ..services import ledger
 
 PAGE_SIZE = 20
 PAYOUTS_SHOWN = 12
@@ -87,6 +88,14 @@ class ExpertEarningsView(ExpertRequiredMixin, View):
             "form": form,
             "minimum": money(services.payout_minimum_cents()),
             "hold_days": services.hold_days(),
+            # Disputes: what was taken back, and the balance carried into the next payout.
+            "reversals": [
+                {"entry": r, "amount": money(-r.amount_cents)}
+                for r in ledger.expert_reversals(expert=user)[:PAGE_SIZE]
+            ],
+            "carried": money(summary.carried_cents),
+            "next_payout": money(summary.next_payout_cents),
+            "on_hold": money(summary.on_hold_cents),
             # The commission tiers: where the expert stands per skill (solutions, through the
             # expert side's registry) and what each plan charges at either tier.
             "standing": self.expert_standing(),

@@ -6,11 +6,14 @@ the API, and another organization's 404s. The Stripe side is in tests/billing/te
 
 from __future__ import annotations
 
+import io
+import json
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -157,7 +160,7 @@ def test_the_expert_is_told_with_the_masked_title_and_reason(world):
     ticket, answer = accepted(world)
     _open(world, ticket, answer)
     notice = Notification.objects.get(user=world.expert, kind="answer_disputed")
-    assert "[PERSON 1]" in notice.message
+    assert "[name]" in notice.message
     assert "Zoltan" not in notice.message and "Quetzal" not in notice.message
     assert "on hold" in notice.message
 
@@ -488,3 +491,14 @@ def test_api_key_without_write_scope_cant_open(world, client):
         HTTP_AUTHORIZATION=f"Bearer {key}",
     )
     assert response.status_code == 403
+
+
+def test_the_openapi_schema_covers_disputes():
+    out = io.StringIO()
+    call_command("spectacular", "--validate", "--format", "openapi-json", stdout=out)
+    paths = json.loads(out.getvalue())["paths"]
+    listed = paths["/api/v1/tickets/{number}/disputes/"]
+    assert set(listed) >= {"get", "post"}
+    assert "201" in listed["post"]["responses"]
+    assert "examples" in listed["post"]["requestBody"]["content"]["application/json"]
+    assert "get" in paths["/api/v1/tickets/{number}/disputes/{id}/"]
