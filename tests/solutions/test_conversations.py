@@ -5,7 +5,7 @@ that pauses the claim's SLA clock across a weekend of business hours."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -287,7 +287,9 @@ def test_each_side_is_told_in_the_app_and_by_one_batched_email(world):
     assert conv.conversation_emails_send() == 0 and len(mail.outbox) == 3
     # A notification read in the app needs no e-mail.
     post(ticket, world["agent"], Side.CUSTOMER, body="It's a ThinkPad.")
-    Notification.objects.filter(user=expert, emailed_at__isnull=True).update(read_at=ticket.updated_at)
+    Notification.objects.filter(user=expert, emailed_at__isnull=True).update(
+        read_at=ticket.updated_at
+    )
     assert conv.conversation_emails_send() == 0
 
 
@@ -406,7 +408,10 @@ def test_a_question_pauses_the_clock_over_a_weekend_and_a_reply_gives_back_what_
     assert claim.due_at == datetime(2026, 12, 8, 14, 30, tzinfo=BERLIN)
     assert ticket.sla_due_at == claim.due_at and ticket.sla_paused_at is None
     assert claim.paused_seconds == int(
-        (datetime(2026, 12, 8, 12, 0) - datetime(2026, 12, 4, 15, 30)).total_seconds()
+        (
+            datetime(2026, 12, 8, 12, 0, tzinfo=BERLIN)
+            - datetime(2026, 12, 4, 15, 30, tzinfo=BERLIN)
+        ).total_seconds()
     )
     # A note doesn't resume a paused clock; an expert's plain message doesn't pause it.
     with time_machine.travel(datetime(2026, 12, 8, 13, 0, tzinfo=BERLIN), tick=False):
