@@ -32,6 +32,7 @@ AREAS: dict[str, str] = {
     "membership": "Members",
     "invitation": "Invitations",
     "organization": "Organization",
+    "sso": "Single sign-on",
     "user": "Sign-ups",
     "api_key": "API keys",
     "webhook_endpoint": "Webhooks",
@@ -56,6 +57,7 @@ AREA_FILTERS: tuple[tuple[str, str], ...] = (
     ("payout", "Payouts"),
     ("solutions.", "Ticket settings"),
     ("organization.", "Organization"),
+    ("sso.", "Single sign-on"),
 )
 
 # What happened, after the actor's name. Each code lists sentences from the most detailed to
@@ -207,6 +209,33 @@ SENTENCES: dict[str, tuple[str, ...]] = {
     "webhook_endpoint.test_sent": ("sent a test event to {target}",),
     "webhook_delivery.redelivered": ("redelivered a webhook event to {target}",),
 }
+    # single sign-on
+    "sso.configured": (
+        "set the single sign-on provider to {issuer} (client {client_id})",
+        "changed the single sign-on provider",
+    ),
+    "sso.domain_added": ("added {domain} to single sign-on", "added a single sign-on domain"),
+    "sso.domain_removed": (
+        "removed {domain} from single sign-on",
+        "removed a single sign-on domain",
+    ),
+    "sso.enabled": ("turned single sign-on on",),
+    "sso.disabled": ("turned single sign-on off",),
+    "sso.enforced": (
+        "made single sign-on mandatory, with {break_glass} as break-glass owner",
+        "made single sign-on mandatory",
+    ),
+    "sso.enforcement_lifted": ("made single sign-on optional again",),
+    "sso.signed_in": ("signed in with single sign-on",),
+    "sso.member_joined": (
+        "joined as {role} through single sign-on",
+        "joined through single sign-on",
+    ),
+    "sso.account_connected": ("connected their account to single sign-on",),
+    "sso.sign_in_refused": (
+        "refused a single sign-on of {email}: {reason}",
+        "refused a single sign-on: {reason}",
+    ),
 
 # Detail values that read better in words than as stored.
 CHANNELS = {"web": "in the browser", "api": "through the API", "email": "by e-mail"}

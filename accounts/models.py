@@ -244,3 +244,62 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.state == "active"
+
+
+class SingleSignOn(models.Model):
+    """An organization's OpenID Connect sign-in (docs/sso.md). The issuer and client id live
+    in allauth's `SocialApp` (provider `openid_connect`, provider id `org-<slug>`, settings
+    {"server_url": issuer}), whose `secret` column stays empty: the client secret is kept here,
+    encrypted (common/secret_box.py), and handed to allauth in memory by
+    `accounts.adapters.SocialAccountAdapter.list_apps`. It is never shown after it is typed.
+
+    Users whose e-mail is in `domains` sign in through the provider and join the organization
+    with `default_role`. With `enforced`, password login, sign-up and reset are refused for
+    those domains, except for `break_glass_user` (an owner who keeps password and MFA)."""
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="single_sign_on"
+    )
+    social_app = models.OneToOneField(
+        "socialaccount.SocialApp", on_delete=models.PROTECT, related_name="+"
+    )
+    client_secret_encrypted = models.TextField(editable=False)
+    enabled = models.BooleanField(default=False)
+    default_role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
+    enforced = models.BooleanField(default=False)
+    break_glass_user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    configured_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "single sign-on"
+        verbose_name_plural = "single sign-on"
+
+    def __str__(self) -> str:
+        return f"single sign-on of {self.organization}"
+
+
+class SsoDomain(models.Model):
+    """An e-mail domain whose users sign in through the organization's provider. A domain
+    belongs to one organization at most (the unique index), in lower case."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="sso_domains"
+    )
+    domain = models.CharField(max_length=253, unique=True)
+    added_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["domain"]
+        verbose_name = "single sign-on domain"
+
+    def __str__(self) -> str:
+        return self.domain

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from .models import ApiKey, AuditLogEntry, Invitation, Membership, User
+from .models import ApiKey, AuditLogEntry, Invitation, Membership, SingleSignOn, SsoDomain, User
 
 
 def memberships_of(user: User) -> QuerySet[Membership]:
@@ -30,3 +30,20 @@ def audit_log_entries(*, action_prefix: str = "") -> QuerySet[AuditLogEntry]:
 
 def api_keys_listed() -> QuerySet[ApiKey]:
     return ApiKey.objects.select_related("created_by")
+
+
+def sso_for_email(email: str) -> SingleSignOn | None:
+    """The single sign-on that signs in this address (its domain is an organization's and the
+    organization turned it on), or None."""
+    domain = email.rpartition("@")[2].strip().lower()
+    if not domain:
+        return None
+    return (
+        SingleSignOn.objects.select_related("organization", "social_app")
+        .filter(enabled=True, organization__sso_domains__domain=domain)
+        .first()
+    )
+
+
+def sso_domains_listed() -> QuerySet[SsoDomain]:
+    return SsoDomain.objects.select_related("added_by")

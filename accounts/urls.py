@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .views import sso
 
 # Navigation targets whose features arrive with later issues (none at the moment).
 SECTIONS: dict[str, tuple[str, str]] = {}
@@ -27,6 +28,16 @@ urlpatterns = [
     path("api-keys/<id:pk>/revoke/", views.ApiKeyRevokeView.as_view(), name="api_key_revoke"),
     path("audit/", views.AuditLogView.as_view(), name="audit_log"),
     path("account/security/", views.AccountSecurityView.as_view(), name="account_security"),
+    path("settings/sso/", sso.SsoSettingsView.as_view(), name="sso_settings"),
+    path("settings/sso/domains/", sso.SsoDomainAddView.as_view(), name="sso_domain_add"),
+    path(
+        "settings/sso/domains/<id:pk>/remove/",
+        sso.SsoDomainRemoveView.as_view(),
+        name="sso_domain_remove",
+    ),
+    path("settings/sso/enable/", sso.SsoEnableView.as_view(), name="sso_enable"),
+    path("settings/sso/enforce/", sso.SsoEnforceView.as_view(), name="sso_enforce"),
+    path("sso/start/", sso.SsoStartView.as_view(), name="sso_start"),
 ]
 
 urlpatterns += [

@@ -25,6 +25,7 @@ from typing import Any, cast
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+from allauth.socialaccount.models import SocialApp
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.staticfiles.views import serve as staticfiles_serve
 from django.core.cache import cache
@@ -39,7 +40,16 @@ from django.views.static import serve as static_serve
 
 from accounts import services as accounts_services
 from accounts import tenancy
-from accounts.models import ApiKey, Invitation, Membership, Organization, Role, User
+from accounts.models import (
+    ApiKey,
+    Invitation,
+    Membership,
+    Organization,
+    Role,
+    SingleSignOn,
+    SsoDomain,
+    User,
+)
 from api.views import ApiViewMixin, ExpertApiViewMixin
 from billing import services as billing
 from billing.models import Plan
@@ -122,6 +132,8 @@ PUBLIC_ROUTES: dict[str, tuple[str, int]] = {
     "stripe_webhook": ("POST", 400),
     # The emailed token is the capability; accepting it needs a signed-in invitee.
     "invitation_accept": ("GET", 200),
+    # Single sign-on starts before anyone is signed in: an empty form goes back to log in.
+    "sso_start": ("POST", 302),
 }
 # Views that are functions, not classes: their access can't be read off a base class.
 FUNCTION_VIEWS: dict[str, tuple[str, str]] = {"organization_switch": (LOGIN, "POST")}
@@ -165,6 +177,11 @@ MANAGER_ONLY_ROUTES = {
     "ml_train",
     "ml_training_progress",
     "solution_settings",
+    "sso_domain_add",
+    "sso_domain_remove",
+    "sso_enable",
+    "sso_enforce",
+    "sso_settings",
     "webhook_delivery_redeliver",
     "webhook_endpoint",
     "webhook_endpoint_delete",
@@ -255,6 +272,7 @@ class World:
     api_key: ApiKey
     invitation: Invitation
     invitation_token: str
+    sso_domain: SsoDomain  # A's single sign-on domain
     membership: Membership  # the agent's
     run: TrainingRun
     version: ModelVersion
@@ -386,6 +404,18 @@ def build_world() -> World:
     run = TrainingRun.objects.create(organization=org_a, requested_by=owner_a)
     _, expert_key = expert_api_key_create(expert=expert, actor=expert, name="E's key")
     Plan.objects.update(api_requests_per_minute=1_000_000)
+    # A's single sign-on, stored as its service stores it (which would fetch the issuer).
+    sso_app = SocialApp.objects.create(
+        provider="openid_connect",
+        provider_id=f"org-{org_a.slug}",
+        name="Org A",
+        client_id="a-secret-client",
+        settings={"server_url": "https://idp.a-secret.example"},
+    )
+    SingleSignOn.objects.create(
+        organization=org_a, social_app=sso_app, client_secret_encrypted="x", enabled=True
+    )
+    sso_domain = SsoDomain.objects.create(organization=org_a, domain="a-secret.example")
     unmasked = ("Zoltan", "Quetzal", "Ildiko", "Vrana", "Ottokar", "Brzezinski")
     return World(
         org_a=org_a,
@@ -417,6 +447,7 @@ def build_world() -> World:
         api_key=api_key,
         invitation=issued.invitation,
         invitation_token=issued.token,
+        sso_domain=sso_domain,
         membership=membership,
         run=run,
         version=version,
@@ -468,6 +499,7 @@ OBJECTS: dict[str, Kwargs] = {
     "member_remove": lambda w: {"pk": w.membership.pk},
     "invitation_revoke": lambda w: {"pk": w.invitation.pk},
     "api_key_revoke": lambda w: {"pk": w.api_key.pk},
+    "sso_domain_remove": lambda w: {"pk": w.sso_domain.pk},
     "ticket_detail": lambda w: {"number": w.ticket.number},
     "ticket_escalate": lambda w: {"number": w.ticket.number},
     "ticket_attachment": lambda w: {"number": w.ticket.number, "pk": w.attachment.pk},

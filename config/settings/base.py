@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    # Single sign-on: each organization's OpenID Connect provider (docs/sso.md).
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "accounts",
     "api",
     "billing",
@@ -190,6 +193,21 @@ ACCOUNT_SESSION_REMEMBER = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Expertdesk] "
 ACCOUNT_RATE_LIMITS: dict[str, str] | bool = {}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Single sign-on (docs/sso.md): the adapter serves each organization's OpenID Connect app with its
+# decrypted client secret and decides who may sign in, be connected or join. Nothing lists the
+# providers (every organization's would show); the login page asks for the work e-mail instead.
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # the adapter connects existing users itself
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
+# Client secrets are encrypted at rest with a key derived from SSO_SECRET_KEY (SECRET_KEY when
+# empty); old keys go in the FALLBACKS list.
+SSO_SECRET_KEY = env.str("SSO_SECRET_KEY", default="")
+SSO_SECRET_KEY_FALLBACKS = env.list("SSO_SECRET_KEY_FALLBACKS", default=[])
+# Issuers must be https:// on a public address; development and tests may allow http:// and
+# loopback/private addresses (a provider in the same network). Production forces both off.
+SSO_ALLOW_INSECURE_ISSUERS = env.bool("SSO_ALLOW_INSECURE_ISSUERS", default=False)
 MFA_TOTP_ISSUER = "Expertdesk"
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -45,6 +45,8 @@ if not STRIPE_SECRET_KEY:
 # Webhook receivers under development listen on this machine or the LAN; production forces
 # this off (config/settings/production.py).
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=True)
+# The same for a single sign-on provider tried out on this machine (docs/sso.md).
+SSO_ALLOW_INSECURE_ISSUERS = env.bool("SSO_ALLOW_INSECURE_ISSUERS", default=True)
 
 # E-mails are written to var/mail/ (one file per batch) rather than printed: a printed body is
 # 30 lines in the middle of the log, and the worker logs its stdout at WARNING.

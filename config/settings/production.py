@@ -37,3 +37,5 @@ X_FRAME_OPTIONS = "DENY"
 # Webhooks never reach loopback or private addresses from production, and only over TLS.
 WEBHOOK_ALLOW_PRIVATE_TARGETS = False
 WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=True)
+# Single sign-on issuers: https:// on public addresses only.
+SSO_ALLOW_INSECURE_ISSUERS = False

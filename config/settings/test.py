@@ -28,6 +28,8 @@ ML_SERVE_QUANTIZATION = "none"
 # test database; tests/ml/test_preload.py turns it on where it is the subject.
 ML_PRELOAD_CHAMPIONS = False
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="expertdesk-media-"))
+# The single sign-on tests' OpenID Connect provider listens on http://127.0.0.1.
+SSO_ALLOW_INSECURE_ISSUERS = True
 
 # Services schedule tasks with on_commit + delay(); in tests they run in-process unless a
 # test starts a real worker (tests/test_celery_roundtrip.py flips this off for its producer).
