@@ -28,9 +28,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     path("model/", include("ml.urls")),
     # Before the ticket pages: their `<number>/<action>/` route would take these paths.
-    path("", include("solutions.urls.conversations")),
-    # Before the ticket pages: their `<number>/<action>/` route would take these paths.
     path("tickets/", include("solutions.urls.disputes")),
+    path("", include("solutions.urls.conversations")),
     path("tickets/", include("solutions.urls.tickets")),
     path("kb/", include("solutions.urls.knowledge")),
     path("experts/", include("solutions.urls.experts")),
