@@ -75,7 +75,7 @@ class SlaCalendarForm(forms.Form):
         return sorted(days)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("use_own"):
             if not data.get("weekdays"):
                 self.add_error("weekdays", "Tick at least one working day.")

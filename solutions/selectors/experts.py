@@ -137,7 +137,8 @@ class SlaRecord:
 
 def expert_sla_record(*, expert: User) -> SlaRecord:
     counts = Claim.objects.filter(expert=expert).aggregate(
-        on_time=Count("pk", filter=Q(status=Claim.Status.ANSWERED)),
+        # The same rule as the reputation's per-skill record (selectors/reputation.py).
+        on_time=Count("pk", filter=Q(status=Claim.Status.ANSWERED, breached_at__isnull=True)),
         breached=Count("pk", filter=Q(breached_at__isnull=False)),
     )
     return SlaRecord(on_time=counts["on_time"], breached=counts["breached"])

@@ -99,7 +99,8 @@ def test_merging_closes_the_duplicate_keeps_both_timelines_and_tells_the_request
 def test_merging_an_escalated_ticket_releases_its_reserved_price(org, agent, make_escalated_ticket):
     target = _submit(org, agent, VPN)
     escalated = make_escalated_ticket(org, author=agent)
-    assert billing.spend_hold_of(ticket_id=escalated.pk).status == "held"
+    hold = billing.spend_hold_of(ticket_id=escalated.pk)
+    assert hold is not None and hold.status == "held"
     duplicates.ticket_merge(ticket=escalated, into_number=target.number, actor=agent)
     assert billing.spend_hold_of(ticket_id=escalated.pk) is None  # no open hold left
     assert "reserved for an expert is free again" in escalated.events.get(kind="merged").message

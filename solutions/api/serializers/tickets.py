@@ -400,7 +400,8 @@ class TicketOutput(serializers.ModelSerializer[Ticket]):
         recognised = self.context.get("duplicate_of")
         if recognised is not None:
             return int(recognised)
-        return ticket.duplicate_of.number if ticket.duplicate_of_id else None
+        merged_into = ticket.duplicate_of
+        return merged_into.number if merged_into is not None else None
 
     @extend_schema_field(TriageOutput)
     def get_triage(self, ticket: Ticket) -> dict[str, Any]:
