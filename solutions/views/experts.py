@@ -427,7 +427,8 @@ class ExpertAnswerView(ExpertRequiredMixin, View):
                 )[claim.ticket_id],
                 "form": form,
                 "preview": preview,
-                "overdue": claim.due_at <= timezone.now(),
+                # A paused clock (waiting for the customer) has not run out.
+                "overdue": claim.paused_at is None and claim.due_at <= timezone.now(),
                 "min_length": services.ANSWER_MIN,
                 "max_length": services.ANSWER_MAX,
             },

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.db import transaction
+from django.utils import timezone
 
 from billing.models import BillingAccount, Plan
 from solutions.models import Claim, Notification, Ticket
@@ -216,3 +217,17 @@ def test_the_queue_says_when_the_sla_counts_business_hours(
     page = login(expert).get("/experts/queue/").content.decode()
     assert page.count('data-testid="queue-sla-terms"') == 1
     assert "counting business hours: Mon–Fri 09:00–17:00 Europe/Berlin, 2 holidays" in page
+
+
+def test_the_answer_page_of_a_paused_claim_is_not_overdue(
+    org, make_expert, make_escalated_ticket, login
+):
+    expert = make_expert()
+    claim = services.expert_claim_ticket(
+        expert=expert, ticket_id=make_escalated_ticket(org, priority="high").pk
+    )
+    _pause(claim, timezone.now())
+    Claim.objects.filter(pk=claim.pk).update(due_at=timezone.now() - timedelta(hours=1))
+    page = login(expert).get(f"/experts/claims/{claim.pk}/answer/").content.decode()
+    assert 'data-testid="answer-paused"' in page
+    assert "The deadline has passed" not in page
