@@ -13,7 +13,7 @@ from django.db import transaction
 from accounts.models import Organization, User
 
 from .models import ExpertProfile, KnowledgeArticle, Ticket
-from .services import experts, knowledge, tickets
+from .services import conversations, experts, knowledge, tickets
 
 DEMO_DIR = Path(settings.BASE_DIR) / "demo"
 DEMO_CATEGORIES = [
@@ -167,6 +167,7 @@ def _demo_ticket(organization: Organization, agent: User, expert: User, demo: De
             return
         claim = experts.expert_claim_ticket(expert=expert, ticket_id=ticket.pk)
         if demo.stage == "claimed":
+            _demo_conversation(ticket, agent, expert)
             return
         answer = experts.expert_answer_submit(expert=expert, claim_id=claim.pk, body=demo.answer)
         if demo.stage == "answered":
@@ -174,3 +175,23 @@ def _demo_ticket(organization: Organization, agent: User, expert: User, demo: De
         tickets.expert_answer_accept(
             ticket=ticket, actor=agent, answer_id=answer.pk, score=5, comment="Fixed it, thanks!"
         )
+
+
+def _demo_conversation(ticket: Ticket, agent: User, expert: User) -> None:
+    """The claimed ticket's conversation: a note of the team's and the expert's clarifying
+    question, so the demo shows "Waiting for you" and a paused SLA clock."""
+    conversations.message_post(
+        ticket_id=ticket.pk,
+        author=agent,
+        side="customer",
+        kind="note",
+        body="Jin says it started after the VPN client update on Monday. Not for the expert.",
+    )
+    conversations.message_post(
+        ticket_id=ticket.pk,
+        author=expert,
+        side="expert",
+        kind="question",
+        body="Which VPN gateway do you connect to (the portal name in the client), and does "
+        "`net use` show the share mapped with your account or a cached one?",
+    )

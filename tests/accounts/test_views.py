@@ -260,6 +260,10 @@ def test_seed_demo_is_idempotent(db):
     assert KnowledgeArticle.objects.filter(organization=acme).count() == 24 + 1
     states = set(Ticket.objects.filter(organization=acme).values_list("status", flat=True))
     assert states == {"needs_expert", "escalated", "claimed", "answered", "resolved", "closed"}
+    # The claimed ticket waits for Acme's reply to the expert's question (a paused clock).
+    claimed = Ticket.objects.get(organization=acme, status="claimed")
+    assert claimed.sla_paused_at is not None
+    assert list(claimed.messages.values_list("kind", flat=True)) == ["note", "question"]
 
 
 def test_seed_demo_refused_in_production(settings):
