@@ -7,45 +7,109 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0007_delete_idempotencyrecord'),
-        ('socialaccount', '0006_alter_socialaccount_extra_data'),
+        ("accounts", "0007_delete_idempotencyrecord"),
+        ("socialaccount", "0006_alter_socialaccount_extra_data"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SingleSignOn',
+            name="SingleSignOn",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('client_secret_encrypted', models.TextField(editable=False)),
-                ('enabled', models.BooleanField(default=False)),
-                ('default_role', models.CharField(choices=[('owner', 'Owner'), ('admin', 'Admin'), ('agent', 'Agent')], default='agent', max_length=16)),
-                ('enforced', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('break_glass_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('configured_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='single_sign_on', to='accounts.organization')),
-                ('social_app', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='socialaccount.socialapp')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("client_secret_encrypted", models.TextField(editable=False)),
+                ("enabled", models.BooleanField(default=False)),
+                (
+                    "default_role",
+                    models.CharField(
+                        choices=[("owner", "Owner"), ("admin", "Admin"), ("agent", "Agent")],
+                        default="agent",
+                        max_length=16,
+                    ),
+                ),
+                ("enforced", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "break_glass_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "configured_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="single_sign_on",
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "social_app",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="socialaccount.socialapp",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'single sign-on',
-                'verbose_name_plural': 'single sign-on',
+                "verbose_name": "single sign-on",
+                "verbose_name_plural": "single sign-on",
             },
         ),
         migrations.CreateModel(
-            name='SsoDomain',
+            name="SsoDomain",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('domain', models.CharField(max_length=253, unique=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('added_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sso_domains', to='accounts.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("domain", models.CharField(max_length=253, unique=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "added_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sso_domains",
+                        to="accounts.organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'single sign-on domain',
-                'ordering': ['domain'],
+                "verbose_name": "single sign-on domain",
+                "ordering": ["domain"],
             },
         ),
     ]

@@ -219,7 +219,7 @@ def sso_configure(
         app_settings["fetch_userinfo"] = False
     with transaction.atomic():
         sso = (
-            SingleSignOn.objects.select_for_update()
+            SingleSignOn.objects.select_for_update(of=("self",))
             .select_related("social_app")
             .filter(organization=organization)
             .first()
@@ -279,7 +279,7 @@ def sso_configure(
 
 def _sso_locked(organization: Organization) -> SingleSignOn:
     sso = (
-        SingleSignOn.objects.select_for_update()
+        SingleSignOn.objects.select_for_update(of=("self",))
         .select_related("social_app", "break_glass_user")
         .filter(organization=organization)
         .first()
@@ -414,6 +414,8 @@ def sso_set_enforced(
             Membership.objects.select_related("user")
             .filter(organization=organization, role=Role.OWNER, user_id=break_glass_user_id)
             .first()
+            if break_glass_user_id is not None
+            else None
         )
         if owner is None:
             raise ValidationError(
