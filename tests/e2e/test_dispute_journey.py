@@ -1,14 +1,16 @@
 """A dispute end to end in the browser, at desktop and phone width: the agent disputes an
 accepted answer from the ticket page, platform staff decide "refund" in the Django admin, the
 ticket page shows the refund, and the expert sees the decision (reason masked) on their ticket
-page and the reversal on their earnings page."""
+page and the reversal on their earnings page; after a payout, the carried balance."""
 
 from __future__ import annotations
 
 import pytest
 
+from billing import services as billing
 from billing.models import ExpertEarning, LedgerEntry
 from solutions.models import Dispute
+from solutions.services.disputes import dispute_decide, dispute_open
 from tests.disputes_world import accepted, make_world
 from tests.e2e.conftest import sign_in
 from tests.factories import PASSWORD
@@ -99,3 +101,26 @@ def test_dispute_refunded_by_staff(new_page, shot, width):
     _fits(expert, width)
     shot(expert, "expert-earnings-reversal")
     assert LedgerEntry.objects.count() == 2
+
+
+@pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
+def test_a_refund_after_payout_shows_the_carried_balance(new_page, shot, width):
+    """Refunded after the expert was paid: the earnings page explains the negative balance
+    and what the next payout would be once it is netted."""
+    world = make_world()
+    ticket, answer = accepted(world)
+    [payout] = billing.payouts_create(period=billing.current_period(), minimum_cents=0)
+    billing.payout_mark_paid(payout=payout, actor=world.staff)
+    dispute = dispute_open(ticket=ticket, actor=world.agent, answer_id=answer.pk, reason=REASON)
+    dispute_decide(dispute_id=dispute.pk, actor=world.staff, outcome="refund")
+    accepted(world, title="Printer of Zoltan Quetzal jams")
+    accepted(world, title="Laptop of Zoltan Quetzal is dead")
+
+    expert = _sized(new_page, width)
+    sign_in(expert, world.expert.email)
+    expert.goto("/billing/earnings/")
+    carried = expert.get_by_test_id("carried-balance").inner_text()
+    assert "−$64.00" in carried and "would be $64.00 now" in carried
+    assert "Carried" in expert.get_by_test_id("reversal-row").inner_text()
+    _fits(expert, width)
+    shot(expert, "earnings-carried-balance")

@@ -502,3 +502,14 @@ def test_the_openapi_schema_covers_disputes():
     assert "201" in listed["post"]["responses"]
     assert "examples" in listed["post"]["requestBody"]["content"]["application/json"]
     assert "get" in paths["/api/v1/tickets/{number}/disputes/{id}/"]
+
+
+def test_api_retry_with_the_same_idempotency_key_opens_one_dispute(world, client):
+    ticket, _ = accepted(world)
+    auth = {**_key(world), "HTTP_IDEMPOTENCY_KEY": "dispute-retry-1"}
+    url = f"/api/v1/tickets/{ticket.number}/disputes/"
+    first = client.post(url, {"reason": REASON}, content_type="application/json", **auth)
+    again = client.post(url, {"reason": REASON}, content_type="application/json", **auth)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert first.json() == again.json()
+    assert Dispute.objects.count() == 1
