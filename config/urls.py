@@ -30,8 +30,6 @@ urlpatterns = [
     # Before the ticket pages: their `<number>/<action>/` route would take these paths.
     path("tickets/", include("solutions.urls.disputes")),
     path("", include("solutions.urls.conversations")),
-    # Before the ticket pages: their `<number>/<action>/` route would take these paths.
-    path("tickets/", include("solutions.urls.disputes")),
     path("tickets/", include("solutions.urls.tickets")),
     path("kb/", include("solutions.urls.knowledge")),
     path("experts/", include("solutions.urls.experts")),
