@@ -60,6 +60,7 @@ class LedgerEntry(models.Model):
     settled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name_plural = "ledger entries"
         ordering = ["-created_at", "-pk"]
         indexes = [
             models.Index(fields=["kind", "status"]),

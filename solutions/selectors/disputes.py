@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -22,17 +23,21 @@ def dispute_window_days() -> int:
 
 
 def dispute_window_ends(answer: ExpertAnswer) -> datetime:
-    return answer.created_at + timedelta(days=dispute_window_days())
+    """DISPUTE_WINDOW_DAYS after the answer was written, or after it was accepted if that was
+    later: an answer accepted automatically (after EXPERT_ANSWER_AUTO_ACCEPT_DAYS of silence)
+    can still be disputed once the customer sees it was taken as solved."""
+    start = max(answer.created_at, answer.accepted_at or answer.created_at)
+    return start + timedelta(days=dispute_window_days())
 
 
 def answer_disputable(ticket: Ticket, now: datetime | None = None) -> ExpertAnswer | None:
     """The answer the customer may dispute now, if any: the latest one awaiting review (the
-    ticket is answered) or accepted, not disputed yet, written within the dispute window."""
+    ticket is answered) or accepted, not disputed yet, within its dispute window."""
     now = now or timezone.now()
     earliest = now - timedelta(days=dispute_window_days())
     candidates = (
         ticket.answers.select_related("expert")
-        .filter(created_at__gte=earliest, dispute__isnull=True)
+        .filter(Q(created_at__gte=earliest) | Q(accepted_at__gte=earliest), dispute__isnull=True)
         .order_by("-created_at", "-pk")
     )
     for answer in candidates:

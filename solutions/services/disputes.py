@@ -99,7 +99,8 @@ def dispute_open(*, ticket: Ticket, actor: User, answer_id: int, reason: str) ->
         if now > ends:
             raise ValidationError(
                 f"The dispute window closed on {timezone.localtime(ends):%Y-%m-%d %H:%M}: an "
-                f"answer can be disputed for {dispute_window_days()} days after it was written."
+                f"answer can be disputed for {dispute_window_days()} days after it was written "
+                "or accepted."
             )
         try:
             with transaction.atomic():

@@ -72,6 +72,26 @@ def test_the_window_is_open_for_the_setting_days_after_the_answer(world, setting
     assert not Dispute.objects.filter(answer=late_answer).exists()
 
 
+def test_an_answer_accepted_automatically_opens_its_own_window(world, settings):
+    """Accepted after 7 days of silence, the answer can still be disputed for 7 more: the
+    window runs from the later of writing and accepting."""
+    settings.DISPUTE_WINDOW_DAYS = 7
+    settings.EXPERT_ANSWER_AUTO_ACCEPT_DAYS = 7
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        ticket, answer = answered(world)
+        late_ticket, late_answer = answered(world, title="Printer of Zoltan Quetzal jams")
+    with time_machine.travel(start + timedelta(days=7, hours=1), tick=False):
+        assert ticket_services.answers_auto_accept_due() == 2
+    for row in (ticket, answer, late_ticket, late_answer):
+        row.refresh_from_db()
+    with time_machine.travel(start + timedelta(days=10), tick=False):
+        assert _open(world, ticket, answer).status == Dispute.Status.OPEN
+    with time_machine.travel(start + timedelta(days=14, hours=2), tick=False):
+        with pytest.raises(ValidationError, match="written or accepted"):
+            _open(world, late_ticket, late_answer)
+
+
 def test_only_members_of_the_organization_open_a_dispute(world):
     ticket, answer = accepted(world)
     other = make_world("other")
