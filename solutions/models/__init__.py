@@ -7,6 +7,7 @@ from .conversations import TicketMessage
 from .disputes import Dispute
 from .experts import Claim, ExpertAnswer, ExpertProfile, Rating, TicketOffer
 from .knowledge import KnowledgeArticle
+from .requesters import Contact
 from .tickets import (
     DEFAULT_PRIORITIES,
     PRECISION_TARGET_MAX,
@@ -30,6 +31,7 @@ __all__ = [
     "PRIORITY_RANK",
     "Attachment",
     "Claim",
+    "Contact",
     "Dispute",
     "ExpertAnswer",
     "ExpertProfile",

@@ -94,6 +94,15 @@ class Ticket(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="tickets"
     )
+    # Who the ticket is for when that is not a member: the sender of an e-mail (inbound/).
+    # `author` is then empty (no member submitted it).
+    requester = models.ForeignKey(
+        "solutions.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+    )
     number = models.PositiveIntegerField(help_text="Per-organization ticket number.")
     class Channel(models.TextChoices):
         WEB = "web", "Web"
