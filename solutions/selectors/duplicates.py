@@ -17,19 +17,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
-from scipy.sparse import csr_matrix, vstack
-from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
-from sklearn.metrics.pairwise import linear_kernel
 
 from accounts.models import Organization, User
 
 from ..models import Ticket
 from .tickets import TICKET_OPEN_STATUSES
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,11 @@ _CACHED_TEXTS = 2048
 
 
 @lru_cache(maxsize=1)
-def _hashers() -> tuple[HashingVectorizer, ...]:
+def _hashers() -> tuple[Any, ...]:
+    # scikit-learn is imported on first use: web processes that never compare tickets (and
+    # every management command) start without it (tests/ml/test_pipeline.py).
+    from sklearn.feature_extraction.text import HashingVectorizer
+
     return tuple(
         HashingVectorizer(n_features=2**18, alternate_sign=False, norm=None, **view)
         for view in _VIEWS
@@ -80,6 +84,11 @@ def similarities(text: str, others: list[str]) -> list[float]:
     character view of TF-IDF vectors, the IDF taken from these texts themselves."""
     if not others or not text.strip():
         return [0.0] * len(others)
+    import numpy as np
+    from scipy.sparse import vstack
+    from sklearn.feature_extraction.text import TfidfTransformer
+    from sklearn.metrics.pairwise import linear_kernel
+
     rows = [_counts(t) for t in [text, *others]]
     scores = np.zeros(len(others))
     for view in range(len(_VIEWS)):
