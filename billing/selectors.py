@@ -3,11 +3,14 @@ and an organization's invoices (scoped by the calling view's base class)."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from datetime import datetime
 
-from accounts.models import User
+from django.db.models import F, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
-from .models import ExpertEarning, Invoice, Payout, Plan
+from accounts.models import Organization, User
+
+from .models import ExpertEarning, Invoice, Payout, Plan, UsageRecord
 
 
 def expert_earnings_listed(expert: User) -> QuerySet[ExpertEarning]:
@@ -28,3 +31,20 @@ def plans_commission_tiers() -> QuerySet[Plan]:
 
 def invoices_listed() -> QuerySet[Invoice]:
     return Invoice.objects.order_by("-created_at", "-pk")
+
+
+def expert_spend_between(
+    organization: Organization, *, start: datetime, end: datetime
+) -> tuple[int, int]:
+    """(expert answers, their cents) charged to the organization in `[start, end)`: the
+    expert-answer usage rows by when they occurred (the Reports page's expert spend)."""
+    totals = UsageRecord.objects.filter(
+        organization=organization,
+        kind=UsageRecord.Kind.EXPERT_ANSWER,
+        occurred_at__gte=start,
+        occurred_at__lt=end,
+    ).aggregate(
+        answers=Sum("quantity"),
+        cents=Sum(F("quantity") * Coalesce(F("unit_price_cents"), 0)),
+    )
+    return int(totals["answers"] or 0), int(totals["cents"] or 0)

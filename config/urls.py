@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/v1/", include("solutions.api.urls")),
     path("api/v1/", include("billing.api.urls")),
     path("api/v1/", include("ml.api.urls")),
+    path("api/v1/", include("reports.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     # The split view serves Swagger UI's init script from its own URL (?script): the page's
     # Content-Security-Policy allows no inline script.
@@ -36,6 +37,7 @@ urlpatterns = [
     path("settings/webhooks/", include("webhooks.urls")),
     path("settings/", include("solutions.urls.settings")),
     path("billing/", include("billing.urls")),
+    path("", include("reports.urls")),
     path("", include("accounts.urls")),
 ]
 

@@ -134,6 +134,8 @@ PUBLIC_ROUTES: dict[str, tuple[str, int]] = {
     "invitation_accept": ("GET", 200),
     # Single sign-on starts before anyone is signed in: an empty form goes back to log in.
     "sso_start": ("POST", 302),
+    # The requester's one-click rating: the signed, expiring link is the capability.
+    "satisfaction_rate": ("GET", 200),
 }
 # Views that are functions, not classes: their access can't be read off a base class.
 FUNCTION_VIEWS: dict[str, tuple[str, str]] = {"organization_switch": (LOGIN, "POST")}
@@ -176,6 +178,8 @@ MANAGER_ONLY_ROUTES = {
     "ml_rollback",
     "ml_train",
     "ml_training_progress",
+    "reports",
+    "reports_export",
     "solution_settings",
     "sso_domain_add",
     "sso_domain_remove",
@@ -195,6 +199,7 @@ MANAGER_ONLY_ROUTES = {
 # the only source; the pages' counterparts are in MANAGER_ONLY_ROUTES.
 API_MANAGER_ONLY: dict[str, set[str]] = {
     "api-usage": {"GET"},  # billing_usage
+    "api-reports-summary": {"GET"},  # reports
     "api-article-list": {"POST"},  # kb_create
     "api-article-detail": {"PATCH"},  # kb_edit
     "api-article-archive": {"POST"},  # kb_archive
@@ -524,6 +529,7 @@ OBJECTS: dict[str, Kwargs] = {
     "api-ticket-dispute-detail": lambda w: {"number": w.disputed.number, "pk": w.dispute.pk},
     "ticket_messages": lambda w: {"number": w.ticket.number},
     "expert_ticket_messages": lambda w: {"pk": w.claimed.pk},
+    "satisfaction_rate": lambda w: {"token": _rating_token(w)},
     "api-ticket-message-list": lambda w: {"number": w.ticket.number},
     "api-expert-ticket-message-list": lambda w: {"pk": w.claimed.pk},
     **{
@@ -549,6 +555,18 @@ OBJECTS: dict[str, Kwargs] = {
     "api-expert-ticket-release": lambda w: {"pk": w.claimed.pk},
     "api-expert-ticket-claim": lambda w: {"pk": w.queued.pk},
 }
+def _rating_token(w: World) -> str:
+    """A rating link of a survey of A's ticket (made here: the world has no resolved one)."""
+    from reports.models import SatisfactionSurvey
+    from reports.services import survey_token
+
+    survey, _ = SatisfactionSurvey.objects.get_or_create(
+        ticket=w.ticket,
+        defaults={"organization": w.org_a, "email": "requester@example.test", "resolver": "ai"},
+    )
+    return survey_token(survey, 5)
+
+
 # For the expert routes: objects the expert may not read. Tickets neither in their queue nor
 # ever claimed by them: one never escalated and outside their skills, one of their skills
 # that another expert holds; and that expert's claim.

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "solutions",
     "ml",
     "webhooks",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -493,3 +494,11 @@ CELERY_VISIBILITY_TIMEOUT_S = env.int(
 )
 if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_S}
+
+# Reports (docs/reports.md): the requester's one-click rating links work this many days after
+# the survey is sent; pending surveys are e-mailed every minute.
+SATISFACTION_LINK_MAX_AGE_DAYS = env.int("SATISFACTION_LINK_MAX_AGE_DAYS", default=30)
+CELERY_BEAT_SCHEDULE["satisfaction-surveys-send"] = {
+    "task": "reports.tasks.satisfaction_surveys_send_task",
+    "schedule": crontab(minute="*"),
+}

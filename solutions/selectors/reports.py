@@ -1,0 +1,300 @@
+"""The ticket numbers of the Reports page (the `reports` app), computed in the database: one
+grouped query per question, never a loop over tickets, so a range of 100k tickets costs a few
+queries (bench/reports.py). Every definition is in docs/reports.md.
+
+Each function takes the organization and the half-open range `[start, end)` (aware datetimes)
+and, where it answers "over time", the bucket (`day` or `week`) to group by."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateTimeField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Least, NullIf, TruncDate, TruncWeek
+
+from accounts.models import Organization
+
+from ..models import Claim, ExpertAnswer, Ticket, TicketEvent, TicketMessage, TicketSuggestion
+
+Bucket = Literal["day", "week"]
+
+# Who resolved a ticket (docs/reports.md, "Who resolved it").
+AI, EXPERT, INTERNAL = "ai", "expert", "internal"
+RESOLVERS = (AI, EXPERT, INTERNAL)
+
+# Least() of nullable times: PostgreSQL's LEAST skips NULLs, SQLite's MIN() returns NULL, so
+# every missing time is this far future first and turned back into NULL after.
+_NEVER = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def _truncate(expression: Any, bucket: Bucket) -> Any:
+    # TruncDate keeps the bucket a date on both databases (TruncDay would be a datetime).
+    if bucket == "week":
+        return TruncDate(TruncWeek(expression, output_field=DateTimeField()))
+    return TruncDate(expression)
+
+
+def _as_date(value: Any) -> date:
+    """SQLite hands truncated dates back as strings."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+# ---------------------------------------------------------------- tickets created
+
+
+@dataclass(frozen=True)
+class CreatedGroup:
+    bucket: date
+    channel: str
+    category: str
+    priority: str
+    tickets: int
+
+
+def tickets_created_groups(
+    *, organization: Organization, start: datetime, end: datetime, bucket: Bucket
+) -> list[CreatedGroup]:
+    """Tickets created in the range, counted per bucket, channel, category and priority (one
+    grouped query; the page sums the groups by each dimension)."""
+    rows = (
+        Ticket.objects.filter(organization=organization, created_at__gte=start, created_at__lt=end)
+        .annotate(bucket=_truncate(F("created_at"), bucket))
+        .values("bucket", "channel", "category", "priority")
+        .annotate(tickets=Count("pk"))
+        .order_by()
+    )
+    return [
+        CreatedGroup(
+            bucket=_as_date(r["bucket"]),
+            channel=r["channel"],
+            category=r["category"],
+            priority=r["priority"],
+            tickets=r["tickets"],
+        )
+        for r in rows
+    ]
+
+
+# ---------------------------------------------------------------- resolutions
+
+
+def _closed_at() -> Subquery:
+    """When a ticket was closed: its first `closed` timeline event."""
+    return Subquery(
+        TicketEvent.objects.filter(ticket=OuterRef("pk"), kind="closed")
+        .order_by("created_at", "pk")
+        .values("created_at")[:1],
+        output_field=DateTimeField(),
+    )
+
+
+def _first_response_at() -> Any:
+    """The first of: the AI's proposed answer (the first confident triage of a ticket that
+    has a proposed suggestion), a message to the requester (the expert's, or a customer-side
+    message or question by someone other than the ticket's author; internal notes don't
+    count), an expert's answer. NULL when none happened."""
+    proposed = Case(
+        When(
+            Exists(TicketSuggestion.objects.filter(ticket=OuterRef("pk"), proposed=True)),
+            then=Subquery(
+                TicketEvent.objects.filter(
+                    ticket=OuterRef("pk"), kind="triaged", details__outcome="confident"
+                )
+                .order_by("created_at", "pk")
+                .values("created_at")[:1],
+                output_field=DateTimeField(),
+            ),
+        ),
+        default=None,
+        output_field=DateTimeField(),
+    )
+    message = Subquery(
+        TicketMessage.objects.filter(ticket=OuterRef("pk"))
+        .exclude(kind=TicketMessage.Kind.NOTE)
+        .filter(
+            Q(side=TicketMessage.Side.EXPERT)
+            | Q(author__isnull=False) & ~Q(author_id=Coalesce(OuterRef("author_id"), Value(0)))
+        )
+        .order_by("created_at", "pk")
+        .values("created_at")[:1],
+        output_field=DateTimeField(),
+    )
+    answer = Subquery(
+        ExpertAnswer.objects.filter(ticket=OuterRef("pk"))
+        .order_by("created_at", "pk")
+        .values("created_at")[:1],
+        output_field=DateTimeField(),
+    )
+    never = Value(_NEVER, output_field=DateTimeField())
+    return NullIf(
+        Least(Coalesce(proposed, never), Coalesce(message, never), Coalesce(answer, never)),
+        never,
+        output_field=DateTimeField(),
+    )
+
+
+def tickets_resolved(*, organization: Organization, start: datetime, end: datetime) -> QuerySet:
+    """The tickets resolved in the range, each annotated with `resolver` (ai, expert,
+    internal), `done_at` (when) and `first_response_at` (NULL if nobody responded):
+
+    - resolved by the AI or an expert: `resolution` set and `resolved_at` in the range;
+    - internal: closed by the organization's own people with no resolution (no AI answer, no
+      expert's) and not merged into another ticket, its first `closed` event in the range."""
+    internal = Q(
+        resolution=Ticket.Resolution.NONE,
+        status=Ticket.Status.CLOSED,
+        duplicate_of__isnull=True,
+        created_at__lt=end,
+    )
+    resolved = Q(
+        resolution__in=(Ticket.Resolution.AI, Ticket.Resolution.EXPERT),
+        resolved_at__gte=start,
+        resolved_at__lt=end,
+    )
+    return (
+        Ticket.objects.filter(organization=organization)
+        .filter(resolved | internal)
+        .annotate(
+            resolver=Case(
+                When(resolution=Ticket.Resolution.AI, then=Value(AI)),
+                When(resolution=Ticket.Resolution.EXPERT, then=Value(EXPERT)),
+                default=Value(INTERNAL),
+                output_field=CharField(),
+            ),
+            done_at=Case(
+                When(resolved_at__isnull=False, resolution__gt="", then=F("resolved_at")),
+                default=_closed_at(),
+                output_field=DateTimeField(),
+            ),
+        )
+        .filter(done_at__gte=start, done_at__lt=end)
+        .annotate(first_response_at=_first_response_at())
+    )
+
+
+@dataclass(frozen=True)
+class ResolvedGroup:
+    """The tickets one kind of resolver resolved in one bucket. Durations are totals (in
+    seconds) so that groups add up; averages are taken over their counts."""
+
+    bucket: date
+    resolver: str
+    tickets: int
+    resolution_seconds: float
+    responded: int
+    first_response_seconds: float
+
+
+def _seconds(value: Any) -> float:
+    """A summed duration: a timedelta on PostgreSQL, microseconds on SQLite, NULL for none."""
+    if value is None:
+        return 0.0
+    if hasattr(value, "total_seconds"):
+        return float(value.total_seconds())
+    return float(value) / 1_000_000
+
+
+def tickets_resolved_groups(
+    *, organization: Organization, start: datetime, end: datetime, bucket: Bucket
+) -> list[ResolvedGroup]:
+    """`tickets_resolved`, counted per bucket of `done_at` and resolver, with the summed time
+    to resolution (`done_at - created_at`) and to first response (over the tickets that had
+    one): one grouped query."""
+    to_resolution = ExpressionWrapper(F("done_at") - F("created_at"), output_field=DurationField())
+    to_response = ExpressionWrapper(
+        F("first_response_at") - F("created_at"), output_field=DurationField()
+    )
+    rows = (
+        tickets_resolved(organization=organization, start=start, end=end)
+        .annotate(bucket=_truncate(F("done_at"), bucket))
+        .values("bucket", "resolver")
+        .annotate(
+            tickets=Count("pk"),
+            resolution_total=Sum(to_resolution),
+            responded=Count("first_response_at"),
+            response_total=Sum(to_response),
+        )
+        .order_by()
+    )
+    return [
+        ResolvedGroup(
+            bucket=_as_date(r["bucket"]),
+            resolver=r["resolver"],
+            tickets=r["tickets"],
+            resolution_seconds=_seconds(r["resolution_total"]),
+            responded=r["responded"],
+            first_response_seconds=_seconds(r["response_total"]),
+        )
+        for r in rows
+    ]
+
+
+# ---------------------------------------------------------------- experts' SLA
+
+
+@dataclass(frozen=True)
+class SlaCompliance:
+    on_time: int
+    breached: int
+
+    @property
+    def total(self) -> int:
+        return self.on_time + self.breached
+
+    @property
+    def rate(self) -> float | None:
+        return self.on_time / self.total if self.total else None
+
+
+def claims_sla_compliance(
+    *, organization: Organization, start: datetime, end: datetime
+) -> SlaCompliance:
+    """Experts' claims on the organization's tickets whose SLA outcome fell in the range: on
+    time (answered before the deadline: the claim ended in the range with no breach) or
+    breached (`breached_at` in the range). The same rule as `expert_sla_record`."""
+    counts = Claim.objects.filter(ticket__organization=organization).aggregate(
+        on_time=Count(
+            "pk",
+            filter=Q(
+                status=Claim.Status.ANSWERED,
+                breached_at__isnull=True,
+                ended_at__gte=start,
+                ended_at__lt=end,
+            ),
+        ),
+        breached=Count("pk", filter=Q(breached_at__gte=start, breached_at__lt=end)),
+    )
+    return SlaCompliance(on_time=counts["on_time"], breached=counts["breached"])
+
+
+def tickets_resolved_for_survey(*, ticket_id: int) -> Ticket | None:
+    """A resolved ticket (by the AI or an expert) with its requester and author, for the
+    satisfaction survey; None for any other ticket."""
+    return (
+        Ticket.objects.select_related("author", "requester", "organization")
+        .filter(pk=ticket_id, status=Ticket.Status.RESOLVED)
+        .exclude(resolution=Ticket.Resolution.NONE)
+        .first()
+    )
