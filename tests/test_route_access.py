@@ -555,6 +555,8 @@ OBJECTS: dict[str, Kwargs] = {
     "api-expert-ticket-release": lambda w: {"pk": w.claimed.pk},
     "api-expert-ticket-claim": lambda w: {"pk": w.queued.pk},
 }
+
+
 def _rating_token(w: World) -> str:
     """A rating link of a survey of A's ticket (made here: the world has no resolved one)."""
     from reports.models import SatisfactionSurvey
