@@ -5,6 +5,7 @@ part is skipped when it exists."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -194,4 +195,172 @@ def _demo_conversation(ticket: Ticket, agent: User, expert: User) -> None:
         kind="question",
         body="Which VPN gateway do you connect to (the portal name in the client), and does "
         "`net use` show the share mapped with your account or a cached one?",
+    )
+
+
+# ---------------------------------------------------------------- a month of history
+
+HISTORY_EXPERT = ("sam@experts.test", "Sam Senior")
+HISTORY_DAYS = 28
+# (title, category, priority, resolver): resolved by the AI, an expert, the team ("internal"),
+# or still open (""). Cycled over the last four weeks so the Reports page has something to say.
+HISTORY_TICKETS = [
+    ("Reset my VPN token", "Access & Accounts", "medium", "ai"),
+    ("Outlook signature lost after update", "Email", "low", "ai"),
+    ("Teams camera not detected", "Hardware", "medium", "expert"),
+    ("Shared mailbox not showing", "Email", "medium", "ai"),
+    ("Printer on floor 2 prints blank pages", "Printing", "low", "internal"),
+    ("SSO loop when opening the CRM", "Cloud & SaaS", "high", "expert"),
+    ("Password expired while travelling", "Access & Accounts", "high", "ai"),
+    ("Phishing e-mail reported", "Security", "critical", "internal"),
+    ("Wi-Fi drops in meeting room B", "Network", "medium", "expert"),
+    ("Excel crashes when opening macros", "Software", "medium", "ai"),
+    ("New laptop for a starter", "Hardware", "low", ""),
+    ("OneDrive sync stuck at 99%", "Cloud & SaaS", "medium", "ai"),
+    ("MFA prompt never arrives", "Access & Accounts", "high", "ai"),
+    ("Docking station flickers", "Hardware", "low", "internal"),
+    ("Calendar invites arrive twice", "Email", "low", "ai"),
+    ("Firewall blocks the payroll site", "Network", "high", "expert"),
+    ("Install Adobe Acrobat", "Software", "low", "ai"),
+    ("Suspicious login alert", "Security", "critical", "expert"),
+    ("Scanner saves to the wrong folder", "Printing", "low", "ai"),
+    ("Slack notifications stopped", "Cloud & SaaS", "low", ""),
+]
+HISTORY_CHANNELS = ("web", "web", "email", "api", "web")
+
+
+def seed_history_demo(*, organization: Organization, agent: User, owner: User) -> list[Ticket]:
+    """Four weeks of resolved and open tickets (AI, expert and internal resolutions, first
+    responses, claims in and out of their SLA, the usage they billed), written with their
+    past times so that the Reports page shows a history on a fresh `make run`. The services
+    stamp "now", so the rows are written here directly; idempotent (skipped once the history's
+    expert has claims in the organization). Returns the resolved tickets it made."""
+    from django.db.models import Max
+    from django.utils import timezone
+
+    from billing import services as billing
+
+    from .models import Claim, ExpertAnswer, TicketEvent, TicketMessage, TicketSuggestion
+
+    email, name = HISTORY_EXPERT
+    expert = User.objects.filter(email__iexact=email).first()
+    if expert is None:
+        expert = User.objects.create(email=email, full_name=name)
+        expert.set_unusable_password()
+        expert.save(update_fields=["password"])
+    if Claim.objects.filter(expert=expert, ticket__organization=organization).exists():
+        return []
+    now = timezone.now()
+    first = now - timedelta(days=HISTORY_DAYS)
+    number = Ticket.objects.filter(organization=organization).aggregate(n=Max("number"))["n"] or 0
+    resolved: list[Ticket] = []
+    rounds = 3
+    total = rounds * len(HISTORY_TICKETS)
+    with transaction.atomic():
+        for i in range(total):
+            title, category, priority, resolver = HISTORY_TICKETS[i % len(HISTORY_TICKETS)]
+            number += 1
+            created = first + timedelta(hours=HISTORY_DAYS * 24 * i / total + 8 + i % 5)
+            if created > now - timedelta(hours=2):
+                break
+            ticket = Ticket.objects.create(
+                organization=organization,
+                author=agent,
+                number=number,
+                title=title,
+                body=f"{title}. Started this week; details on request.",
+                channel=HISTORY_CHANNELS[i % len(HISTORY_CHANNELS)],
+                category=category,
+                priority=priority,
+                predicted_category=category,
+                predicted_priority=priority,
+                status=Ticket.Status.NEEDS_EXPERT,
+                created_at=created,
+            )
+            TicketEvent.objects.create(
+                ticket=ticket, kind="submitted", message="Submitted the ticket.", created_at=created
+            )
+            triaged = created + timedelta(seconds=20 + (i * 7) % 70)
+            TicketEvent.objects.create(
+                ticket=ticket, kind="triaged", message=f"Triaged as {category}.",
+                details={"outcome": "confident"}, created_at=triaged,
+            )  # fmt: skip
+            if resolver == "ai":
+                TicketSuggestion.objects.create(
+                    ticket=ticket, rank=1, source_kind="article", source_key=f"demo:{i}",
+                    title=f"How to: {title.lower()}", answer="Follow the article's steps.",
+                    score=0.82, probability=0.8, proposed=True, feedback="solved",
+                )  # fmt: skip
+                done = triaged + timedelta(minutes=10 + (i * 13) % 170)
+                _history_resolve(ticket, "ai", done, "resolved_by_suggestion")
+                billing.usage_record(
+                    organization=organization, kind="ai_answer", ticket=ticket,
+                    idempotency_key=f"org:{organization.pk}:ticket:{ticket.pk}:ai_answer",
+                    occurred_at=done,
+                )  # fmt: skip
+                resolved.append(ticket)
+            elif resolver == "expert":
+                claimed = triaged + timedelta(minutes=30 + (i * 11) % 90)
+                late = i % 4 == 3  # one claim in four lapsed first, then another answered
+                if late:
+                    Claim.objects.create(
+                        ticket=ticket, expert=expert, status=Claim.Status.EXPIRED,
+                        claimed_at=claimed, due_at=claimed + timedelta(hours=4),
+                        ended_at=claimed + timedelta(hours=4),
+                        breached_at=claimed + timedelta(hours=4),
+                    )  # fmt: skip
+                    claimed += timedelta(hours=4, minutes=20)
+                answered = claimed + timedelta(hours=1 + i % 3)
+                claim = Claim.objects.create(
+                    ticket=ticket, expert=expert, status=Claim.Status.ANSWERED,
+                    claimed_at=claimed, due_at=claimed + timedelta(hours=4), ended_at=answered,
+                )  # fmt: skip
+                TicketMessage.objects.create(
+                    ticket=ticket, claim=claim, author=expert, side="expert",
+                    body="Looking into it: which version do you run?",
+                    created_at=claimed + timedelta(minutes=15),
+                )  # fmt: skip
+                price = 4000 if priority == "low" else 8000 if priority != "critical" else 15000
+                ExpertAnswer.objects.create(
+                    ticket=ticket, expert=expert, claim=claim, body="Here is the fix.",
+                    status=ExpertAnswer.Status.ACCEPTED, price_cents=price,
+                    created_at=answered, accepted_at=answered + timedelta(hours=3),
+                )  # fmt: skip
+                done = answered + timedelta(hours=3)
+                Ticket.objects.filter(pk=ticket.pk).update(
+                    assignee=expert, expert_price_cents=price, escalated_at=triaged
+                )
+                _history_resolve(ticket, "expert", done, "answer_accepted")
+                billing.usage_record(
+                    organization=organization, kind="expert_answer", ticket=ticket,
+                    unit_price_cents=price, occurred_at=done,
+                    idempotency_key=f"org:{organization.pk}:demo-history:{ticket.pk}:expert",
+                )  # fmt: skip
+                resolved.append(ticket)
+            elif resolver == "internal":
+                TicketMessage.objects.create(
+                    ticket=ticket, author=owner, side="customer",
+                    body="On it — I'll come by your desk.",
+                    created_at=triaged + timedelta(minutes=25),
+                )  # fmt: skip
+                closed = triaged + timedelta(hours=2 + i % 4)
+                Ticket.objects.filter(pk=ticket.pk).update(status=Ticket.Status.CLOSED)
+                TicketEvent.objects.create(
+                    ticket=ticket, actor=owner, kind="closed", message="Closed the ticket",
+                    created_at=closed,
+                )  # fmt: skip
+    return resolved
+
+
+def _history_resolve(ticket: Ticket, resolution: str, when: datetime, kind: str) -> None:
+    from .models import TicketEvent
+
+    Ticket.objects.filter(pk=ticket.pk).update(
+        status=Ticket.Status.RESOLVED, resolution=resolution, resolved_at=when
+    )
+    ticket.status, ticket.resolution, ticket.resolved_at = Ticket.Status.RESOLVED, resolution, when
+    # bulk_create sends no post_save: the reports app's receiver (a survey per resolution)
+    # stays quiet, and the history's surveys are seeded with their answers instead.
+    TicketEvent.objects.bulk_create(
+        [TicketEvent(ticket=ticket, kind=kind, message="Resolved.", created_at=when)]
     )

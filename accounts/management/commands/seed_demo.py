@@ -51,6 +51,11 @@ class Command(BaseCommand):
             agent=users["agent@acme.test"],
             expert=users["expert@experts.test"],
         )
+        from reports.demo import seed_reports_demo  # a month of history for the Reports page
+
+        done += seed_reports_demo(
+            organization=org, owner=users["owner@acme.test"], agent=users["agent@acme.test"]
+        )
         if done:
             self.stdout.write("Created " + ", ".join(done) + ".")
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
