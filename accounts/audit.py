@@ -33,6 +33,7 @@ AREAS: dict[str, str] = {
     "invitation": "Invitations",
     "organization": "Organization",
     "sso": "Single sign-on",
+    "inbound": "E-mail",
     "user": "Sign-ups",
     "api_key": "API keys",
     "webhook_endpoint": "Webhooks",
@@ -58,6 +59,7 @@ AREA_FILTERS: tuple[tuple[str, str], ...] = (
     ("solutions.", "Ticket settings"),
     ("organization.", "Organization"),
     ("sso.", "Single sign-on"),
+    ("inbound.", "E-mail"),
 )
 
 # What happened, after the actor's name. Each code lists sentences from the most detailed to
@@ -115,6 +117,10 @@ SENTENCES: dict[str, tuple[str, ...]] = {
         "escalated {target} to the experts",
     ),
     "ticket.withdrawn": ("withdrew {target} from the experts",),
+    "ticket.requester_emailed": (
+        "e-mailed {to}, the requester of {target}",
+        "e-mailed the requester of {target}",
+    ),
     "ticket.answer_rated": (
         "accepted the expert's answer to {target} and rated it {score}/5",
         "accepted and rated the expert's answer to {target}",
@@ -208,7 +214,9 @@ SENTENCES: dict[str, tuple[str, ...]] = {
     "webhook_endpoint.secret_rolled": ("rolled the signing secret of {target}",),
     "webhook_endpoint.test_sent": ("sent a test event to {target}",),
     "webhook_delivery.redelivered": ("redelivered a webhook event to {target}",),
-}
+    # e-mail
+    "inbound.alias_added": ("added the e-mail alias {address}", "added an e-mail alias"),
+    "inbound.alias_removed": ("removed the e-mail alias {address}", "removed an e-mail alias"),
     # single sign-on
     "sso.configured": (
         "set the single sign-on provider to {issuer} (client {client_id})",
@@ -236,6 +244,7 @@ SENTENCES: dict[str, tuple[str, ...]] = {
         "refused a single sign-on of {email}: {reason}",
         "refused a single sign-on: {reason}",
     ),
+}
 
 # Detail values that read better in words than as stored.
 CHANNELS = {"web": "in the browser", "api": "through the API", "email": "by e-mail"}

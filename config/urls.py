@@ -30,6 +30,8 @@ urlpatterns = [
     path("model/", include("ml.urls")),
     # Before the ticket pages: their `<number>/<action>/` route would take these paths.
     path("tickets/", include("solutions.urls.disputes")),
+    # E-mail: settings/email/, tickets/<n>/email-reply/, a provider's inbound webhook.
+    path("", include("inbound.urls")),
     path("", include("solutions.urls.conversations")),
     path("tickets/", include("solutions.urls.tickets")),
     path("kb/", include("solutions.urls.knowledge")),

@@ -5,6 +5,7 @@ every process of one run (to check they are gone, and to kill them whatever fail
 from __future__ import annotations
 
 import os
+import smtplib
 import socket
 import subprocess
 import time
@@ -26,7 +27,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def run_env(var_dir: Path, web_port: int, stripe_port: int) -> dict[str, str]:
+def run_env(
+    var_dir: Path, web_port: int, stripe_port: int, smtp_port: int | None = None
+) -> dict[str, str]:
     """The environment of a developer's shell: none of the test run's own settings (its
     PostgreSQL and Redis in CI, its broker folder, its settings module)."""
     env = {
@@ -41,6 +44,7 @@ def run_env(var_dir: Path, web_port: int, stripe_port: int) -> dict[str, str]:
         EXPERTDESK_PORT=str(web_port),
         LOCALSTRIPE_PORT=str(stripe_port),
         EXPERTDESK_SEED_DEMO="0",
+        INBOUND_SMTP_PORT=str(smtp_port or free_port()),
     )
     return env
 
@@ -59,6 +63,14 @@ def wait_until(check, what: str, process: subprocess.Popen[bytes], log: Path, li
             pass
         time.sleep(0.3)
     pytest.fail(f"{what} not within {limit:.0f} s:\n{log.read_text()}")
+
+
+def _smtp_answers(port: int) -> bool:
+    try:
+        with smtplib.SMTP("127.0.0.1", port, timeout=2) as smtp:
+            return smtp.noop()[0] == 250
+    except OSError:
+        return False
 
 
 def processes_of_run(var_dir: Path) -> list[psutil.Process]:
@@ -84,6 +96,7 @@ class Run:
     log: Path
     web_port: int
     stripe_port: int
+    smtp_port: int = 0
 
     @property
     def url(self) -> str:
@@ -97,19 +110,20 @@ class Run:
 def make_run(tmp_path: Path, **env: str) -> Iterator[Run]:
     """platform/run.sh on a fresh SQLite database under `tmp_path`, in a session of its own
     (like a terminal's foreground job: Ctrl-C is SIGINT to the group), once its web server,
-    localstripe and worker all answer. Nothing it started outlives the block."""
+    localstripe, the inbound SMTP server and worker all answer. Nothing it started outlives
+    the block."""
     var_dir, log = tmp_path / "var", tmp_path / "make-run.log"
-    web_port, stripe_port = free_port(), free_port()
+    web_port, stripe_port, smtp_port = free_port(), free_port(), free_port()
     with log.open("wb") as out:
         process = subprocess.Popen(
             ["bash", "platform/run.sh"],
             cwd=REPO,
-            env={**run_env(var_dir, web_port, stripe_port), **env},
+            env={**run_env(var_dir, web_port, stripe_port, smtp_port), **env},
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    run = Run(process, var_dir, log, web_port, stripe_port)
+    run = Run(process, var_dir, log, web_port, stripe_port, smtp_port)
     try:
         wait_until(
             lambda: requests.get(f"{run.url}/healthz", timeout=2).ok,
@@ -122,6 +136,13 @@ def make_run(tmp_path: Path, **env: str) -> Iterator[Run]:
         wait_until(
             lambda: requests.get(stripe, auth=("sk_test_x", ""), timeout=2).ok,
             "localstripe answered",
+            run.process,
+            run.log,
+            limit=60,
+        )
+        wait_until(
+            lambda: _smtp_answers(smtp_port),
+            "the inbound SMTP server answered",
             run.process,
             run.log,
             limit=60,

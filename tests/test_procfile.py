@@ -1,5 +1,6 @@
 """`make run` after its install step: platform/run.sh migrates, then honcho starts the
-Procfile's web server, Celery worker (with beat) and localstripe, and Ctrl-C stops all of them
+Procfile's web server, Celery worker (with beat), localstripe and the inbound SMTP server, and
+Ctrl-C stops all of them
 quickly and quietly, leaving no process behind. Also the local settings that wire it together.
 
 The demo seed is skipped (EXPERTDESK_SEED_DEMO=0): it queues the starter model's training, which
@@ -11,6 +12,7 @@ from __future__ import annotations
 import ast
 import os
 import signal
+import smtplib
 import subprocess
 import sys
 import time
@@ -29,8 +31,14 @@ STOP_LIMIT_S = 7.0
 def test_make_run_starts_everything_and_ctrl_c_stops_it_cleanly(tmp_path: Path) -> None:
     with make_run(tmp_path) as started:
         run, var_dir, log = started.process, started.var_dir, started.log
-        # honcho, web (+ its autoreloader child), worker (+ pool and beat), stripe.
-        assert len(processes_of_run(var_dir)) >= 6, processes_of_run(var_dir)
+        # honcho, web (+ its autoreloader child), worker (+ pool and beat), stripe, mail.
+        assert len(processes_of_run(var_dir)) >= 7, processes_of_run(var_dir)
+        # The SMTP server reads the run's database: no organization has this address yet.
+        with smtplib.SMTP("127.0.0.1", started.smtp_port, timeout=10) as smtp:
+            smtp.ehlo()
+            smtp.mail("someone@example.com")
+            code, _ = smtp.rcpt("nobody@inbound.expertdesk.local")
+            assert code == 550, code
 
         began = time.monotonic()
         os.killpg(run.pid, signal.SIGINT)

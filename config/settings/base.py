@@ -54,6 +54,9 @@ INSTALLED_APPS = [
     "ml",
     "webhooks",
     "reports",
+    # Tickets by e-mail (docs/email.md); anymail for a provider's inbound webhook.
+    "anymail",
+    "inbound",
 ]
 
 MIDDLEWARE = [
@@ -215,6 +218,27 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.cons
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Expertdesk <no-reply@expertdesk.local>")
 
 INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=7)
+
+# Tickets by e-mail (docs/email.md). Every organization receives at <slug>@INBOUND_EMAIL_DOMAIN
+# (point the domain's MX at the SMTP server, or at a provider whose inbound webhook is
+# INBOUND_ANYMAIL_ESP); owners add aliases of their own.
+INBOUND_EMAIL_DOMAIN = env.str("INBOUND_EMAIL_DOMAIN", default="inbound.expertdesk.local")
+INBOUND_SMTP_HOST = env.str("INBOUND_SMTP_HOST", default="127.0.0.1")
+INBOUND_SMTP_PORT = env.int("INBOUND_SMTP_PORT", default=2525)
+# Larger messages are refused at SMTP time (552). Five 10 MB attachments, base64-encoded,
+# would not fit: a ticket takes what fits, the rest is for the web form.
+INBOUND_MAX_BYTES = env.int("INBOUND_MAX_BYTES", default=25 * 1024 * 1024)
+INBOUND_SENDER_PER_HOUR = env.int("INBOUND_SENDER_PER_HOUR", default=30)
+INBOUND_ORGANIZATION_PER_HOUR = env.int("INBOUND_ORGANIZATION_PER_HOUR", default=1000)
+# The authserv-ids of the relays whose Authentication-Results count (empty: the topmost one).
+INBOUND_AUTHSERV_IDS = env.list("INBOUND_AUTHSERV_IDS", default=[])
+# The provider whose inbound webhook /email/inbound/<esp>/ serves (mailgun, postmark,
+# sendgrid, amazon_ses, …: anymail's names); empty: none.
+INBOUND_ANYMAIL_ESP = env.str("INBOUND_ANYMAIL_ESP", default="")
+ANYMAIL: dict[str, Any] = {
+    # "user:password" the provider sends as HTTP basic auth with each webhook call.
+    "WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default=""),
+}
 
 # Celery: Redis when REDIS_URL is set; otherwise kombu's filesystem transport, a broker that
 # needs no server, so the embedded default still runs real background work in a worker.

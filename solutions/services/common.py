@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -10,6 +11,20 @@ from django.db import transaction
 from accounts.models import Organization, User
 
 from ..models import Notification, Ticket, TicketEvent
+
+# Other apps that act on timeline events (inbound/ e-mails the requester an accepted answer)
+# register here from their AppConfig.ready: solutions imports none of them.
+TicketEventHook = Callable[[TicketEvent], None]
+_event_hooks: dict[str, list[TicketEventHook]] = {}
+
+
+def ticket_event_hook_register(*, kinds: tuple[str, ...], hook: TicketEventHook) -> None:
+    """`hook(event)` runs for each recorded event of `kinds`, inside the act's transaction
+    (schedule side effects with on_commit). Registering the same hook twice is one hook."""
+    for kind in kinds:
+        hooks = _event_hooks.setdefault(kind, [])
+        if hook not in hooks:
+            hooks.append(hook)
 
 
 def ticket_event_record(
@@ -32,6 +47,8 @@ def ticket_event_record(
         details=details or {},
     )
     ticket_webhook_emit(ticket=ticket, kind=kind, details=event.details)
+    for hook in _event_hooks.get(kind, ()):
+        hook(event)
     return event
 
 

@@ -34,6 +34,7 @@ from ..models import (
     PRECISION_TARGET_MAX,
     PRECISION_TARGET_MIN,
     Attachment,
+    Contact,
     Dispute,
     ExpertAnswer,
     ExpertProfile,
@@ -245,16 +246,23 @@ def _require_billing_access(organization: Organization) -> None:
 def ticket_submit(
     *,
     organization: Organization,
-    author: User,
+    author: User | None,
     title: str,
     body: str,
     attachments: Sequence[UploadedFile] = (),
     idempotency_record: IdempotencyRecord | None = None,
     channel: str = "web",
+    requester: Contact | None = None,
+    triage: bool = True,
 ) -> Ticket:
     """Stores the ticket (and its files) first, so nothing is lost if triage fails, then
     triages it and records the prediction, the suggestions and the next step. `channel` says
     where it came from (`SUBMIT_CHANNELS`: the page, the API, an e-mail) for the audit log.
+
+    An e-mail's ticket has no `author` (no member submitted it) and its sender as `requester`.
+    `triage=False` stores only: a caller that submits inside its own transaction (inbound
+    e-mail, with the record of the message) triages after its commit (`ticket_submit_resume`),
+    so a triage failure never takes the stored ticket with it.
 
     `idempotency_record` (an API request's Idempotency-Key) is linked to the ticket in the
     ticket's own transaction: a retry of a request that died after this commit finds the
@@ -271,7 +279,13 @@ def ticket_submit(
             Ticket.objects.filter(organization=organization).aggregate(n=Max("number"))["n"] or 0
         ) + 1
         ticket = Ticket.objects.create(
-            organization=organization, author=author, number=number, title=title, body=body
+            organization=organization,
+            author=author,
+            number=number,
+            title=title,
+            body=body,
+            channel=channel,
+            requester=requester,
         )
         for item in checked:
             Attachment.objects.create(
@@ -305,7 +319,7 @@ def ticket_submit(
         # Names the ticket announces (its signature, its greeting) are masked in every later
         # escalation of the organization; reading them is not on the submitter's clock.
         transaction.on_commit(lambda: ticket_names_learn_task.delay(ticket_id))
-    return ticket_triage(ticket=ticket)
+    return ticket_triage(ticket=ticket) if triage else ticket
 
 
 def ticket_submit_resume(*, ticket: Ticket) -> Ticket:
@@ -621,10 +635,14 @@ def tickets_retriage_pending(*, organization: Organization) -> int:
     return count
 
 
-def ticket_detail_add(*, ticket: Ticket, actor: User, detail: str) -> Ticket:
+def ticket_detail_add(
+    *, ticket: Ticket, actor: User | None, detail: str, triage: bool = True
+) -> Ticket:
     """The requester's answer to the follow-up question, or any detail added while nobody has
     taken the ticket on: appended to the description, then the ticket is triaged again on the
-    fuller text (a person's category or priority correction stays)."""
+    fuller text (a person's category or priority correction stays). `actor` is None for a
+    requester's e-mail; `triage=False` as for `ticket_submit` (the caller triages after its
+    own transaction commits)."""
     _require_billing_access(ticket.organization)
     detail = (detail or "").strip()
     if not detail:
@@ -662,7 +680,7 @@ def ticket_detail_add(*, ticket: Ticket, actor: User, detail: str) -> Ticket:
         ticket_id = ticket.pk
         # The detail may be signed with a name, as a new ticket may (see ticket_submit).
         transaction.on_commit(lambda: ticket_names_learn_task.delay(ticket_id))
-    return ticket_triage(ticket=ticket)
+    return ticket_triage(ticket=ticket) if triage else ticket
 
 
 # ---------------------------------------------------------------- feedback and corrections
