@@ -17,20 +17,21 @@ from typing import Any, TypeVar
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
 def _with_fresh_connection(work: Callable[[], T]) -> T:
-    # A worker thread keeps its connection between messages; drop it when it is stale, as a
-    # request would (CONN_MAX_AGE, CONN_HEALTH_CHECKS).
+    # Each step opens its connection and closes it: a pool thread's connection would outlive
+    # the server (nothing closes another thread's connection), and mail is not frequent
+    # enough for the reconnect to matter.
     close_old_connections()
     try:
         return work()
     finally:
-        close_old_connections()
+        connections.close_all()
 
 
 class InboundHandler:

@@ -134,6 +134,9 @@ PUBLIC_ROUTES: dict[str, tuple[str, int]] = {
     "invitation_accept": ("GET", 200),
     # Single sign-on starts before anyone is signed in: an empty form goes back to log in.
     "sso_start": ("POST", 302),
+    # A mail provider's inbound webhook (anymail checks its secret and signature); none is
+    # configured here, so every call is a 404.
+    "inbound_anymail_webhook": ("POST", 404),
     # The requester's one-click rating: the signed, expiring link is the capability.
     "satisfaction_rate": ("GET", 200),
 }
@@ -164,6 +167,9 @@ MANAGER_ONLY_ROUTES = {
     "billing_sla_calendar",
     "billing_subscribe",
     "billing_usage",
+    "inbound_alias_add",
+    "inbound_alias_remove",
+    "inbound_settings",
     "invitation_revoke",
     "kb_archive",
     "kb_create",
@@ -530,6 +536,9 @@ OBJECTS: dict[str, Kwargs] = {
     "ticket_messages": lambda w: {"number": w.ticket.number},
     "expert_ticket_messages": lambda w: {"pk": w.claimed.pk},
     "satisfaction_rate": lambda w: {"token": _rating_token(w)},
+    "inbound_alias_remove": lambda w: {"pk": _inbound_alias(w).pk},
+    "ticket_requester_reply": lambda w: {"number": w.ticket.number},
+    "inbound_anymail_webhook": lambda w: {"esp": "postmark"},
     "api-ticket-message-list": lambda w: {"number": w.ticket.number},
     "api-expert-ticket-message-list": lambda w: {"pk": w.claimed.pk},
     **{
@@ -567,6 +576,16 @@ def _rating_token(w: World) -> str:
         defaults={"organization": w.org_a, "email": "requester@example.test", "resolver": "ai"},
     )
     return survey_token(survey, 5)
+
+
+def _inbound_alias(w: World) -> Any:
+    """An e-mail alias of A (made here: the world has none)."""
+    from inbound.models import InboundAlias
+
+    alias, _ = InboundAlias.objects.get_or_create(
+        address="help@a-secret.example", defaults={"organization": w.org_a}
+    )
+    return alias
 
 
 # For the expert routes: objects the expert may not read. Tickets neither in their queue nor

@@ -301,7 +301,11 @@ def ticket_submit(
             ticket=ticket,
             actor=author,
             kind="submitted",
-            message="Submitted the ticket"
+            message=(
+                f"Received the ticket by e-mail from {requester.email}"
+                if requester is not None
+                else "Submitted the ticket"
+            )
             + (f" with {len(checked)} attachment(s)" if checked else ""),
         )
         audit_log_record(
