@@ -85,6 +85,7 @@ SENTENCES: dict[str, tuple[str, ...]] = {
     "api_key.created": ("created {target}", "created an API key"),
     "api_key.revoked": ("revoked {target}", "revoked an API key"),
     # tickets
+    "ticket.merged": ("merged {target} into #{into} as a duplicate",),
     "ticket.submitted": (
         "submitted {target} {channel}",
         "submitted {target}",

@@ -515,6 +515,7 @@ OBJECTS: dict[str, Kwargs] = {
     "ticket_escalate": lambda w: {"number": w.ticket.number},
     "ticket_attachment": lambda w: {"number": w.ticket.number, "pk": w.attachment.pk},
     "ticket_action": lambda w: {"number": w.ticket.number, "action": "close"},
+    "ticket_merge": lambda w: {"number": w.ticket.number},
     "kb_detail": lambda w: {"pk": w.article.pk},
     "kb_edit": lambda w: {"pk": w.article.pk},
     "kb_archive": lambda w: {"pk": w.article.pk},
@@ -551,6 +552,7 @@ OBJECTS: dict[str, Kwargs] = {
             "escalate",
             "expert-preview",
             "feedback",
+            "merge",
             "rate",
             "withdraw",
         )

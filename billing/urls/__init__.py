@@ -1,4 +1,5 @@
-"""Mounted at /billing/: the subscription, usage and invoices, the SLA hours, and experts' earnings."""
+"""Mounted at /billing/: the subscription, usage and invoices, the SLA hours, and experts'
+earnings."""
 
 from .earnings import urlpatterns as earnings
 from .sla import urlpatterns as sla

@@ -425,6 +425,15 @@ CELERY_BEAT_SCHEDULE["conversation-emails"] = {
 }
 # An answer nobody accepted or followed up on within this many days is accepted and paid.
 EXPERT_ANSWER_AUTO_ACCEPT_DAYS = env.int("EXPERT_ANSWER_AUTO_ACCEPT_DAYS", default=7)
+
+# Duplicates (solutions.selectors.duplicates): open tickets at least this similar (0..1, mean
+# word/character TF-IDF cosine) are shown as "similar open tickets"; an API submission this
+# near-identical to an open ticket of the same requester within the window returns that ticket.
+DUPLICATE_SIMILARITY_MIN = env.float("DUPLICATE_SIMILARITY_MIN", default=0.5)
+DUPLICATE_IDENTICAL_MIN = env.float("DUPLICATE_IDENTICAL_MIN", default=0.9)
+DUPLICATE_WINDOW_MINUTES = env.int("DUPLICATE_WINDOW_MINUTES", default=10)
+DUPLICATE_LOOKBACK_DAYS = env.int("DUPLICATE_LOOKBACK_DAYS", default=30)
+DUPLICATE_CANDIDATES_MAX = env.int("DUPLICATE_CANDIDATES_MAX", default=500)
 # The customer may dispute an expert's answer (awaiting review or accepted) for this many days
 # after it was written; platform staff decide in the admin (docs/experts.md, "Disputes").
 DISPUTE_WINDOW_DAYS = env.int("DISPUTE_WINDOW_DAYS", default=7)

@@ -50,6 +50,7 @@ from ..selectors import (
     tickets_awaiting_triage,
 )
 from .common import notification_send, ticket_event_record
+from .duplicates import similar_open_found
 from .masking import (
     known_names_learn,
     masking_context_for,
@@ -272,6 +273,9 @@ def ticket_submit(
     _require_billing_access(organization)
     title, body = _validate_text(title, body)
     checked = _check_attachments(attachments)
+    # Read before the numbering lock: comparing with the open tickets takes milliseconds that
+    # other submissions of the organization need not wait for.
+    similar = similar_open_found(organization=organization, title=title, body=body)
     with transaction.atomic():
         # Serialise numbering per organization.
         Organization.objects.select_for_update().filter(pk=organization.pk).first()
@@ -285,6 +289,7 @@ def ticket_submit(
             title=title,
             body=body,
             channel=channel,
+            similar_open=similar,
             requester=requester,
         )
         for item in checked:

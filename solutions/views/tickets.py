@@ -51,6 +51,7 @@ from ..selectors import (
     ticket_triage_panel,
     tickets_filtered,
 )
+from ..selectors.duplicates import ticket_duplicates_panel
 from ..services import tickets as services
 from ..services.masking import known_name_forget, terms_clean, ticket_masked_copy
 
@@ -256,6 +257,7 @@ class TicketDetailView(TicketMixin, View):
             "rating_form": forms.get("rating_form") or RatingForm(),
             "follow_up_form": forms.get("follow_up_form") or FollowUpForm(),
             "correction_form": forms.get("correction_form") or CorrectionForm(),
+            "duplicates": ticket_duplicates_panel(ticket),
             "conversation": customer_conversation(
                 self.request, ticket, forms.get("conversation_form")
             ),
