@@ -9,6 +9,8 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from solutions.selectors.reports import Bucket
+
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
 # Beyond this a range is shown per week: 62 daily bars still read on a phone.
@@ -35,7 +37,7 @@ class ReportRange:
         return timezone.make_aware(datetime.combine(self.last + timedelta(days=1), time.min))
 
     @property
-    def bucket(self) -> str:
+    def bucket(self) -> Bucket:
         return "day" if self.days <= DAILY_UP_TO_DAYS else "week"
 
 
@@ -64,14 +66,19 @@ class ReportRangeForm(forms.Form):
         if self.errors:
             return cleaned
         today = timezone.localdate()
-        first, last = cleaned.get("from"), cleaned.get("to")
-        if first is None and last is None:
+        given_first: date | None = cleaned.get("from")
+        given_last: date | None = cleaned.get("to")
+        if given_first is None and given_last is None:
             chosen = default_range(today)
             first, last = chosen.first, chosen.last
-        elif first is None:
-            first = last - timedelta(days=DEFAULT_DAYS - 1)
-        elif last is None:
+        elif given_first is None:
+            assert given_last is not None  # noqa: S101 - the branch above
+            first, last = given_last - timedelta(days=DEFAULT_DAYS - 1), given_last
+        elif given_last is None:
+            first = given_first
             last = min(first + timedelta(days=DEFAULT_DAYS - 1), max(first, today))
+        else:
+            first, last = given_first, given_last
         latest = today + timedelta(days=MAX_DAYS)
         for name, value in (("from", first), ("to", last)):
             if not EARLIEST <= value <= latest:

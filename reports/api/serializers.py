@@ -6,21 +6,21 @@ from typing import Any
 
 from rest_framework import serializers
 
-S = serializers.Serializer
+S = serializers.Serializer[Any]
 
 
-class SeriesOutput(S):  # type: ignore[type-arg]
+class SeriesOutput(S):
     key = serializers.CharField()
     counts = serializers.ListField(child=serializers.IntegerField(), help_text="Per bucket.")
 
 
-class OverTimeOutput(S):  # type: ignore[type-arg]
+class OverTimeOutput(S):
     channel = SeriesOutput(many=True)
     category = SeriesOutput(many=True)
     priority = SeriesOutput(many=True)
 
 
-class TicketsOutput(S):  # type: ignore[type-arg]
+class TicketsOutput(S):
     created = serializers.IntegerField(help_text="Tickets created in the range.")
     by_channel = serializers.DictField(child=serializers.IntegerField())
     by_category = serializers.DictField(child=serializers.IntegerField())
@@ -28,14 +28,14 @@ class TicketsOutput(S):  # type: ignore[type-arg]
     over_time = OverTimeOutput()
 
 
-class TrendPointOutput(S):  # type: ignore[type-arg]
+class TrendPointOutput(S):
     bucket = serializers.DateField()
     resolved = serializers.IntegerField()
     by_resolver = serializers.DictField(child=serializers.IntegerField())
     deflection_rate = serializers.FloatField(allow_null=True)
 
 
-class ResolutionsOutput(S):  # type: ignore[type-arg]
+class ResolutionsOutput(S):
     resolved = serializers.IntegerField(help_text="Tickets resolved in the range.")
     by_resolver = serializers.DictField(
         child=serializers.IntegerField(), help_text="ai, expert, internal."
@@ -46,7 +46,7 @@ class ResolutionsOutput(S):  # type: ignore[type-arg]
     trend = TrendPointOutput(many=True)
 
 
-class TimesOutput(S):  # type: ignore[type-arg]
+class TimesOutput(S):
     resolver = serializers.CharField(help_text="ai, expert, internal, or all.")
     tickets = serializers.IntegerField()
     resolution_seconds_avg = serializers.FloatField(allow_null=True)
@@ -54,13 +54,13 @@ class TimesOutput(S):  # type: ignore[type-arg]
     first_response_seconds_avg = serializers.FloatField(allow_null=True)
 
 
-class SlaOutput(S):  # type: ignore[type-arg]
+class SlaOutput(S):
     on_time = serializers.IntegerField()
     breached = serializers.IntegerField()
     compliance = serializers.FloatField(allow_null=True)
 
 
-class SpendOutput(S):  # type: ignore[type-arg]
+class SpendOutput(S):
     currency = serializers.CharField()
     plan = serializers.CharField()
     plan_name = serializers.CharField()
@@ -75,12 +75,12 @@ class SpendOutput(S):  # type: ignore[type-arg]
     expert_cost_per_expert_resolved_cents = serializers.IntegerField(allow_null=True)
 
 
-class ResolverRatingOutput(S):  # type: ignore[type-arg]
+class ResolverRatingOutput(S):
     rated = serializers.IntegerField()
     average = serializers.FloatField(allow_null=True)
 
 
-class SatisfactionOutput(S):  # type: ignore[type-arg]
+class SatisfactionOutput(S):
     sent = serializers.IntegerField()
     rated = serializers.IntegerField()
     response_rate = serializers.FloatField(allow_null=True)
@@ -89,7 +89,7 @@ class SatisfactionOutput(S):  # type: ignore[type-arg]
     by_resolver = serializers.DictField(child=ResolverRatingOutput())
 
 
-class SummaryOutput(S):  # type: ignore[type-arg]
+class SummaryOutput(S):
     buckets = serializers.ListField(child=serializers.DateField())
     days = serializers.IntegerField()
     bucket = serializers.ChoiceField(choices=["day", "week"])

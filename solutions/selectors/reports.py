@@ -155,56 +155,68 @@ def _first_response_at() -> Any:
     )
 
 
-def tickets_resolved(*, organization: Organization, start: datetime, end: datetime) -> QuerySet:
-    """The tickets resolved in the range, each annotated with `resolver` (ai, expert,
-    internal), `done_at` (when) and `first_response_at` (NULL if nobody responded):
-
-    - resolved by the AI or an expert: `resolution` set and `resolved_at` in the range;
-    - internal: closed by the organization's own people with no resolution (no AI answer, no
-      expert's) and not merged into another ticket, its first `closed` event in the range."""
-    internal = Q(
-        resolution=Ticket.Resolution.NONE,
-        status=Ticket.Status.CLOSED,
-        duplicate_of__isnull=True,
-        created_at__lt=end,
-    )
-    resolved = Q(
+def _resolved_by_ai_or_expert(
+    organization: Organization, start: datetime, end: datetime
+) -> QuerySet[Ticket]:
+    """Resolved by the AI or an expert: `resolution` set and `resolved_at` in the range."""
+    return Ticket.objects.filter(
+        organization=organization,
         resolution__in=(Ticket.Resolution.AI, Ticket.Resolution.EXPERT),
         resolved_at__gte=start,
         resolved_at__lt=end,
+    ).annotate(
+        resolver=F("resolution"),
+        done_at=F("resolved_at"),
     )
+
+
+def _resolved_internally(
+    organization: Organization, start: datetime, end: datetime
+) -> QuerySet[Ticket]:
+    """Closed by the organization's own people with no resolution (no AI answer, no
+    expert's) and not merged into another ticket, its first `closed` event in the range."""
     return (
-        Ticket.objects.filter(organization=organization)
-        .filter(resolved | internal)
-        .annotate(
-            resolver=Case(
-                When(resolution=Ticket.Resolution.AI, then=Value(AI)),
-                When(resolution=Ticket.Resolution.EXPERT, then=Value(EXPERT)),
-                default=Value(INTERNAL),
-                output_field=CharField(),
-            ),
-            done_at=Case(
-                When(resolved_at__isnull=False, resolution__gt="", then=F("resolved_at")),
-                default=_closed_at(),
-                output_field=DateTimeField(),
-            ),
+        Ticket.objects.filter(
+            organization=organization,
+            resolution=Ticket.Resolution.NONE,
+            status=Ticket.Status.CLOSED,
+            duplicate_of__isnull=True,
+            created_at__lt=end,
         )
+        .annotate(resolver=Value(INTERNAL, output_field=CharField()), done_at=_closed_at())
         .filter(done_at__gte=start, done_at__lt=end)
-        .annotate(first_response_at=_first_response_at())
     )
+
+
+def tickets_resolved(*, organization: Organization, start: datetime, end: datetime) -> list[Any]:
+    """The two querysets of tickets resolved in the range (AI or expert; internal), each
+    annotated with `resolver` and `done_at`. Two, not one with an OR: each keeps to its own
+    index range, and the closed event is looked up for closed tickets only."""
+    return [
+        _resolved_by_ai_or_expert(organization, start, end),
+        _resolved_internally(organization, start, end),
+    ]
 
 
 @dataclass(frozen=True)
 class ResolvedGroup:
-    """The tickets one kind of resolver resolved in one bucket. Durations are totals (in
-    seconds) so that groups add up; averages are taken over their counts."""
+    """The tickets one kind of resolver resolved in one bucket, with their summed time to
+    resolution (seconds), so that groups add up; averages are taken over their counts."""
 
     bucket: date
     resolver: str
     tickets: int
     resolution_seconds: float
+
+
+@dataclass(frozen=True)
+class FirstResponses:
+    """Of the tickets one kind of resolver resolved in the range: how many had a first
+    response, and the summed time to it (seconds)."""
+
+    resolver: str
     responded: int
-    first_response_seconds: float
+    seconds: float
 
 
 def _seconds(value: Any) -> float:
@@ -219,36 +231,56 @@ def _seconds(value: Any) -> float:
 def tickets_resolved_groups(
     *, organization: Organization, start: datetime, end: datetime, bucket: Bucket
 ) -> list[ResolvedGroup]:
-    """`tickets_resolved`, counted per bucket of `done_at` and resolver, with the summed time
-    to resolution (`done_at - created_at`) and to first response (over the tickets that had
-    one): one grouped query."""
+    """Tickets resolved in the range, counted per bucket of `done_at` and resolver, with the
+    summed time to resolution (`done_at - created_at`): one grouped query per kind."""
     to_resolution = ExpressionWrapper(F("done_at") - F("created_at"), output_field=DurationField())
-    to_response = ExpressionWrapper(
-        F("first_response_at") - F("created_at"), output_field=DurationField()
-    )
-    rows = (
-        tickets_resolved(organization=organization, start=start, end=end)
-        .annotate(bucket=_truncate(F("done_at"), bucket))
-        .values("bucket", "resolver")
-        .annotate(
-            tickets=Count("pk"),
-            resolution_total=Sum(to_resolution),
-            responded=Count("first_response_at"),
-            response_total=Sum(to_response),
+    groups = []
+    for queryset in tickets_resolved(organization=organization, start=start, end=end):
+        rows = (
+            queryset.annotate(bucket=_truncate(F("done_at"), bucket))
+            .values("bucket", "resolver")
+            .annotate(tickets=Count("pk"), resolution_total=Sum(to_resolution))
+            .order_by()
         )
-        .order_by()
-    )
-    return [
-        ResolvedGroup(
-            bucket=_as_date(r["bucket"]),
-            resolver=r["resolver"],
-            tickets=r["tickets"],
-            resolution_seconds=_seconds(r["resolution_total"]),
-            responded=r["responded"],
-            first_response_seconds=_seconds(r["response_total"]),
+        groups += [
+            ResolvedGroup(
+                bucket=_as_date(r["bucket"]),
+                resolver=r["resolver"],
+                tickets=r["tickets"],
+                resolution_seconds=_seconds(r["resolution_total"]),
+            )
+            for r in rows
+        ]
+    return groups
+
+
+def tickets_first_responses(
+    *, organization: Organization, start: datetime, end: datetime
+) -> list[FirstResponses]:
+    """Per resolver, the tickets resolved in the range that had a first response
+    (`_first_response_at`) and the summed time to it: one grouped query per kind, without
+    buckets (the first response is reported per resolver, not over time)."""
+    out = []
+    for queryset in tickets_resolved(organization=organization, start=start, end=end):
+        rows = (
+            queryset.annotate(first_response_at=_first_response_at())
+            .annotate(
+                to_response=ExpressionWrapper(
+                    F("first_response_at") - F("created_at"), output_field=DurationField()
+                )
+            )
+            .filter(first_response_at__isnull=False)
+            .values("resolver")
+            .annotate(responded=Count("pk"), total=Sum("to_response"))
+            .order_by()
         )
-        for r in rows
-    ]
+        out += [
+            FirstResponses(
+                resolver=r["resolver"], responded=r["responded"], seconds=_seconds(r["total"])
+            )
+            for r in rows
+        ]
+    return out
 
 
 # ---------------------------------------------------------------- experts' SLA

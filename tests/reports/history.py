@@ -5,7 +5,7 @@ the expected numbers written out in tests/reports/test_numbers.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from django.db.models import Max
@@ -23,7 +23,7 @@ from solutions.models import (
     TicketSuggestion,
 )
 
-RANGE = ReportRange(first=datetime(2026, 3, 1).date(), last=datetime(2026, 3, 10).date())
+RANGE = ReportRange(first=date(2026, 3, 1), last=date(2026, 3, 10))
 
 
 def at(day: int, hour: int, minute: int = 0, second: int = 0, month: int = 3) -> datetime:
@@ -98,6 +98,7 @@ def ai_usage(org: Organization, key: str, when: datetime) -> None:
 
 
 def survey(t: Ticket, *, sent: bool, score: int | None) -> SatisfactionSurvey:
+    assert t.resolved_at is not None
     return SatisfactionSurvey.objects.create(
         organization=t.organization, ticket=t, recipient=t.author, email="r@example.test",
         resolver=t.resolution, created_at=t.resolved_at, sent_at=t.resolved_at if sent else None,

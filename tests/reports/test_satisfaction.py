@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core import mail, signing
+from django.core.mail import EmailMultiAlternatives
 from django.test import Client
 from django.utils import timezone
 
@@ -51,9 +52,10 @@ def _solved_by_suggestion(org, agent) -> Ticket:
 
 def _links() -> list[str]:
     [email] = mail.outbox
-    links = LINK.findall(email.body)
+    assert isinstance(email, EmailMultiAlternatives)
+    links = LINK.findall(str(email.body))
     assert len(links) == 5
-    html = email.alternatives[0][0]
+    html = str(email.alternatives[0][0])
     assert all(link in html for link in links)
     return links
 
