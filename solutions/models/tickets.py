@@ -191,6 +191,9 @@ class Ticket(models.Model):
         indexes = [
             models.Index(fields=["organization", "status", "-created_at"]),
             models.Index(fields=["status", "sla_due_at"]),
+            # The Reports page's date ranges (docs/benchmarks.md, "Reports").
+            models.Index(fields=["organization", "created_at"]),
+            models.Index(fields=["organization", "resolved_at"]),
         ]
 
     def __str__(self) -> str:
