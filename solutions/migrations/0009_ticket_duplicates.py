@@ -5,20 +5,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('solutions', '0008_conversation_disputes_offers_sla_pause'),
+        ("solutions", "0008_conversation_disputes_offers_sla_pause"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ticket',
-            name='duplicate_of',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='duplicates', to='solutions.ticket'),
+            model_name="ticket",
+            name="duplicate_of",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="duplicates",
+                to="solutions.ticket",
+            ),
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='similar_open',
+            model_name="ticket",
+            name="similar_open",
             field=models.JSONField(blank=True, default=list),
         ),
     ]

@@ -104,6 +104,7 @@ class Ticket(models.Model):
         related_name="tickets",
     )
     number = models.PositiveIntegerField(help_text="Per-organization ticket number.")
+
     class Channel(models.TextChoices):
         WEB = "web", "Web"
         API = "api", "API"
