@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts.models import Role
 from accounts.tenancy import ManagerRequiredMixin, OrganizationRequiredMixin, request_user
+from common.views import PostActionMixin, validation_text
 from solutions.models import Ticket
 
 from .forms import AliasForm, RequesterReplyForm
@@ -26,10 +27,6 @@ from .models import InboundAlias
 from .selectors import MESSAGES_LISTED, messages_received
 from .services import addresses
 from .services.outbound import requester_reply_send
-
-
-def _messages(exc: ValidationError) -> str:
-    return " ".join(str(m) for m in exc.messages)
 
 
 class EmailSettingsView(ManagerRequiredMixin, View):
@@ -52,20 +49,8 @@ class EmailSettingsView(ManagerRequiredMixin, View):
         )
 
 
-class _AliasActionView(ManagerRequiredMixin, View):
-    def act(self, request: HttpRequest, **kwargs: Any) -> str:
-        raise NotImplementedError
-
-    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponseBase:
-        try:
-            done = self.act(request, **kwargs)
-        except PermissionDenied as exc:
-            messages.error(request, str(exc))
-        except ValidationError as exc:
-            messages.error(request, _messages(exc))
-        else:
-            messages.success(request, done)
-        return redirect("inbound_settings")
+class _AliasActionView(ManagerRequiredMixin, PostActionMixin, View):
+    redirect_to = "inbound_settings"
 
 
 class AliasAddView(_AliasActionView):
@@ -110,7 +95,7 @@ class RequesterReplyView(OrganizationRequiredMixin, View):
             )
         except (PermissionDenied, ValidationError) as exc:
             messages.error(
-                request, _messages(exc) if isinstance(exc, ValidationError) else str(exc)
+                request, validation_text(exc) if isinstance(exc, ValidationError) else str(exc)
             )
         else:
             messages.success(request, f"Your reply is on its way to {row.to}.")

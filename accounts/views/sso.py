@@ -11,7 +11,7 @@ from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -19,6 +19,7 @@ from django.views import View
 
 from common.forms import form_add_service_errors
 from common.responses import render_secret_once
+from common.views import PostActionMixin
 
 from .. import selectors
 from ..forms import SsoConfigForm, SsoDomainForm, SsoEnforceForm, SsoStartForm
@@ -33,10 +34,6 @@ def _owners(view: ManagerRequiredMixin) -> list[tuple[int, str]]:
     """The organization's owners, who may be named break-glass owner."""
     rows = view.scoped(Membership.objects.filter(role=Role.OWNER).select_related("user"))
     return [(m.user_id, m.user.email) for m in rows.order_by("user__email")]
-
-
-def _messages(exc: ValidationError) -> str:
-    return " ".join(str(m) for m in exc.messages)
 
 
 class SsoSettingsView(ManagerRequiredMixin, View):
@@ -111,23 +108,11 @@ class SsoSettingsView(ManagerRequiredMixin, View):
         return render_secret_once(request, TEMPLATE, self.context(form), status=400)
 
 
-class _SsoActionView(ManagerRequiredMixin, View):
+class _SsoActionView(ManagerRequiredMixin, PostActionMixin, View):
     """A POST of the settings page: owners act, admins are told they can't (the page is
     theirs to read), errors come back as messages on the page."""
 
-    def act(self, request: HttpRequest, **kwargs: Any) -> str:
-        raise NotImplementedError
-
-    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponseBase:
-        try:
-            done = self.act(request, **kwargs)
-        except PermissionDenied as exc:
-            messages.error(request, str(exc))
-        except ValidationError as exc:
-            messages.error(request, _messages(exc))
-        else:
-            messages.success(request, done)
-        return redirect("sso_settings")
+    redirect_to = "sso_settings"
 
 
 class SsoDomainAddView(_SsoActionView):
