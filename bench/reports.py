@@ -139,6 +139,7 @@ def _history(org: Any, agent: Any, expert: Any, n: int, rng: random.Random) -> N
                 )  # fmt: skip
             )
             if kind == "ai":
+                t.first_response_at = triaged  # the proposed answer
                 suggestions.append(
                     TicketSuggestion(
                         ticket=t,
@@ -181,6 +182,7 @@ def _history(org: Any, agent: Any, expert: Any, n: int, rng: random.Random) -> N
                 )  # fmt: skip
                 claims.append(c)
                 answered.append((t, c))
+                t.first_response_at = claimed + timedelta(minutes=10)  # the expert's message
                 messages.append(
                     TicketMessage(
                         ticket=t,
@@ -202,6 +204,9 @@ def _history(org: Any, agent: Any, expert: Any, n: int, rng: random.Random) -> N
                 )
             elif kind == "internal":
                 closed = triaged + timedelta(hours=rng.uniform(1, 30))
+                # The columns the product stamps from the timeline (services.common).
+                t.closed_at = closed
+                t.first_response_at = triaged + timedelta(minutes=20)
                 events.append(
                     TicketEvent(ticket=t, kind="closed", message="Closed.", created_at=closed)
                 )
@@ -227,6 +232,7 @@ def _history(org: Any, agent: Any, expert: Any, n: int, rng: random.Random) -> N
                         score=score,
                     )  # fmt: skip
                 )
+        Ticket.objects.bulk_update(tickets, ["first_response_at", "closed_at"], batch_size=BATCH)
         TicketEvent.objects.bulk_create(events, batch_size=BATCH)
         TicketSuggestion.objects.bulk_create(suggestions, batch_size=BATCH)
         TicketMessage.objects.bulk_create(messages, batch_size=BATCH)

@@ -181,6 +181,12 @@ class Ticket(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # Stamped from the timeline when they first happen (services.common.ticket_event_record),
+    # so reports read a column instead of searching every ticket's events: the first response
+    # to the requester (the AI's proposed answer, the expert's first message, question or
+    # answer, an agent's e-mail reply) and the first close.
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -195,6 +201,7 @@ class Ticket(models.Model):
             # The Reports page's date ranges (docs/benchmarks.md, "Reports").
             models.Index(fields=["organization", "created_at"]),
             models.Index(fields=["organization", "resolved_at"]),
+            models.Index(fields=["organization", "closed_at"]),
         ]
 
     def __str__(self) -> str:

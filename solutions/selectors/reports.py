@@ -8,41 +8,32 @@ and, where it answers "over time", the bucket (`day` or `week`) to group by."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from django.db.models import (
-    Case,
     CharField,
     Count,
     DateTimeField,
     DurationField,
-    Exists,
     ExpressionWrapper,
     F,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
-    When,
 )
-from django.db.models.functions import Coalesce, Least, NullIf, TruncDate, TruncWeek
+from django.db.models.functions import TruncDate, TruncWeek
 
 from accounts.models import Organization
 
-from ..models import Claim, ExpertAnswer, Ticket, TicketEvent, TicketMessage, TicketSuggestion
+from ..models import Claim, Ticket
 
 Bucket = Literal["day", "week"]
 
 # Who resolved a ticket (docs/reports.md, "Who resolved it").
 AI, EXPERT, INTERNAL = "ai", "expert", "internal"
 RESOLVERS = (AI, EXPERT, INTERNAL)
-
-# Least() of nullable times: PostgreSQL's LEAST skips NULLs, SQLite's MIN() returns NULL, so
-# every missing time is this far future first and turned back into NULL after.
-_NEVER = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 def _truncate(expression: Any, bucket: Bucket) -> Any:
@@ -100,61 +91,6 @@ def tickets_created_groups(
 # ---------------------------------------------------------------- resolutions
 
 
-def _closed_at() -> Subquery:
-    """When a ticket was closed: its first `closed` timeline event."""
-    return Subquery(
-        TicketEvent.objects.filter(ticket=OuterRef("pk"), kind="closed")
-        .order_by("created_at", "pk")
-        .values("created_at")[:1],
-        output_field=DateTimeField(),
-    )
-
-
-def _first_response_at() -> Any:
-    """The first of: the AI's proposed answer (the first confident triage of a ticket that
-    has a proposed suggestion), a message to the requester (the expert's, or a customer-side
-    message or question by someone other than the ticket's author; internal notes don't
-    count), an expert's answer. NULL when none happened."""
-    proposed = Case(
-        When(
-            Exists(TicketSuggestion.objects.filter(ticket=OuterRef("pk"), proposed=True)),
-            then=Subquery(
-                TicketEvent.objects.filter(
-                    ticket=OuterRef("pk"), kind="triaged", details__outcome="confident"
-                )
-                .order_by("created_at", "pk")
-                .values("created_at")[:1],
-                output_field=DateTimeField(),
-            ),
-        ),
-        default=None,
-        output_field=DateTimeField(),
-    )
-    message = Subquery(
-        TicketMessage.objects.filter(ticket=OuterRef("pk"))
-        .exclude(kind=TicketMessage.Kind.NOTE)
-        .filter(
-            Q(side=TicketMessage.Side.EXPERT)
-            | Q(author__isnull=False) & ~Q(author_id=Coalesce(OuterRef("author_id"), Value(0)))
-        )
-        .order_by("created_at", "pk")
-        .values("created_at")[:1],
-        output_field=DateTimeField(),
-    )
-    answer = Subquery(
-        ExpertAnswer.objects.filter(ticket=OuterRef("pk"))
-        .order_by("created_at", "pk")
-        .values("created_at")[:1],
-        output_field=DateTimeField(),
-    )
-    never = Value(_NEVER, output_field=DateTimeField())
-    return NullIf(
-        Least(Coalesce(proposed, never), Coalesce(message, never), Coalesce(answer, never)),
-        never,
-        output_field=DateTimeField(),
-    )
-
-
 def _resolved_by_ai_or_expert(
     organization: Organization, start: datetime, end: datetime
 ) -> QuerySet[Ticket]:
@@ -174,7 +110,8 @@ def _resolved_internally(
     organization: Organization, start: datetime, end: datetime
 ) -> QuerySet[Ticket]:
     """Closed by the organization's own people with no resolution (no AI answer, no
-    expert's) and not merged into another ticket, its first `closed` event in the range."""
+    expert's) and not merged into another ticket, first closed (`Ticket.closed_at`) in the
+    range."""
     return (
         Ticket.objects.filter(
             organization=organization,
@@ -183,8 +120,8 @@ def _resolved_internally(
             duplicate_of__isnull=True,
             created_at__lt=end,
         )
-        .annotate(resolver=Value(INTERNAL, output_field=CharField()), done_at=_closed_at())
-        .filter(done_at__gte=start, done_at__lt=end)
+        .filter(closed_at__gte=start, closed_at__lt=end)
+        .annotate(resolver=Value(INTERNAL, output_field=CharField()), done_at=F("closed_at"))
     )
 
 
@@ -258,13 +195,13 @@ def tickets_first_responses(
     *, organization: Organization, start: datetime, end: datetime
 ) -> list[FirstResponses]:
     """Per resolver, the tickets resolved in the range that had a first response
-    (`_first_response_at`) and the summed time to it: one grouped query per kind, without
-    buckets (the first response is reported per resolver, not over time)."""
+    (`Ticket.first_response_at`, stamped from the timeline) and the summed time to it: one
+    grouped query per kind, without buckets (the first response is reported per resolver,
+    not over time)."""
     out = []
     for queryset in tickets_resolved(organization=organization, start=start, end=end):
         rows = (
-            queryset.annotate(first_response_at=_first_response_at())
-            .annotate(
+            queryset.annotate(
                 to_response=ExpressionWrapper(
                     F("first_response_at") - F("created_at"), output_field=DurationField()
                 )

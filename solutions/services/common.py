@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -27,6 +28,36 @@ def ticket_event_hook_register(*, kinds: tuple[str, ...], hook: TicketEventHook)
             hooks.append(hook)
 
 
+# Timeline events that are the requester's first response (Ticket.first_response_at): the
+# expert's message, clarifying question (its pause) or answer, and an agent's e-mail reply;
+# plus a triage that proposed an answer (details["proposed"]). (A colleague's message in the
+# conversation has no event: conversations stamps it.) And the first close.
+FIRST_RESPONSE_KINDS = frozenset(
+    {"expert_message", "sla_paused", "expert_answered", "requester_emailed"}
+)
+CLOSED_KINDS = frozenset({"closed"})
+
+
+def ticket_milestone_stamp(*, ticket: Ticket, field: str, at: datetime) -> None:
+    """Stamps `first_response_at` or `closed_at` if not stamped yet (a retry or a second
+    response changes nothing), on the row and on the caller's instance (a later full save
+    must not write the old None back)."""
+    if field not in ("first_response_at", "closed_at"):
+        raise ValueError(f"not a milestone: {field}")
+    if getattr(ticket, field) is None:
+        Ticket.objects.filter(pk=ticket.pk, **{f"{field}__isnull": True}).update(**{field: at})
+        setattr(ticket, field, at)
+
+
+def _milestones_stamp(ticket: Ticket, event: TicketEvent) -> None:
+    if event.kind in FIRST_RESPONSE_KINDS or (
+        event.kind == "triaged" and bool(event.details.get("proposed"))
+    ):
+        ticket_milestone_stamp(ticket=ticket, field="first_response_at", at=event.created_at)
+    if event.kind in CLOSED_KINDS:
+        ticket_milestone_stamp(ticket=ticket, field="closed_at", at=event.created_at)
+
+
 def ticket_event_record(
     *,
     ticket: Ticket,
@@ -46,6 +77,7 @@ def ticket_event_record(
         message=message[:500],
         details=details or {},
     )
+    _milestones_stamp(ticket, event)
     ticket_webhook_emit(ticket=ticket, kind=kind, details=event.details)
     for hook in _event_hooks.get(kind, ()):
         hook(event)

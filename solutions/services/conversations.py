@@ -42,7 +42,12 @@ from webhooks.services import webhook_event_emit
 
 from ..markdown import markdown_sanitize, markdown_text, storable
 from ..models import Attachment, Claim, Notification, Ticket, TicketMessage
-from .common import absolute_url, notification_send, ticket_event_record
+from .common import (
+    absolute_url,
+    notification_send,
+    ticket_event_record,
+    ticket_milestone_stamp,
+)
 from .events import ticket_webhook_data
 from .experts import claim_pause, claim_resume
 from .masking import masking_context_for, text_mask
@@ -175,6 +180,9 @@ def message_post(
             idempotency_link(record=idempotency_record, created=message)
         if kind == Kind.NOTE:
             return message  # the customer's own: no timeline line, no notice, no webhook
+        if side == Side.CUSTOMER and author.pk != ticket.author_id:
+            # Someone of the requester's IT team wrote on the ticket: a first response too.
+            ticket_milestone_stamp(ticket=ticket, field="first_response_at", at=now)
         if claim is None:  # unreachable: messages and questions need the claim (above)
             raise ValidationError(NOT_CLAIMED)
         if kind == Kind.QUESTION:

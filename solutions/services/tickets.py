@@ -465,6 +465,8 @@ def ticket_triage_record(
                 "threshold": threshold,
                 "outcome": outcome,
                 "precision_target": precision_target,
+                # The proposed answer is the requester's first response (first_response_at).
+                "proposed": proposes,
             },
         )
         if question:

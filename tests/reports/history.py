@@ -1,6 +1,11 @@
 """A constructed history for the report tests: tickets of one organization in March 2026
 with known times, resolvers, claims, usage and surveys (docs/reports.md's definitions give
-the expected numbers written out in tests/reports/test_numbers.py)."""
+the expected numbers written out in tests/reports/test_numbers.py).
+
+The rows are written directly (backdated), so the helpers also stamp the ticket's first
+response and first close as the product's acts do (solutions.services.common: the timeline
+kinds, a colleague's message, an expert's answer); tests/solutions/test_ticket_milestones.py
+checks that the acts themselves stamp them."""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from accounts.models import Organization, Role, User
 from billing.models import BillingAccount, Plan, UsageRecord
 from reports.forms import ReportRange
 from reports.models import SatisfactionSurvey
+from solutions.services.common import CLOSED_KINDS, FIRST_RESPONSE_KINDS
 from solutions.models import (
     Claim,
     ExpertAnswer,
@@ -55,8 +61,20 @@ def ticket(org: Organization, author: User | None, created: datetime, **fields: 
     )
 
 
+def _stamp(t: Ticket, field: str, when: datetime) -> None:
+    """The earliest of the stamps (the history is not written in time order everywhere)."""
+    current = getattr(t, field)
+    if current is None or when < current:
+        Ticket.objects.filter(pk=t.pk).update(**{field: when})
+        setattr(t, field, when)
+
+
 def event(t: Ticket, kind: str, when: datetime, **details: Any) -> None:
     TicketEvent.objects.create(ticket=t, kind=kind, message=kind, details=details, created_at=when)
+    if kind in FIRST_RESPONSE_KINDS or (kind == "triaged" and details.get("proposed")):
+        _stamp(t, "first_response_at", when)
+    if kind in CLOSED_KINDS:
+        _stamp(t, "closed_at", when)
 
 
 def suggestion(t: Ticket, *, proposed: bool) -> None:
@@ -73,6 +91,7 @@ def claim(t: Ticket, expert: User, claimed: datetime, **fields: Any) -> Claim:
 
 
 def answer(t: Ticket, c: Claim, when: datetime) -> ExpertAnswer:
+    _stamp(t, "first_response_at", when)  # the expert_answered event's stamp
     return ExpertAnswer.objects.create(
         ticket=t, expert=c.expert, claim=c, body="Do this.", price_cents=8000, created_at=when
     )
@@ -82,6 +101,10 @@ def message(t: Ticket, author: User, side: str, when: datetime, kind: str = "mes
     TicketMessage.objects.create(
         ticket=t, author=author, side=side, kind=kind, body="…", created_at=when
     )
+    # The expert's message (its event) or a colleague's (conversations) is a first response;
+    # a note or the author's own message is not.
+    if kind != "note" and (side == "expert" or author.pk != t.author_id):
+        _stamp(t, "first_response_at", when)
 
 
 def expert_usage(org: Organization, key: str, cents: int, when: datetime) -> None:
@@ -126,14 +149,14 @@ def build_history(make_org: Any, make_user: Any, add_member: Any, make_expert: A
     # Two answered by the AI: proposed at a confident triage, "this solved it".
     t["a1"] = ticket(org, agent, at(2, 10), status=done, resolution="ai", resolved_at=at(2, 11))
     suggestion(t["a1"], proposed=True)
-    event(t["a1"], "triaged", at(2, 10, 0, 30), outcome="confident")
+    event(t["a1"], "triaged", at(2, 10, 0, 30), outcome="confident", proposed=True)
     t["a2"] = ticket(
         org, agent, at(3, 9), status=done, resolution="ai", resolved_at=at(3, 9, 31),
         channel="api", category="email", priority="low",
     )  # fmt: skip
     suggestion(t["a2"], proposed=True)
     event(t["a2"], "triaged", at(3, 9, 0, 10), outcome="abstained")  # not a proposal
-    event(t["a2"], "triaged", at(3, 9, 1), outcome="confident")
+    event(t["a2"], "triaged", at(3, 9, 1), outcome="confident", proposed=True)
     ai_usage(org, "ai-1", at(2, 11))
     ai_usage(org, "ai-2", at(3, 9, 31))
     ai_usage(org, "ai-3", at(20, 9))  # March, after the range
