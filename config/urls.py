@@ -19,6 +19,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("healthz", healthz, name="healthz"),
+    # /metrics (Prometheus, token-protected) and /readyz (database, broker, champion models).
+    path("", include("observability.urls")),
     path("api/v1/", include("solutions.api.urls")),
     path("api/v1/", include("billing.api.urls")),
     path("api/v1/", include("ml.api.urls")),

@@ -126,6 +126,11 @@ API_EXPERT = "api-expert"  # an expert's key, or an expert's session
 PUBLIC_ROUTES: dict[str, tuple[str, int]] = {
     "landing": ("GET", 200),
     "healthz": ("GET", 200),
+    # Readiness for load balancers: each check's status, no data (tests/observability/).
+    "readyz": ("GET", 200),
+    # Prometheus: open to loopback in test settings (the test client's address); a bearer
+    # token elsewhere, and production answers 404 without it (tests/observability/).
+    "metrics": ("GET", 200),
     "api_schema": ("GET", 200),
     "api_docs": ("GET", 200),
     # Stripe's calls carry no session: the signature is the check (none here: a 400).

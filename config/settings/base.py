@@ -57,9 +57,13 @@ INSTALLED_APPS = [
     # Tickets by e-mail (docs/email.md); anymail for a provider's inbound webhook.
     "anymail",
     "inbound",
+    # /metrics and /readyz (docs/operations.md).
+    "observability",
 ]
 
 MIDDLEWARE = [
+    # First, so that its latency covers every other middleware (docs/operations.md).
+    "observability.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -265,6 +269,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     # An exact name wins over the pattern: the sweeper runs where the ml worker isn't.
     "ml.tasks.training_runs_sweep_task": {"queue": "default"},
+    "ml.tasks.model_degradation_check_task": {"queue": "default"},
     "ml.tasks.*": {"queue": "ml"},
 }
 CELERY_TASK_IGNORE_RESULT = True
@@ -333,6 +338,12 @@ BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=7)
 
 # Model artifacts (trained triage models) live on disk, outside the database.
 ML_ARTIFACT_DIR = Path(env.str("ML_ARTIFACT_DIR", default=str(VAR_DIR / "models")))
+
+# /metrics (docs/operations.md): callers send `Authorization: Bearer <METRICS_TOKEN>`; with
+# METRICS_ALLOW_LOOPBACK (local and test runs, forced off in production) a call from this
+# machine needs none. Anyone else gets a 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOW_LOOPBACK = env.bool("METRICS_ALLOW_LOOPBACK", default=True)
 
 # Seed/demo logins are allowed only where this is true (never in production settings).
 DEMO_SEED_ALLOWED = True
@@ -406,6 +417,22 @@ CELERY_BEAT_SCHEDULE["ml-retrain-nightly"] = {
     "task": "ml.tasks.retrain_due_models_task",
     "schedule": crontab(hour=env.int("ML_RETRAIN_HOUR_UTC", default=2), minute=0),
     "kwargs": {"nightly": True},
+}
+# Model monitoring (docs/ml.md, "Monitoring"): the daily check alerts an organization's owners
+# (and its model.degraded webhook) at most once a week when last week's measured accuracy on
+# at least ML_MONITORING_MIN_TICKETS measured tickets fell below ML_MONITORING_MIN_ACCURACY,
+# or its predicted categories (Jensen-Shannon distance to the training labels) or words (the
+# rise of the out-of-vocabulary share over training) drifted past the maxima. Defaults are
+# round numbers, not tuned to any data set.
+ML_MONITORING_MIN_TICKETS = env.int("ML_MONITORING_MIN_TICKETS", default=20)
+ML_MONITORING_MIN_ACCURACY = env.float("ML_MONITORING_MIN_ACCURACY", default=0.7)
+ML_MONITORING_MAX_LABEL_DRIFT = env.float("ML_MONITORING_MAX_LABEL_DRIFT", default=0.3)
+ML_MONITORING_MAX_LEXICAL_DRIFT = env.float("ML_MONITORING_MAX_LEXICAL_DRIFT", default=0.15)
+# Below this category confidence a triage counts as low-confidence on the Model page.
+ML_MONITORING_LOW_CONFIDENCE = env.float("ML_MONITORING_LOW_CONFIDENCE", default=0.5)
+CELERY_BEAT_SCHEDULE["ml-model-monitoring"] = {
+    "task": "ml.tasks.model_degradation_check_task",
+    "schedule": crontab(hour=env.int("ML_MONITORING_HOUR_UTC", default=6), minute=30),
 }
 # The expert side: lapsed claims go back to the queue and agents hear of a near SLA within a
 # minute; experts get at most one batched "new tickets" notice per 10 minutes.

@@ -37,5 +37,8 @@ X_FRAME_OPTIONS = "DENY"
 # Webhooks never reach loopback or private addresses from production, and only over TLS.
 WEBHOOK_ALLOW_PRIVATE_TARGETS = False
 WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=True)
+# /metrics only with its bearer token (empty: a 404 for everyone): behind a proxy every caller's
+# address may be loopback.
+METRICS_ALLOW_LOOPBACK = False
 # Single sign-on issuers: https:// on public addresses only.
 SSO_ALLOW_INSECURE_ISSUERS = False

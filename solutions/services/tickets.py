@@ -26,6 +26,7 @@ from api.services import idempotency_link
 from billing import services as billing
 from ml import serving as ml_serving
 from ml.follow_up import follow_up_question
+from observability.metrics import triage_observed
 
 from ..evidence import best_passage
 from ..markdown import markdown_sanitize
@@ -345,8 +346,13 @@ def ticket_triage(*, ticket: Ticket) -> Ticket:
     organization = ticket.organization
     target = solution_settings_for(organization).precision_target
     try:
-        [result] = ml_serving.triage(
-            organization, [ticket.text], k=SUGGESTIONS_SHOWN, precision_target=target
+        # triage_observed: expertdesk_triage_duration_seconds (docs/operations.md).
+        [result] = triage_observed(
+            ml_serving.triage,
+            organization,
+            [ticket.text],
+            k=SUGGESTIONS_SHOWN,
+            precision_target=target,
         )
     except Exception:
         # Serving already degrades to "unavailable"; this guards against anything else so a
