@@ -67,6 +67,12 @@ BILLING_CLOSE_RUNS = Counter(
     "Runs of the monthly billing period close task, by outcome (success, failure).",
     ["outcome"],
 )
+WEBHOOK_ATTEMPTS = Counter(
+    "expertdesk_webhook_delivery_attempts_total",
+    "Webhook delivery attempts by result: succeeded (a 2xx), retry (failed, another attempt "
+    "scheduled), failed (the last allowed attempt failed).",
+    ["outcome"],
+)
 
 # Django's methods are open-ended strings; anything else is folded into one label value.
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -95,6 +101,13 @@ def triage_observed(triage: Callable[..., list[T]], *args: Any, **kwargs: Any) -
         return results
     finally:
         TRIAGE_LATENCY.labels(outcome=outcome).observe(time.perf_counter() - started)
+
+
+def webhook_attempt_observed(status: str) -> None:
+    """Counts one finished delivery attempt by the delivery's status after it ("pending":
+    another attempt follows)."""
+    outcome = status if status in ("succeeded", "failed") else "retry"
+    WEBHOOK_ATTEMPTS.labels(outcome=outcome).inc()
 
 
 def multiprocess_dir() -> str:

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.models import MANAGER_ROLES, Membership, Organization, User
 from accounts.services import audit_log_record
+from observability.metrics import webhook_attempt_observed
 
 from . import signing, transport
 from .models import PING_EVENT, EventType, WebhookDelivery, WebhookEndpoint
@@ -461,6 +462,7 @@ def webhook_delivery_attempt(*, delivery_id: int, task_id: str = "") -> WebhookD
         result.status_code or result.error,
         delivery.status,
     )
+    webhook_attempt_observed(delivery.status)  # expertdesk_webhook_delivery_attempts_total
     delivery.attempt_task_id = ""  # done: a late copy of this message is not a takeover
     with transaction.atomic():
         delivery.save(

@@ -5,6 +5,7 @@ import socket
 import pytest
 
 from config.celery_app import app as celery_app
+from tests.webhooks.conftest import allow_loopback, make_endpoint, receiver  # noqa: F401 - shared
 
 
 @pytest.fixture
