@@ -16,7 +16,7 @@ from typing import Any
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from common.svg import ACCENT, MUTED, coord, line, svg, text, y_grid, y_tick_label
+from common.svg import ACCENT, MUTED, coord, line, nice_ceiling, svg, text, y_grid, y_tick_label
 from common.svg import SVG_NS as SVG_NS  # kept here for whoever parses these charts' output
 
 
@@ -265,3 +265,87 @@ def confusion_rows(metrics: Mapping[str, Any]) -> list[ConfusionRow]:
             )
         )
     return rows
+
+
+# ---------------------------------------------------------------- monitoring: one bar per week
+
+WEEK_PLOT_HEIGHT = 120.0
+WEEK_LEFT = 40.0
+WEEK_TOP = 14.0
+WEEK_BOTTOM = 26.0
+WEEK_SLOT = 30.0
+WEEK_BAR = 20.0
+
+
+def week_bars(
+    points: Sequence[tuple[str, float | None]],
+    *,
+    title: str,
+    share: bool = False,
+    threshold: float | None = None,
+) -> SafeString:
+    """One bar per (week label, value); a week without a value (too few tickets, nothing
+    measured) is a gap, not a zero. `share`: values are 0..1 on a fixed axis, printed as
+    percentages; otherwise the axis ends at a round number above the largest value. A
+    `threshold` is drawn as a dashed line (the alert's). Empty when no week has a value."""
+    values = [v for _label, v in points if v is not None]
+    if not values:
+        return SafeString("")
+    top = 1.0 if share else (nice_ceiling(max(values)) or 1.0)
+    width = WEEK_LEFT + WEEK_SLOT * len(points) + 8
+    base = WEEK_TOP + WEEK_PLOT_HEIGHT
+    height = base + WEEK_BOTTOM
+
+    def fmt(value: float) -> str:
+        return f"{value:.0%}" if share else f"{value:g}"
+
+    body: list[SafeString] = [
+        y_grid(
+            WEEK_LEFT,
+            width - 4,
+            ((base - WEEK_PLOT_HEIGHT * tick, fmt(top * tick)) for tick in (0.0, 0.5, 1.0)),
+        )
+    ]
+    for i, (label, raw) in enumerate(points):
+        x = WEEK_LEFT + WEEK_SLOT * i + (WEEK_SLOT - WEEK_BAR) / 2
+        show_label = len(points) <= 6 or i % 2 == len(points) % 2 or i == len(points) - 1
+        tick = text(x + WEEK_BAR / 2, base + 14, label, size=9) if show_label else ""
+        if raw is None:
+            body.append(format_html('<g class="week gap" data-week="{}">{}</g>', label, tick))
+            continue
+        value = max(0.0, min(top, float(raw)))
+        h = WEEK_PLOT_HEIGHT * value / top
+        body.append(
+            format_html(
+                '<g class="week" data-week="{}"><title>{}: {}</title>'
+                '<rect x="{}" y="{}" width="{}" height="{}" rx="2" fill="{}" data-value="{}"/>'
+                "{}</g>",
+                label,
+                label,
+                fmt(float(raw)),
+                coord(x),
+                coord(base - h),
+                coord(WEEK_BAR),
+                coord(h),
+                ACCENT,
+                f"{float(raw):.4f}",
+                tick,
+            )
+        )
+    if threshold is not None and 0 <= threshold <= top:
+        y = base - WEEK_PLOT_HEIGHT * threshold / top
+        body.append(
+            format_html(
+                '<line class="threshold" x1="{}" y1="{}" x2="{}" y2="{}" stroke="#c2410c" '
+                'stroke-dasharray="4 3" stroke-width="1.5"><title>alert threshold {}</title>'
+                "</line>",
+                coord(WEEK_LEFT),
+                coord(y),
+                coord(width - 4),
+                coord(y),
+                fmt(threshold),
+            )
+        )
+    return svg(
+        css="chart chart-weeks", width=width, height=height, title=title, body=body, fluid=True
+    )

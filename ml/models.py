@@ -271,3 +271,32 @@ class AnswerIndexVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization_id} v{self.version}"
+
+
+class ModelAlert(models.Model):
+    """A "the model degraded" alert sent for one organization and one week (ml.monitoring):
+    unique per (organization, week), so that the daily check sends at most one a week
+    however often it runs, and on however many workers."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="model_alerts"
+    )
+    week = models.DateField(help_text="Monday of the week the numbers are of")
+    model_version = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reasons = models.JSONField(default=list)
+    accuracy = models.FloatField(null=True, blank=True)
+    measured = models.PositiveIntegerField(default=0)
+    label_drift = models.FloatField(null=True, blank=True)
+    lexical_drift = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-week"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "week"], name="model_alert_once_a_week")
+        ]
+
+    def __str__(self) -> str:
+        return f"model alert of {self.organization_id} for {self.week}"

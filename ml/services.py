@@ -35,6 +35,7 @@ from .models import (
     RetrieverVersion,
     TrainingRun,
 )
+from .monitoring import training_reference
 from .selectors import model_version_rollback_target, training_run_active
 
 logger = logging.getLogger(__name__)
@@ -266,6 +267,11 @@ def _train_run(run: TrainingRun, heartbeat: _Heartbeat) -> ModelVersion | None:
         # The validation split's numbers (blend choice, encoder vs lexical) explain the decision.
         version.metrics = {
             **evaluation,
+            # What live tickets are compared with on the Model page (ml.monitoring).
+            "monitoring": training_reference(
+                [(r.text, r.category) for r in train_rows],
+                [(r.text, r.category) for r in held_out],
+            ),
             "validation": trained.metadata.get("metrics", {}),
             # What training decided and why (strategy, fine-tuning, the confidence model):
             # the per-step history stays in the artifact's meta.json.

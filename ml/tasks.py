@@ -47,3 +47,19 @@ def retrain_due_models_task(nightly: bool = True) -> int:
         if services.retrain_if_due(organization=organization, nightly=nightly) is not None:
             queued += 1
     return queued
+
+
+# On the `default` queue (CELERY_TASK_ROUTES): database aggregates, no model to load.
+@shared_task
+def model_degradation_check_task() -> int:
+    """Beat, daily: each organization with a champion is checked for last week's accuracy
+    and drift (ml.monitoring); the number of alerts sent."""
+    from accounts.models import Organization
+
+    from . import monitoring
+
+    sent = 0
+    for organization in Organization.objects.filter(model_versions__status="champion").iterator():
+        if monitoring.model_degradation_check(organization=organization) is not None:
+            sent += 1
+    return sent

@@ -7,6 +7,7 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -18,7 +19,7 @@ from django.views import View
 
 from accounts.tenancy import ManagerRequiredMixin, request_user
 
-from . import charts, review, services
+from . import charts, monitoring, review, services
 from .models import ModelVersion, RetrieverVersion, TrainingRun
 from .selectors import model_version_rollback_target, training_run_active
 
@@ -83,6 +84,72 @@ def _run_context(run: TrainingRun) -> dict[str, Any]:
     }
 
 
+def _class_cell(right_wrong: tuple[int, int] | None) -> dict[str, Any]:
+    right, wrong = right_wrong or (0, 0)
+    measured = right + wrong
+    return {
+        "right": right,
+        "measured": measured,
+        "accuracy": right / measured if measured else None,
+    }
+
+
+def _monitoring_context(org: Any, champion: ModelVersion | None) -> dict[str, Any]:
+    """The Monitoring section: the last 12 weeks of live tickets (ml.monitoring)."""
+    report = monitoring.monitoring_report(org, champion=champion)
+    if not report.has_data:
+        return {"monitoring": report}
+    labels = [w.start.strftime("%b %-d") for w in report.weeks]
+    minimum = int(settings.ML_MONITORING_MIN_TICKETS)
+
+    def series(values: list[float | None]) -> list[tuple[str, float | None]]:
+        return list(zip(labels, values, strict=True))
+
+    accuracy = [w.accuracy if w.measured >= minimum else None for w in report.weeks]
+    last = report.weeks[-2] if len(report.weeks) > 1 else report.weeks[-1]
+    return {
+        "monitoring": report,
+        "monitoring_last": last,
+        "monitoring_min": minimum,
+        "monitoring_alert": monitoring.ModelAlert.objects.filter(organization=org).first(),
+        "volume_chart": charts.week_bars(
+            series([float(w.total) for w in report.weeks]), title="Tickets triaged per week"
+        ),
+        "abstain_chart": charts.week_bars(
+            series([w.share(w.abstained + w.needs_detail) for w in report.weeks]),
+            title="Share abstained or needing detail per week",
+            share=True,
+        ),
+        "low_confidence_chart": charts.week_bars(
+            series([w.low_confidence_share for w in report.weeks]),
+            title="Share of low-confidence triage per week",
+            share=True,
+        ),
+        "accuracy_chart": charts.week_bars(
+            series(accuracy),
+            title="Measured accuracy per week",
+            share=True,
+            threshold=float(settings.ML_MONITORING_MIN_ACCURACY),
+        ),
+        "label_drift_chart": charts.week_bars(
+            series([w.label_drift for w in report.weeks]),
+            title="Label drift per week (Jensen-Shannon distance)",
+            share=True,
+            threshold=float(settings.ML_MONITORING_MAX_LABEL_DRIFT),
+        ),
+        "lexical_drift_chart": charts.week_bars(
+            series([w.oov for w in report.weeks]),
+            title="Words outside the training vocabulary per week",
+            share=True,
+        ),
+        "class_accuracy": [
+            {"label": label, "cells": [_class_cell(w.per_class.get(label)) for w in report.weeks]}
+            for label in report.classes
+        ],
+        "week_labels": labels,
+    }
+
+
 class ModelPageView(ManagerRequiredMixin, View):
     template_name = "ml/model.html"
 
@@ -101,6 +168,7 @@ class ModelPageView(ManagerRequiredMixin, View):
             "promotable": PROMOTABLE,
             **_champion_context(champion),
             **_retriever_context(self.scoped(RetrieverVersion.objects.all())),
+            **_monitoring_context(org, champion),
         }
         if latest_run is not None:
             ctx.update(_run_context(latest_run))

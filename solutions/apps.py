@@ -11,10 +11,12 @@ class SolutionsConfig(AppConfig):
 
         from . import labels, review, selectors
         from .receivers import on_champion_ready
+        from .selectors import monitoring
         from .selectors.reputation import expert_standing
 
         labels.register()
         review.register()
+        monitoring.register()  # the Model page's monitoring and its alert (ml.monitoring)
         # accounts' ExpertScopedMixin (pages, the expert API, billing's earnings pages) asks
         # these selectors who is an expert and what they may see.
         expert_side_register(

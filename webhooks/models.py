@@ -22,6 +22,10 @@ class EventType(models.TextChoices):
         "ticket.message_created",
         "The expert or the customer wrote in a ticket's conversation",
     )
+    MODEL_DEGRADED = (
+        "model.degraded",
+        "The model's measured accuracy dropped or its tickets drifted: consider retraining",
+    )
 
 
 # Sent on request from the endpoint's page ("Send test event"); nobody subscribes to it.
