@@ -270,7 +270,6 @@ CELERY_TASK_ROUTES = {
     # An exact name wins over the pattern: the sweeper runs where the ml worker isn't.
     "ml.tasks.training_runs_sweep_task": {"queue": "default"},
     "ml.tasks.model_degradation_check_task": {"queue": "default"},
-    "ml.tasks.model_degradation_check_task": {"queue": "default"},
     "ml.tasks.*": {"queue": "ml"},
 }
 CELERY_TASK_IGNORE_RESULT = True
@@ -418,22 +417,6 @@ CELERY_BEAT_SCHEDULE["ml-retrain-nightly"] = {
     "task": "ml.tasks.retrain_due_models_task",
     "schedule": crontab(hour=env.int("ML_RETRAIN_HOUR_UTC", default=2), minute=0),
     "kwargs": {"nightly": True},
-}
-# Model monitoring (docs/ml.md, "Monitoring"): the daily check alerts an organization's owners
-# (and its model.degraded webhook) at most once a week when last week's measured accuracy on
-# at least ML_MONITORING_MIN_TICKETS measured tickets fell below ML_MONITORING_MIN_ACCURACY,
-# or its predicted categories (Jensen-Shannon distance to the training labels) or words (the
-# rise of the out-of-vocabulary share over training) drifted past the maxima. Defaults are
-# round numbers, not tuned to any data set.
-ML_MONITORING_MIN_TICKETS = env.int("ML_MONITORING_MIN_TICKETS", default=20)
-ML_MONITORING_MIN_ACCURACY = env.float("ML_MONITORING_MIN_ACCURACY", default=0.7)
-ML_MONITORING_MAX_LABEL_DRIFT = env.float("ML_MONITORING_MAX_LABEL_DRIFT", default=0.3)
-ML_MONITORING_MAX_LEXICAL_DRIFT = env.float("ML_MONITORING_MAX_LEXICAL_DRIFT", default=0.15)
-# Below this category confidence a triage counts as low-confidence on the Model page.
-ML_MONITORING_LOW_CONFIDENCE = env.float("ML_MONITORING_LOW_CONFIDENCE", default=0.5)
-CELERY_BEAT_SCHEDULE["ml-model-monitoring"] = {
-    "task": "ml.tasks.model_degradation_check_task",
-    "schedule": crontab(hour=env.int("ML_MONITORING_HOUR_UTC", default=6), minute=30),
 }
 # Model monitoring (docs/ml.md, "Monitoring"): the daily check alerts an organization's owners
 # (and its model.degraded webhook) at most once a week when last week's measured accuracy on
