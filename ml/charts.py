@@ -308,7 +308,8 @@ def week_bars(
     ]
     for i, (label, raw) in enumerate(points):
         x = WEEK_LEFT + WEEK_SLOT * i + (WEEK_SLOT - WEEK_BAR) / 2
-        show_label = len(points) <= 6 or i % 2 == len(points) % 2 or i == len(points) - 1
+        # Every other week from the last one on: twelve labels don't fit under the bars.
+        show_label = len(points) <= 6 or (len(points) - 1 - i) % 2 == 0
         tick = text(x + WEEK_BAR / 2, base + 14, label, size=9) if show_label else ""
         if raw is None:
             body.append(format_html('<g class="week gap" data-week="{}">{}</g>', label, tick))

@@ -210,6 +210,7 @@ class Report:
     champion: ModelVersion | None
     reference_labels: dict[str, int]
     has_vocabulary: bool
+    baseline_oov: float | None = None
 
     @property
     def has_data(self) -> bool:
@@ -282,6 +283,7 @@ def monitoring_report(
         champion=champion,
         reference_labels=reference_labels,
         has_vocabulary=vocabulary is not None,
+        baseline_oov=vocabulary[1] if vocabulary else None,
     )
 
 

@@ -84,6 +84,10 @@ def _run_context(run: TrainingRun) -> dict[str, Any]:
     }
 
 
+# The per-category table's weeks: the latest, so that it fits a laptop's width unscrolled.
+TABLE_WEEKS = 8
+
+
 def _class_cell(right_wrong: tuple[int, int] | None) -> dict[str, Any]:
     right, wrong = right_wrong or (0, 0)
     measured = right + wrong
@@ -92,6 +96,14 @@ def _class_cell(right_wrong: tuple[int, int] | None) -> dict[str, Any]:
         "measured": measured,
         "accuracy": right / measured if measured else None,
     }
+
+
+def _lexical_threshold(report: monitoring.Report) -> float | None:
+    """The out-of-vocabulary share at which the alert fires: the training baseline plus
+    ML_MONITORING_MAX_LEXICAL_DRIFT."""
+    if report.baseline_oov is None:
+        return None
+    return report.baseline_oov + float(settings.ML_MONITORING_MAX_LEXICAL_DRIFT)
 
 
 def _monitoring_context(org: Any, champion: ModelVersion | None) -> dict[str, Any]:
@@ -106,6 +118,7 @@ def _monitoring_context(org: Any, champion: ModelVersion | None) -> dict[str, An
         return list(zip(labels, values, strict=True))
 
     accuracy = [w.accuracy if w.measured >= minimum else None for w in report.weeks]
+    table_weeks = report.weeks[-TABLE_WEEKS:]  # the charts show all twelve
     last = report.weeks[-2] if len(report.weeks) > 1 else report.weeks[-1]
     return {
         "monitoring": report,
@@ -132,21 +145,23 @@ def _monitoring_context(org: Any, champion: ModelVersion | None) -> dict[str, An
             threshold=float(settings.ML_MONITORING_MIN_ACCURACY),
         ),
         "label_drift_chart": charts.week_bars(
-            series([w.label_drift for w in report.weeks]),
+            # Like the alert, a share of a handful of tickets says nothing: a gap.
+            series([w.label_drift if w.total >= minimum else None for w in report.weeks]),
             title="Label drift per week (Jensen-Shannon distance)",
             share=True,
             threshold=float(settings.ML_MONITORING_MAX_LABEL_DRIFT),
         ),
         "lexical_drift_chart": charts.week_bars(
-            series([w.oov for w in report.weeks]),
+            series([w.oov if w.total >= minimum else None for w in report.weeks]),
             title="Words outside the training vocabulary per week",
             share=True,
+            threshold=_lexical_threshold(report),
         ),
         "class_accuracy": [
-            {"label": label, "cells": [_class_cell(w.per_class.get(label)) for w in report.weeks]}
+            {"label": label, "cells": [_class_cell(w.per_class.get(label)) for w in table_weeks]}
             for label in report.classes
         ],
-        "week_labels": labels,
+        "week_labels": labels[-TABLE_WEEKS:],
     }
 
 
