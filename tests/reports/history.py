@@ -19,7 +19,6 @@ from accounts.models import Organization, Role, User
 from billing.models import BillingAccount, Plan, UsageRecord
 from reports.forms import ReportRange
 from reports.models import SatisfactionSurvey
-from solutions.services.common import CLOSED_KINDS, FIRST_RESPONSE_KINDS
 from solutions.models import (
     Claim,
     ExpertAnswer,
@@ -28,6 +27,7 @@ from solutions.models import (
     TicketMessage,
     TicketSuggestion,
 )
+from solutions.services.common import CLOSED_KINDS, FIRST_RESPONSE_KINDS
 
 RANGE = ReportRange(first=date(2026, 3, 1), last=date(2026, 3, 10))
 
