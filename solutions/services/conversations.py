@@ -41,7 +41,7 @@ from api.services import idempotency_link
 from webhooks.services import webhook_event_emit
 
 from ..markdown import markdown_sanitize, markdown_text, storable
-from ..models import Attachment, Claim, Notification, Ticket, TicketMessage
+from ..models import Claim, Notification, Ticket, TicketMessage
 from .common import (
     absolute_url,
     notification_send,
@@ -53,7 +53,7 @@ from .experts import claim_pause, claim_resume
 from .masking import masking_context_for, text_mask
 
 # The checks of files at ticket submission (count, size, type) apply to messages unchanged.
-from .tickets import _check_attachments as attachments_check
+from .tickets import attachments_check, attachments_store
 
 MESSAGE_MAX = 10_000
 NOTIFICATION_KIND = "conversation_message"
@@ -164,18 +164,9 @@ def message_post(
             masked_body=masked,
             created_at=now,
         )
-        for item in checked:
-            Attachment.objects.create(
-                ticket=ticket,
-                message=message,
-                file=item.upload,
-                original_name=(item.upload.name or "file")[:255],
-                content_type=item.content_type,
-                size=item.upload.size or 0,
-                sha256=item.sha256,
-                uploaded_by=author,
-                created_at=now,
-            )
+        attachments_store(
+            ticket=ticket, checked=checked, uploaded_by=author, message=message, created_at=now
+        )
         if idempotency_record is not None:
             idempotency_link(record=idempotency_record, created=message)
         if kind == Kind.NOTE:

@@ -12,10 +12,16 @@ from django.db import transaction
 
 from accounts.models import Organization
 
-from ..models import Attachment, Contact, Ticket
+from ..models import Contact, Ticket
 from .common import ticket_event_record
-from .tickets import DETAIL_ADDABLE, DETAIL_MAX, MAX_ATTACHMENTS, ticket_detail_add
-from .tickets import _check_attachments as attachments_check
+from .tickets import (
+    DETAIL_ADDABLE,
+    DETAIL_MAX,
+    MAX_ATTACHMENTS,
+    attachments_check,
+    attachments_store,
+    ticket_detail_add,
+)
 
 EXCERPT = 300
 
@@ -70,16 +76,7 @@ def requester_reply_record(
                 ticket=ticket, actor=None, detail=text[:DETAIL_MAX], triage=False
             )
             detail_added = True
-        for item in checked:
-            Attachment.objects.create(
-                ticket=ticket,
-                file=item.upload,
-                original_name=(item.upload.name or "file")[:255],
-                content_type=item.content_type,
-                size=item.upload.size or 0,
-                sha256=item.sha256,
-                uploaded_by=None,
-            )
+        attachments_store(ticket=ticket, checked=checked, uploaded_by=None)
         excerpt = text[:EXCERPT] + ("…" if len(text) > EXCERPT else "")
         files = f" ({len(checked)} attachment(s))" if checked else ""
         ticket_event_record(

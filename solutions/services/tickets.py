@@ -182,7 +182,8 @@ class CheckedFile:
     sha256: str
 
 
-def _check_attachments(files: Sequence[UploadedFile]) -> list[CheckedFile]:
+def attachments_check(files: Sequence[UploadedFile]) -> list[CheckedFile]:
+    """The limits every upload path shares (ticket, conversation, e-mail): count, size, type."""
     if len(files) > MAX_ATTACHMENTS:
         raise ValidationError({"attachments": f"Attach at most {MAX_ATTACHMENTS} files."})
     checked = []
@@ -216,6 +217,29 @@ def _check_attachments(files: Sequence[UploadedFile]) -> list[CheckedFile]:
             content_type = "text/plain"
         checked.append(CheckedFile(upload, content_type, hashlib.sha256(data).hexdigest()))
     return checked
+
+
+def attachments_store(
+    *,
+    ticket: Ticket,
+    checked: Sequence[CheckedFile],
+    uploaded_by: User | None,
+    message: Any = None,
+    created_at: datetime | None = None,
+) -> None:
+    """Stores checked files on the ticket (and on a conversation message when given)."""
+    for item in checked:
+        Attachment.objects.create(
+            ticket=ticket,
+            message=message,
+            file=item.upload,
+            original_name=(item.upload.name or "file")[:255],
+            content_type=item.content_type,
+            size=item.upload.size or 0,
+            sha256=item.sha256,
+            uploaded_by=uploaded_by,
+            created_at=created_at or timezone.now(),
+        )
 
 
 def _validate_text(title: str, body: str) -> tuple[str, str]:
@@ -273,7 +297,7 @@ def ticket_submit(
         raise ValueError(f"Unknown submission channel {channel!r}")
     _require_billing_access(organization)
     title, body = _validate_text(title, body)
-    checked = _check_attachments(attachments)
+    checked = attachments_check(attachments)
     # Read before the numbering lock: comparing with the open tickets takes milliseconds that
     # other submissions of the organization need not wait for.
     similar = similar_open_found(organization=organization, title=title, body=body)
@@ -293,16 +317,7 @@ def ticket_submit(
             similar_open=similar,
             requester=requester,
         )
-        for item in checked:
-            Attachment.objects.create(
-                ticket=ticket,
-                file=item.upload,
-                original_name=(item.upload.name or "file")[:255],
-                content_type=item.content_type,
-                size=item.upload.size or 0,
-                sha256=item.sha256,
-                uploaded_by=author,
-            )
+        attachments_store(ticket=ticket, checked=checked, uploaded_by=author)
         ticket_event_record(
             ticket=ticket,
             actor=author,
