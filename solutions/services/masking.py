@@ -45,11 +45,15 @@ class MaskingContext:
 
 def _names_of(user: User) -> list[str]:
     """A user's name as the profile has it, and as the mailbox spells it ("priya.raman@")."""
-    names = []
     full = (user.full_name or " ".join(p for p in (user.first_name, user.last_name) if p)).strip()
+    return _person_names(full, user.email or "")
+
+
+def _person_names(full: str, email: str) -> list[str]:
+    names = []
     if full:
         names.append(full)
-    local = (user.email or "").split("@", 1)[0]
+    local = email.split("@", 1)[0]
     words = _LOCAL_PART_WORD.findall(local)
     if len(words) >= 2 and not any(word.lower() in _ROLE_MAILBOXES for word in words):
         names.append(" ".join(word.capitalize() for word in words))
@@ -90,6 +94,10 @@ def masking_context_for(
         names += _names_of(member)
     if ticket is not None and ticket.author is not None:
         names += _names_of(ticket.author)
+    if ticket is not None and ticket.requester is not None:
+        # An e-mail ticket's sender is no member: their name (From: "Jin Chen") and mailbox
+        # are masked like the author's.
+        names += _person_names(ticket.requester.name.strip(), ticket.requester.email)
     names += KnownName.objects.filter(organization=organization).values_list("name", flat=True)
     settings = SolutionSettings.objects.filter(organization=organization).first()
     terms = [

@@ -152,6 +152,25 @@ def test_members_names_are_masked_in_every_form(org, owner, colleague, manager, 
     assert copy.body.endswith("Will it print?")
 
 
+def test_an_email_tickets_requester_is_masked_like_an_author(org, make_open_ticket):
+    from solutions.models import Contact
+
+    requester = Contact.objects.create(
+        organization=org, email="dora.quetzal@customer.test", name="Zoltan Kowalczyk"
+    )
+    # Lower-case, no greeting or signature: only knowing the requester finds these names.
+    ticket = make_open_ticket(
+        org,
+        None,
+        "kowalczyk cannot print",
+        "the print queue of kowalczyk is stuck since monday, says quetzal.",
+        requester=requester,
+    )
+    copy = masking_services.ticket_masked_copy(ticket=ticket)
+    assert copy.title == "[name] cannot print"
+    assert copy.body == "the print queue of [name] is stuck since monday, says [name]."
+
+
 def test_names_from_earlier_signatures_are_masked_in_later_prose(
     org, owner, django_capture_on_commit_callbacks, make_open_ticket
 ):
