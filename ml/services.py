@@ -10,7 +10,6 @@ import time
 import traceback
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,7 +24,7 @@ from django.utils import timezone
 from accounts.models import Organization, User
 from accounts.services import audit_log_record
 
-from . import pipeline
+from . import artifact_store, pipeline
 from .labels import LabelRow, collect_labels, is_held_out
 from .models import (
     AnswerEmbedding,
@@ -251,12 +250,12 @@ def _train_run(run: TrainingRun, heartbeat: _Heartbeat) -> ModelVersion | None:
         baseline = pipeline.baseline_macro_f1(train_rows, held_out)
         timings["evaluate_s"] = round(time.monotonic() - t1, 2)
 
-        path = Path(settings.ML_ARTIFACT_DIR) / f"org-{organization.pk}" / f"v{version.version}"
+        path = artifact_store.artifact_dir(organization.pk, f"v{version.version}")
         if path.exists():
             shutil.rmtree(path)
         trained.save(path)
-        version.artifact_path = str(path)
         version.artifact_checksum = pipeline.checksum(path)
+        version.artifact_path = artifact_store.artifact_publish(path)
         version.strategy = trained.strategy
         version.label_sets = trained.label_sets
         version.hyperparameters = trained.hyperparameters
@@ -379,10 +378,10 @@ def retriever_version_train(*, run: TrainingRun) -> RetrieverVersion | None:
         )
         evaluation = pipeline.evaluate_answers(trained, held_out)
         baseline = pipeline.baseline_answers(train_rows, held_out)
-        path = Path(settings.ML_ARTIFACT_DIR) / f"org-{organization.pk}" / f"retriever-v{number}"
+        path = artifact_store.artifact_dir(organization.pk, f"retriever-v{number}")
         trained.save(path)
-        version.artifact_path = str(path)
         version.artifact_checksum = pipeline.checksum(path)
+        version.artifact_path = artifact_store.artifact_publish(path)
         version.encoder_source = trained.encoder_source
         version.f1_at_1 = evaluation.get("f1_at_1")
         version.best_of_3 = evaluation.get("best_of_3")
@@ -437,9 +436,10 @@ def retriever_version_consider_promotion(
         return True
     margin = float(settings.ML_PROMOTION_MARGIN)
     try:
-        current = pipeline.evaluate_answers(
-            pipeline.load_retriever(Path(champion.artifact_path), corpus=True), held_out
-        ).get("f1_at_1", 0.0)
+        champion_retriever = pipeline.load_retriever(
+            artifact_store.artifact_resolve(champion), corpus=True
+        )
+        current = pipeline.evaluate_answers(champion_retriever, held_out).get("f1_at_1", 0.0)
     except pipeline.ArtifactError as exc:
         current = -1.0
         logger.warning("Retriever v%s can't be evaluated: %s", champion.version, exc)
@@ -610,9 +610,9 @@ def model_version_consider_promotion(
     margin = float(settings.ML_PROMOTION_MARGIN)
     challenger_f1 = version.macro_f1 or 0.0
     try:
-        champion_f1 = pipeline.evaluate(pipeline.load(Path(champion.artifact_path)), held_out).get(
-            "macro_f1", 0.0
-        )
+        champion_f1 = pipeline.evaluate(
+            pipeline.load(artifact_store.artifact_resolve(champion)), held_out
+        ).get("macro_f1", 0.0)
     except pipeline.ArtifactError as exc:
         champion_f1 = -1.0
         logger.warning("Champion v%s can't be evaluated: %s", champion.version, exc)

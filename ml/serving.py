@@ -38,7 +38,7 @@ from django.db.models import QuerySet
 
 from accounts.models import Organization
 
-from . import pipeline
+from . import artifact_store, pipeline
 from .models import (
     EMBEDDING_DIM,
     AnswerEmbedding,
@@ -138,13 +138,9 @@ class _ArtifactCache(Generic[T]):
             if key in self.failed:
                 return None
             try:
-                path = Path(version.artifact_path)
-                if (
-                    not version.artifact_checksum
-                    or pipeline.checksum(path) != version.artifact_checksum
-                ):
-                    raise pipeline.ArtifactError(f"checksum mismatch for {path}")
-                item = load(path)
+                # Verified against the registry's checksum (fetched from object storage first
+                # when this process has no copy yet).
+                item = load(artifact_store.artifact_resolve(version))
             except pipeline.ArtifactError as exc:
                 self.failed.add(key)
                 logger.error(

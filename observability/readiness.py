@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -21,7 +20,8 @@ logger = logging.getLogger(__name__)
 Check = tuple[bool, dict[str, Any]]
 
 # Checksums already verified in this process, by (version id, checksum, the artifact
-# directory's mtime): a probe every few seconds must not hash hundreds of MB each time.
+# directory's mtime; 0 for an artifact found in object storage): a probe every few seconds
+# must not hash hundreds of MB, or ask the storage about every champion, each time.
 _verified: set[tuple[int, str, int]] = set()
 _verified_lock = threading.Lock()
 
@@ -50,10 +50,23 @@ def broker_check() -> Check:
 
 
 def _artifact_verified(version: Any, *, verify_checksum: bool) -> bool:
+    from ml.artifact_store import artifact_local_copy, artifact_stored
     from ml.pipeline import checksum
 
-    path = Path(version.artifact_path)
-    if not version.artifact_path or not path.exists():
+    path = artifact_local_copy(version)
+    if path is None:
+        # In object storage and not fetched by this process yet: ready when it is stored
+        # complete; the fetch at first use verifies the checksum before anything loads it.
+        key = (int(version.pk), str(version.artifact_checksum), 0)
+        with _verified_lock:
+            if key in _verified:
+                return True
+        if not artifact_stored(version):
+            return False
+        with _verified_lock:
+            _verified.add(key)
+        return True
+    if not path.exists():
         return False
     if not verify_checksum:
         return True
@@ -69,10 +82,12 @@ def _artifact_verified(version: Any, *, verify_checksum: bool) -> bool:
 
 
 def models_check() -> Check:
-    """Every champion's artifact exists, and the ones this process keeps loaded (the most
-    recently promoted, as many as ML_SERVING_CACHE_SIZE: what ml.preload loads at start) match
-    the checksum ml.serving verifies before loading them. Loading the models themselves takes
-    seconds per model and is ml.preload's job; a probe must answer in well under a second.
+    """Every champion's artifact exists (here, or in object storage), and the ones this process
+    keeps loaded (the most recently promoted, as many as ML_SERVING_CACHE_SIZE: what ml.preload
+    loads at start) match the checksum ml.serving verifies before loading them; one in object
+    storage that this process hasn't fetched yet counts as present when its manifest is there.
+    Loading the models themselves takes seconds per model and is ml.preload's job; a probe must
+    answer in well under a second.
     No champion at all is ready: a fresh installation serves tickets (to experts)."""
     from ml.models import ModelVersion
 

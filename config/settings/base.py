@@ -157,10 +157,34 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # name no icon (the admin, a JSON response) and which would otherwise be a 404 in the log.
 WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 MEDIA_ROOT = VAR_DIR / "media"
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Object storage (S3 API) for media and model artifacts, so that web and worker containers
+# scale out without a shared volume (docs/operations.md, "Model artifacts and media in object
+# storage"). Unset: both stay on the local disk, MEDIA_ROOT and ML_ARTIFACT_DIR. Credentials
+# come from boto3's usual chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, an instance role).
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    _s3_options = {
+        "bucket_name": AWS_STORAGE_BUCKET_NAME,
+        # MinIO, Ceph, moto, …: any S3-compatible endpoint; empty means AWS itself.
+        "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+        "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+        # Private objects only: attachments are downloaded through the app's permission check.
+        "default_acl": None,
+        "querystring_auth": True,
+    }
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**_s3_options, "location": "media"},
+    }
+    # Read by ml.artifact_store: each process fetches, verifies and caches under ML_ARTIFACT_DIR.
+    STORAGES["ml_artifacts"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**_s3_options, "location": "models"},
+    }
 
 # Content-Security-Policy on every response (django-csp): scripts, styles, frames and
 # connections only from our own origin, so that markup someone smuggles into a page can't run
@@ -336,7 +360,8 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 # Days a past_due organization keeps full access (with a banner) before it turns read-only.
 BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=7)
 
-# Model artifacts (trained triage models) live on disk, outside the database.
+# Model artifacts (trained triage models) live on disk, outside the database; with object
+# storage configured (above) this is each process's local cache of them.
 ML_ARTIFACT_DIR = Path(env.str("ML_ARTIFACT_DIR", default=str(VAR_DIR / "models")))
 
 # /metrics (docs/operations.md): callers send `Authorization: Bearer <METRICS_TOKEN>`; with

@@ -9,15 +9,17 @@ from pathlib import Path
 os.environ.setdefault("EXPERTDESK_CELERY_DIR", tempfile.mkdtemp(prefix="expertdesk-celery-"))
 
 from .base import *  # noqa: E402, F403
-from .base import DATABASES, VAR_DIR, env  # noqa: E402
+from .base import DATABASES, STORAGES, VAR_DIR, env  # noqa: E402
 
 DEBUG = False
 SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ALLOWED_HOSTS = ["*"]
+# Media and model artifacts as base.py decides (the local disk, unless a test starts a
+# process configured for object storage: tests/ml/test_artifact_store.py).
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 ML_ARTIFACT_DIR = Path(tempfile.mkdtemp(prefix="expertdesk-models-"))

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from ml import pipeline, services
+from ml import artifact_store, pipeline, services
 from ml.labels import collect_labels, is_held_out
 from ml.models import ModelVersion
 
@@ -33,7 +32,7 @@ class Command(ModelVersionCommand):
         if not held_out:
             raise CommandError("The held-out split is empty.")
         try:
-            model = pipeline.load(Path(version.artifact_path))
+            model = pipeline.load(artifact_store.artifact_resolve(version))
         except pipeline.ArtifactError as exc:
             raise CommandError(f"v{version.version} can't be loaded: {exc}") from exc
         result = pipeline.evaluate(model, held_out)
