@@ -73,6 +73,11 @@ def _environment(scratch: Path) -> None:
     """What a deployment's environment holds (platform/env.example), before Django starts;
     gunicorn and the Celery worker inherit it."""
     os.environ["EXPERTDESK_VAR_DIR"] = str(scratch)
+    # This tree's code in every process, not the editable install's (a copy of the tree at
+    # another commit, benchmarked beside the checkout, must run its own code).
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
+    )
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.production"
     os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
     os.environ.setdefault("REDIS_URL", DEFAULT_REDIS_URL)
