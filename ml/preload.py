@@ -1,6 +1,7 @@
 """Loading the champions when a process starts, so that the first ticket after a start doesn't
 wait for them (about 8-11 s on a laptop: the artifact, the ONNX session, the answer retriever
-and the answer index).
+and the answer index; with object storage, first the artifacts' fetch into this host's cache,
+ml.artifact_store).
 
 The web process calls `champions_preload_in_background()` from config/wsgi.py and config/asgi.py
 (imported by runserver, gunicorn and ASGI servers, never by management commands or tests), and

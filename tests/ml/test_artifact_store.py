@@ -94,7 +94,7 @@ def _s3(bucket: Bucket, location: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def object_storage(settings, bucket: Bucket, tmp_path: Path) -> Bucket:
+def object_storage(settings, bucket: Bucket, tmp_path: Path) -> Iterator[Bucket]:
     """This process as host A: media and model artifacts in the bucket (as base.py configures
     them from AWS_STORAGE_BUCKET_NAME), its own local artifact cache."""
     settings.STORAGES = {
