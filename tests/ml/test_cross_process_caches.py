@@ -1,0 +1,272 @@
+"""Per-process caches are invalidated by what every process sees, not by local state: two real
+web processes (gunicorn, one worker each, tests/web_processes.py) are warmed through the API,
+then the test process promotes a model, edits the knowledge base, changes the organization's
+plan and revokes its key through the services the product uses, and both processes must act
+on the change at their next request (docs/operations.md, "Caches across processes").
+
+What each process caches: the champion model (keyed by the champion row's id and checksum,
+read per request), the answer index (BM25; on SQLite also the vectors) under the
+organization's answer-index version in the database, and the plan and key lookups of the API.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+
+from accounts import services as accounts
+from accounts.models import Organization, Role, User
+from billing.models import Plan
+from billing.services import subscriptions as subs
+from ml import services as ml
+from ml.models import ModelVersion
+from ml.pipeline import checksum
+from solutions.services import knowledge
+from tests.billing.conftest import localstripe_url, stripe_settings  # noqa: F401 - fixtures
+from tests.billing.test_subscriptions import card_payment_method
+from tests.web_processes import WebProcess, web_processes
+
+# Serialized: each test starts from the database as migrations left it (seeded plans), even
+# when this module runs alone.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+TICKETS = "/api/v1/tickets/"
+LABELS = ["access", "hardware", "network", "software"]
+# The challenger learns every category under another name: whichever model answers is plain
+# from the category it gives.
+SWAPPED = {"network": "access", "access": "network", "hardware": "software", "software": "hardware"}
+# Texts in the synthetic tickets' vocabulary (tests/ml/engine_data.py), each clearly one
+# category, different enough from each other that none is taken for a repeat of another.
+NETWORK_TEXTS = itertools.cycle(
+    [
+        "vpn router hello team please help since today urgent outage",
+        "wifi dns thanks issue my the blocking everyone",
+        "firewall ethernet please help today the production down asap",
+        "proxy vpn hello my issue since this week please",
+        "router dns team thanks the today somewhat annoying",
+        "ethernet wifi hello please since my needed soon",
+    ]
+)
+
+
+@pytest.fixture(scope="session")
+def swapped_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny session model's twin trained on the same tickets with swapped categories."""
+    from ml.engine import ServeConfig, TrainConfig, train_triage
+    from tests.ml.engine_data import tickets as synthetic_tickets
+
+    texts, categories, priorities = synthetic_tickets(120, seed=3)
+    model = train_triage(
+        texts,
+        [SWAPPED[c] for c in categories],
+        priorities,
+        config=TrainConfig(console_progress=False, num_threads=2),
+        serve_config=ServeConfig(quantization="none"),
+    )
+    path = tmp_path_factory.mktemp("tiny-model-swapped") / "v2"
+    model.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def servers(
+    django_db_setup: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[list[WebProcess]]:
+    """Two web processes on the test database, shared by this module's tests (each test
+    makes its own organization, whose ids no earlier test used)."""
+    with web_processes(2, tmp_path_factory.mktemp("web")) as started:
+        yield started
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counts() -> Iterator[None]:
+    # The rate-limit windows live in the shared cache (Redis when REDIS_URL is set).
+    cache.clear()
+    yield
+    cache.clear()
+
+
+class World:
+    def __init__(self, org: Organization, key: str, servers: list[WebProcess]) -> None:
+        self.org, self.key, self.servers = org, key, servers
+
+    @property
+    def owner(self) -> User:
+        return self.org.memberships.get(role=Role.OWNER).user
+
+    def call(self, server: WebProcess, method: str, path: str, json: Any = None) -> Any:
+        return server.request(method, path, key=self.key, json=json)
+
+    def submit(self, server: WebProcess, title: str, body: str) -> dict[str, Any]:
+        response = self.call(server, "POST", TICKETS, {"title": title, "body": body})
+        assert response.status_code == 201, (response.status_code, response.text)
+        return dict(response.json())
+
+    def ask(self, server: WebProcess, title: str, body: str) -> dict[str, Any]:
+        """A ticket submitted and closed again (so that the next one with the same words is
+        triaged, not answered as a repeat of it)."""
+        ticket = self.submit(server, title, body)
+        closed = self.call(server, "POST", f"{TICKETS}{ticket['id']}/close/")
+        assert closed.status_code == 200, closed.text
+        return ticket
+
+
+@pytest.fixture
+def world(make_org_with_model, servers: list[WebProcess]) -> World:
+    org = make_org_with_model()
+    owner = org.memberships.get(role=Role.OWNER).user
+    _, plaintext = accounts.api_key_create(
+        organization=org, actor=owner, name="xproc", scopes=["tickets:read", "tickets:write"]
+    )
+    return World(org, plaintext, servers)
+
+
+def _triage(ticket: dict[str, Any]) -> dict[str, Any]:
+    triage = ticket["triage"]
+    assert not triage.get("unavailable"), triage
+    return dict(triage)
+
+
+def test_both_processes_serve_the_new_champion_at_their_next_request(world, swapped_artifact):
+    for server in world.servers:
+        triage = _triage(world.submit(server, "VPN keeps dropping", next(NETWORK_TEXTS)))
+        assert (triage["model_version"], triage["category"]) == (1, "network"), server.name
+    challenger = ModelVersion.objects.create(
+        organization=world.org,
+        version=2,
+        status=ModelVersion.Status.READY,
+        artifact_path=str(swapped_artifact),
+        artifact_checksum=checksum(swapped_artifact),
+        label_sets={"category": LABELS},
+    )
+    ml.model_version_promote(version=challenger, actor=world.owner)
+    for server in world.servers:
+        triage = _triage(world.submit(server, "Wi-Fi gone again", next(NETWORK_TEXTS)))
+        assert (triage["model_version"], triage["category"]) == (2, "access"), server.name
+    # And back: a rollback is a promotion too.
+    ml.model_rollback(organization=world.org, actor=world.owner)
+    for server in world.servers:
+        triage = _triage(world.submit(server, "Router down", next(NETWORK_TEXTS)))
+        assert (triage["model_version"], triage["category"]) == (1, "network"), server.name
+
+
+ARTICLE_TITLE = "Resetting the office router"
+TEN = "Hold the reset button of the office router for ten seconds."
+THIRTY = "Hold the reset button of the office router for thirty seconds."
+# Words enough for a sure triage (a ticket that needs more detail gets no suggestions).
+QUESTION = (
+    "Office router needs a reset",
+    "How do I reset the office router? The reset button? vpn wifi dns since today, "
+    "error: router offline",
+)
+
+
+def _article_answers(ticket: dict[str, Any], key: str) -> list[tuple[str, str]]:
+    return [(s["title"], s["answer"]) for s in ticket["suggestions"] if s["source"]["key"] == key]
+
+
+def test_both_processes_suggest_an_edited_article_and_drop_an_archived_one(world):
+    for server in world.servers:  # each process loads the index and keeps it
+        suggested = world.ask(server, *QUESTION)["suggestions"]
+        assert suggested and all(s["source"]["kind"] == "import" for s in suggested), server.name
+    article = knowledge.article_create(
+        organization=world.org,
+        actor=world.owner,
+        title=ARTICLE_TITLE,
+        body=TEN,
+        category="network",
+    )
+    key = f"article:{article.pk}"
+    for server in world.servers:
+        answers = _article_answers(world.ask(server, *QUESTION), key)
+        assert answers == [(ARTICLE_TITLE, TEN)], server.name
+    knowledge.article_update(
+        article=article,
+        actor=world.owner,
+        title=ARTICLE_TITLE,
+        body=THIRTY,
+        category="network",
+    )
+    for server in world.servers:
+        answers = _article_answers(world.ask(server, *QUESTION), key)
+        assert answers == [(ARTICLE_TITLE, THIRTY)], server.name
+    knowledge.article_archive(article=article, actor=world.owner)
+    for server in world.servers:
+        assert _article_answers(world.ask(server, *QUESTION), key) == [], server.name
+
+
+def _current_price(world: World, server: WebProcess, number: int) -> int:
+    """What escalating the ticket costs now, as the API says when offered a wrong price (a
+    409 that changes nothing)."""
+    response = world.call(
+        server, "POST", f"{TICKETS}{number}/escalate/", {"confirmed_price_cents": 1}
+    )
+    assert response.status_code == 409, (response.status_code, response.text)
+    return int(response.json()["current_price_cents"])
+
+
+def test_both_processes_apply_a_plan_change_at_their_next_request(world, stripe_settings):  # noqa: F811
+    starter, team = Plan.objects.get(code="starter"), Plan.objects.get(code="team")
+    # A plan a platform operator set up with a tight API limit (plans are edited in admin).
+    tight = Plan.objects.create(
+        code="tight",
+        name="Tight",
+        base_price_cents=1000,
+        included_ai_answers=10,
+        ai_overage_cents=10,
+        expert_price_cents={"low": 1111, "medium": 2222, "high": 3333, "critical": 4444},
+        sla_hours=starter.sla_hours,
+        api_requests_per_minute=1,
+    )
+    payment_method = card_payment_method(
+        stripe_settings.STRIPE_API_BASE, organization=world.org, actor=world.owner
+    )
+    subs.subscription_start(
+        organization=world.org, actor=world.owner, plan=starter, payment_method_id=payment_method
+    )
+    ticket = world.submit(world.servers[0], "VPN keeps dropping", next(NETWORK_TEXTS))
+    priority = ticket["priority"] or "medium"
+    for server in world.servers:
+        assert _current_price(world, server, ticket["id"]) == starter.expert_price_cents[priority]
+
+    subs.subscription_change_plan(organization=world.org, actor=world.owner, plan=team)
+    for server in world.servers:
+        assert _current_price(world, server, ticket["id"]) == team.expert_price_cents[priority]
+
+    # One request a minute: within three requests each process refuses one (two share a
+    # window unless a minute boundary falls between them). A process still on Team's 300
+    # would accept all three: this module sends far fewer than 300 in any minute.
+    subs.subscription_change_plan(organization=world.org, actor=world.owner, plan=tight)
+    assert tight.api_requests_per_minute == 1
+    for server in world.servers:
+        statuses = []
+        for _ in range(3):
+            response = world.call(
+                server, "POST", TICKETS, {"title": "Wi-Fi gone", "body": next(NETWORK_TEXTS)}
+            )
+            statuses.append(response.status_code)
+            if response.status_code == 429:
+                assert int(response.headers["Retry-After"]) >= 1
+                break
+        assert statuses[-1] == 429, (server.name, statuses)
+
+
+def test_both_processes_refuse_a_revoked_key_at_their_next_request(world):
+    for server in world.servers:
+        assert world.call(server, "GET", TICKETS).status_code == 200, server.name
+    key = world.org.api_keys.get(name="xproc")
+    accounts.api_key_revoke(actor=world.owner, key=key)
+    for server in world.servers:
+        assert world.call(server, "GET", TICKETS).status_code == 401, server.name
+    # Not a stale "revoked" either: a new key works everywhere at once.
+    _, world.key = accounts.api_key_create(
+        organization=world.org, actor=world.owner, name="xproc-2", scopes=["tickets:read"]
+    )
+    assert world.key.startswith("edk_")
+    for server in world.servers:
+        assert world.call(server, "GET", TICKETS).status_code == 200, server.name
