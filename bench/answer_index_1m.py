@@ -625,6 +625,7 @@ def main() -> None:
         f"setting after {args.warmup} warm-up. cpus {report['cpus']}, load before "
         f"{load_before}, after {report['load_after']}; {report['wall_s']:.0f} s in all.",
         "",
+        "",
     ]
     Path(args.results).write_text("\n".join(head) + text + "\n")
     if not args.keep:
