@@ -34,6 +34,8 @@ Layouts (each built, timed and sized, then measured):
   <id>` for each organization with at least --partial-min rows; smaller organizations are
   scanned exactly through the organization_id b-tree. The plan of every measured query is read
   from EXPLAIN.
+- both (only with --layouts both): the global index and the partial ones side by side, the
+  state a migration to partial indexes passes through: which index does the planner pick?
 Index builds run with maintenance_work_mem --maintenance-work-mem (4GB; a partial index gets
 4 kB a row of it, at least 64MB: pgvector's parallel build first allocates all of it) and
 max_parallel_maintenance_workers --parallel-workers (1: the machine has 2 shared cores).
@@ -439,11 +441,12 @@ def tables(report: dict[str, Any]) -> str:
         what = (
             "global HNSW (the migration's indexdef)"
             if layout == "global"
-            else f"{build['indexes']} partial HNSW indexes (orgs >= {report['partial_min']:,}"
+            else ("global HNSW + " if layout == "both" else "")
+            + f"{build['indexes']} partial HNSW indexes (orgs >= {report['partial_min']:,}"
             f" rows; {build['indexed_rows']:,} rows; largest org's {build['largest_org_rows']:,}"
             f" rows: {build['largest_org_build_s']:.0f} s)"
         )
-        rows = build.get("indexed_rows", report["rows"])
+        rows = report["rows"] if layout != "partial" else build["indexed_rows"]
         out.append(f"| {what} | {rows:,} | {build['seconds']:.0f} | {mb(build['bytes'])} |")
     out += [
         "",
@@ -590,6 +593,10 @@ def main() -> None:
             build = build_global(indexdef)
         elif layout == "partial":
             build = build_partial(orgs, args.partial_min, indexdef, args.maintenance_work_mem)
+        elif layout == "both":  # what the planner sees while a migration adds partial indexes
+            first = build_global(indexdef)
+            build = build_partial(orgs, args.partial_min, indexdef, args.maintenance_work_mem)
+            build["seconds"] += first["seconds"]
         else:
             sys.exit(f"unknown layout {layout!r}")
         report["builds"][layout] = build
