@@ -306,6 +306,52 @@ def test_concurrent_fetches_end_with_one_verified_copy(
     assert serving.load_champion(version) is not None
 
 
+RACER = """
+import json, sys, time
+from pathlib import Path
+import django
+django.setup()
+from django.conf import settings
+from ml import artifact_store
+from ml.models import ModelVersion
+cache, path, checksum, go = sys.argv[1:5]
+settings.ML_ARTIFACT_DIR = Path(cache)  # the container's cache, shared by its processes
+version = ModelVersion(version=1, artifact_path=path, artifact_checksum=checksum)
+print("ready", flush=True)
+while not Path(go).exists():
+    time.sleep(0.01)
+print(json.dumps({"path": str(artifact_store.artifact_resolve(version))}))
+"""
+
+
+def test_two_processes_fetching_into_one_cache_both_get_the_verified_copy(
+    object_storage, tmp_path, make_org, tiny_artifact
+):
+    org = make_org()
+    version = _stored_champion(org, tiny_artifact)
+    cache, go = tmp_path / "container", tmp_path / "go"
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, str(cache), version.artifact_path]
+            + [version.artifact_checksum, str(go)],
+            env=_host_env(object_storage),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    # Released together once both are past Django's start-up: they fetch at the same time.
+    assert [racer.stdout.readline().strip() for racer in racers if racer.stdout] == ["ready"] * 2
+    go.touch()
+    outputs = [racer.communicate(timeout=120) for racer in racers]
+    assert [r.returncode for r in racers] == [0, 0], [err[-2000:] for _, err in outputs]
+    target = cache / f"org-{org.pk}" / "v1"
+    assert [json.loads(out.splitlines()[-1])["path"] for out, _ in outputs] == [str(target)] * 2
+    assert pipeline.checksum(target) == version.artifact_checksum
+    assert [p.name for p in target.parent.iterdir()] == ["v1"]
+
+
 def test_without_object_storage_artifacts_stay_on_the_local_disk(
     settings, bucket, tmp_path, make_org, tiny_artifact
 ):
