@@ -309,6 +309,8 @@ def in_process(org: Any, key: str, texts: list[tuple[str, str]], n: int) -> dict
     )
     champion = _champion()
     model = serving.load_champion(champion)
+    if model is None:
+        raise SystemExit(f"the champion's artifact does not load: {champion.artifact_path}")
     target = solution_settings_for(org).precision_target
 
     def create(title: str, body: str) -> dict[str, Any]:
@@ -393,9 +395,9 @@ def _profile_summary(profiler: cProfile.Profile, requests: int, name: str, top: 
     them are in their totals): where a request's time goes."""
     stats = pstats.Stats(profiler)
     rows = []
-    for (filename, line, name), (_, calls, _, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
+    for (filename, line, function), (_, calls, _, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
         if str(ROOT) in filename and "/.venv/" not in filename:
-            where = f"{Path(filename).relative_to(ROOT)}:{line}({name})"
+            where = f"{Path(filename).relative_to(ROOT)}:{line}({function})"
             rows.append((cumulative, calls, where))
     rows.sort(reverse=True)
     out = io.StringIO()
