@@ -524,7 +524,8 @@ class Phase:
             "per_s": round(done / self.seconds, 1) if self.seconds else 0.0,
             **percentiles(self.latencies_ms),
             "statuses": {str(s): c for s, c in sorted(self.statuses.items())},
-            "errors": done - ok + sum(self.failures.values()),
+            # A connection that failed is timed and counted in `done` too, with no status.
+            "errors": done - ok,
             "failures": dict(self.failures),
             "seconds": round(self.seconds, 2),
         }
