@@ -72,12 +72,12 @@ class WebProcess:
         self.log.close()
 
 
-def _start(name: str, folder: Path, env: dict[str, str]) -> WebProcess:
+def _start(name: str, folder: Path, env: dict[str, str], app: str) -> WebProcess:
     port = free_port()
     log_path = folder / f"{name}.log"
     log = log_path.open("w")
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and the project's config
-        [sys.executable, "-m", "gunicorn", "-c", "platform/gunicorn.conf.py", "config.wsgi"],
+        [sys.executable, "-m", "gunicorn", "-c", "platform/gunicorn.conf.py", app],
         cwd=ROOT,
         env={
             **env,
@@ -85,6 +85,8 @@ def _start(name: str, folder: Path, env: dict[str, str]) -> WebProcess:
             "WEB_CONCURRENCY": "1",
             "GUNICORN_THREADS": "1",
             "GUNICORN_TIMEOUT": str(int(REQUEST_TIMEOUT_S)),
+            # Nothing is in flight when a test stops them: no need to wait 30 s for it.
+            "GUNICORN_GRACEFUL_TIMEOUT": "5",
             "GUNICORN_LOG_LEVEL": "warning",
         },
         stdout=log,
@@ -104,10 +106,12 @@ def _wait_until_up(server: WebProcess, deadline: float) -> None:
 
 
 @contextmanager
-def web_processes(count: int, folder: Path, **env: str) -> Iterator[list[WebProcess]]:
-    """`count` servers on the current test database (and REDIS_URL, inherited), started
-    together and stopped (terminated, then killed) however the block ends. `env`: more
-    settings for them (read from the environment)."""
+def web_processes(
+    count: int, folder: Path, *, app: str = "config.wsgi", **env: str
+) -> Iterator[list[WebProcess]]:
+    """`count` servers of the WSGI `app` on the current test database (and REDIS_URL,
+    inherited), started together and stopped (terminated, then killed) however the block
+    ends. `env`: more settings for them (read from the environment)."""
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
@@ -117,7 +121,7 @@ def web_processes(count: int, folder: Path, **env: str) -> Iterator[list[WebProc
     servers: list[WebProcess] = []
     try:
         for i in range(count):
-            servers.append(_start(f"web{i + 1}", folder, environment))
+            servers.append(_start(f"web{i + 1}", folder, environment, app))
         deadline = time.monotonic() + START_TIMEOUT_S
         for server in servers:
             _wait_until_up(server, deadline)
