@@ -25,6 +25,7 @@ from accounts.models import Organization, User
 from accounts.services import audit_log_record
 
 from . import artifact_store, pipeline
+from .answer_indexes import answer_partial_index_sync_schedule
 from .labels import LabelRow, collect_labels, is_held_out
 from .models import (
     AnswerEmbedding,
@@ -783,6 +784,7 @@ def embedding_index_rebuild(*, organization: Organization) -> int:
         for entry in entries:
             entry.written_version = written
         AnswerEmbedding.objects.bulk_create(entries, batch_size=500)
+        answer_partial_index_sync_schedule(organization.pk)
     champion = champion_of(organization)
     if champion is not None:
         from .signals import champion_ready
@@ -822,6 +824,7 @@ def embedding_index_upsert(*, organization: Organization, rows: Sequence[LabelRo
                 source_key=entry.source_key,
                 defaults={f: getattr(entry, f) for f in fields},
             )
+        answer_partial_index_sync_schedule(organization.pk)
     return len(rows)
 
 
@@ -833,6 +836,7 @@ def embedding_index_remove(*, organization: Organization, source_keys: Sequence[
         ).delete()
         if deleted:
             _answer_index_bump(organization)
+            answer_partial_index_sync_schedule(organization.pk)
     return deleted
 
 

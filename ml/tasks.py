@@ -63,3 +63,15 @@ def model_degradation_check_task() -> int:
         if monitoring.model_degradation_check(organization=organization) is not None:
             sent += 1
     return sent
+
+
+# On the `ml` queue (the `ml.tasks.*` route): an index build holds its connection for up to a
+# minute at 100k rows, which the `default` queue's webhook and SLA tasks must not wait behind.
+# Two of these at once for one organization are safe: the second finds its lock taken.
+@shared_task
+def answer_partial_indexes_sync_task(organization_id: int | None = None) -> dict[str, object]:
+    """After an index write that crossed a mark (one organization) and by beat, daily (all):
+    ml.answer_indexes keeps a partial HNSW index for each organization with many answers."""
+    from . import answer_indexes
+
+    return answer_indexes.answer_partial_indexes_sync(organization_id=organization_id).as_dict()

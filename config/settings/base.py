@@ -411,6 +411,16 @@ ML_PRELOAD_CHAMPIONS = env.bool("ML_PRELOAD_CHAMPIONS", default=True)
 # Candidates pgvector's HNSW search keeps per answer-index query (hnsw.ef_search, set on each
 # PostgreSQL connection by ml.apps); 200 reaches recall@10 0.95 at 100k answers.
 ML_ANSWER_HNSW_EF_SEARCH = env.int("ML_ANSWER_HNSW_EF_SEARCH", default=200)
+# PostgreSQL: an organization gets its own partial HNSW index of the answer index at this many
+# answers and loses it below the second mark (hysteresis); smaller ones are scanned exactly,
+# which is as fast below ~1,000 rows (docs/ml.md, "Answer index at scale"). Kept by
+# ml.answer_indexes after index writes that cross a mark and daily by beat.
+ML_ANSWER_PARTIAL_INDEX_MIN_ROWS = env.int("ML_ANSWER_PARTIAL_INDEX_MIN_ROWS", default=1000)
+ML_ANSWER_PARTIAL_INDEX_DROP_ROWS = env.int("ML_ANSWER_PARTIAL_INDEX_DROP_ROWS", default=500)
+CELERY_BEAT_SCHEDULE["ml-answer-partial-indexes"] = {
+    "task": "ml.tasks.answer_partial_indexes_sync_task",
+    "schedule": crontab(hour=env.int("ML_ANSWER_PARTIAL_INDEX_HOUR_UTC", default=1), minute=40),
+}
 # Suggested answers (docs/suggestions.md): below this probability of solving the ticket a
 # suggestion is a weak match, shown collapsed; below the second it is not shown at all.
 SUGGESTION_WEAK_PROBABILITY = env.float("SUGGESTION_WEAK_PROBABILITY", default=0.3)
