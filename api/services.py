@@ -14,6 +14,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from accounts.models import Organization, User
+from common.db import commit_without_waiting_for_disk
 
 from .models import IdempotencyRecord
 
@@ -56,7 +57,11 @@ def idempotency_claim(
     now = now or timezone.now()
     try:
         # Durable: a concurrent retry must see the claim at once, not at some outer commit.
+        # Visible at once is not flushed to disk: the claim of a request the crash also
+        # killed may be lost harmlessly, and what the request creates commits durably, which
+        # flushes the claim with it (`commit_without_waiting_for_disk`).
         with transaction.atomic(durable=True):
+            commit_without_waiting_for_disk()
             record = IdempotencyRecord.objects.create(
                 **owner, key=key, request_fingerprint=fingerprint, lease_expires_at=now + _lease()
             )
@@ -98,9 +103,14 @@ def idempotency_created_pk(record: IdempotencyRecord, model: type[Model]) -> int
 
 
 def idempotency_complete(*, record: IdempotencyRecord, status: int, body: Any) -> None:
-    IdempotencyRecord.objects.filter(pk=record.pk).update(
-        response_status=status, response_body=body, completed_at=timezone.now()
-    )
+    """Stores the response a retry replays. Its commit doesn't wait for the disk: if a crash
+    loses it, the record stays in progress until its lease lapses, and the retry then
+    resumes the request, finding what it created (`created_ref`, committed durably with it)."""
+    with transaction.atomic():
+        commit_without_waiting_for_disk()
+        IdempotencyRecord.objects.filter(pk=record.pk).update(
+            response_status=status, response_body=body, completed_at=timezone.now()
+        )
 
 
 def idempotency_release(*, record: IdempotencyRecord) -> None:

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Organization, Role
 from accounts.services import audit_log_record
+from common.db import commit_without_waiting_for_disk
 
 from ..models import BillingAccount, SpendHold, UsageRecord
 from .rating import marginal_usage_cents
@@ -46,11 +47,18 @@ class SpendCapExceeded(ValidationError):
 
 def api_call_record(*, organization: Organization) -> UsageRecord:
     """One API request by the organization: counted, never priced (so the spend cap never
-    refuses it). Each request is its own act, so each gets a fresh key."""
-    return usage_record(
+    refuses it). Each request is its own act, so each gets a fresh key — nothing to look up
+    before the insert, which is one statement. Called in its own transaction (the API's
+    views), its commit doesn't wait for the disk (`commit_without_waiting_for_disk`): a
+    count a crash loses is a request not billed, and calls are never priced."""
+    commit_without_waiting_for_disk()
+    return UsageRecord.objects.create(
         organization=organization,
         kind=UsageRecord.Kind.API_CALL,
+        quantity=1,
         idempotency_key=f"api-call:{uuid.uuid4()}",
+        currency=CURRENCY,
+        occurred_at=timezone.now(),
     )
 
 
