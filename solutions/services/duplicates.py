@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 
-from accounts.models import Organization, User
+from accounts.models import User
 from accounts.services import audit_log_record
 from billing import services as billing
 
@@ -22,13 +22,28 @@ from .common import notification_send, ticket_event_record
 NOT_MERGEABLE = frozenset({Ticket.Status.CLAIMED, Ticket.Status.ANSWERED})
 
 
-def similar_open_found(*, organization: Organization, title: str, body: str) -> list[list[float]]:
-    """[[number, similarity], …] of the open tickets like this text, for `Ticket.similar_open`
-    (stored at submission so that showing them costs nothing)."""
-    return [
+def ticket_similar_open_record(*, ticket_id: int) -> int | None:
+    """Stores on the ticket ([[number, similarity], …] in `Ticket.similar_open`, so showing
+    them costs nothing) the open tickets that were there when it was submitted and look like
+    it. Runs after the submission's commit, as a task: comparing with up to
+    DUPLICATE_CANDIDATES_MAX open tickets takes milliseconds to tens of milliseconds that the
+    submitter need not wait for (the ticket page lists them once found). Returns how many
+    were found, None when the ticket is gone."""
+    ticket = Ticket.objects.filter(pk=ticket_id).only("pk", "organization", "title", "body").first()
+    if ticket is None:
+        return None
+    found = [
         [m.ticket.number, m.similarity]
-        for m in similar_open_tickets(organization=organization, title=title, body=body)
+        for m in similar_open_tickets(
+            organization=ticket.organization,
+            title=ticket.title,
+            body=ticket.body,
+            exclude_id=ticket.pk,
+            before_id=ticket.pk,
+        )
     ]
+    Ticket.objects.filter(pk=ticket.pk).update(similar_open=found)
+    return len(found)
 
 
 def ticket_merge(*, ticket: Ticket, into_number: int, actor: User) -> Ticket:

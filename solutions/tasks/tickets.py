@@ -24,6 +24,13 @@ def ticket_names_learn_task(ticket_id: int) -> int:
     return ticket_names_learn(ticket_id=ticket_id)
 
 
+@shared_task(name="solutions.tasks.ticket_similar_open_task", ignore_result=True)
+def ticket_similar_open_task(ticket_id: int) -> int | None:
+    from ..services.duplicates import ticket_similar_open_record
+
+    return ticket_similar_open_record(ticket_id=ticket_id)
+
+
 @shared_task(
     name="solutions.tasks.tickets_retriage_task",
     autoretry_for=(OSError,),

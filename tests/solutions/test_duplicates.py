@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.test import TestCase
 from django.utils import timezone
 
 from accounts.models import AuditLogEntry, Role
@@ -41,7 +42,12 @@ def agent(org, make_user, add_member):
 
 
 def _submit(org, author, text):
-    return tickets.ticket_submit(organization=org, author=author, title=text[0], body=text[1])
+    # Its commit's callbacks run (as they do outside a test's transaction): the similar open
+    # tickets are found by a task after the submission commits.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        ticket = tickets.ticket_submit(organization=org, author=author, title=text[0], body=text[1])
+    ticket.refresh_from_db()
+    return ticket
 
 
 def test_reworded_copies_score_high_and_other_problems_low():
@@ -61,6 +67,13 @@ def test_submission_records_the_similar_open_tickets_of_its_organization_only(
     second = _submit(org, agent, VPN_AGAIN)
     assert [number for number, _ in second.similar_open] == [first.number]
     assert second.similar_open[0][1] > 0.7
+    # Found after the commit, as the open tickets stood at submission: the later copy is not
+    # on the first one's list (recording it again finds the same).
+    first.refresh_from_db()
+    assert first.similar_open == []
+    assert duplicates.ticket_similar_open_record(ticket_id=first.pk) == 0
+    assert duplicates.ticket_similar_open_record(ticket_id=second.pk) == 1
+    assert duplicates.ticket_similar_open_record(ticket_id=10**9) is None
     # A closed ticket is not an open duplicate.
     tickets.ticket_close(ticket=first, actor=agent)
     assert first.pk not in [
