@@ -239,7 +239,8 @@ def triage(
         return [TriageResult(available=False, reason="artifact_error") for _ in texts]
     try:
         predictions = model.predict(texts, precision_target=precision_target, explain=True)
-        retriever = index_retriever(organization)
+        state = _index_state(organization.pk)
+        retriever = index_retriever(organization, state=state)
         # Both sides serve the base encoder: triage's vectors are the retriever's.
         shared = retriever.encoder_source == "frozen" and model.encoder_source == "base"
         suggestions = search_answers(
@@ -248,6 +249,7 @@ def triage(
             k=k,
             query_vectors=predictions.embeddings if shared else None,
             retriever=retriever,
+            state=state,
         )
     except Exception:
         # A model that loads but fails at inference must not fail the ticket either: the
@@ -420,12 +422,14 @@ def search_answers(
     k: int = 3,
     query_vectors: np.ndarray | None = None,
     retriever: _ServingRetriever | None = None,
+    state: tuple[int, int | None] | None = None,
 ) -> list[list[Suggestion]]:
     """The k best answers per ticket text, best first, by the hybrid retriever (module
-    docstring). `query_vectors`, when given, must come from the index's encoder."""
+    docstring). `query_vectors`, when given, must come from the index's encoder; `state`:
+    `_index_state` already read by the caller (with `retriever`)."""
     if not texts:
         return []
-    state = _index_state(organization.pk)
+    state = state or _index_state(organization.pk)
     retriever = retriever or index_retriever(organization, state=state)
     copy = _index_copy(organization, state=state)
     if not len(copy.ids):

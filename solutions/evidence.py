@@ -11,6 +11,7 @@ markup through.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from html import escape
 from html.parser import HTMLParser
 
@@ -38,6 +39,10 @@ MIN_WORD_LENGTH = 3
 PASSAGE_MIN_ANSWER_CHARS = 600
 
 
+# Every ticket and suggestion a page or an API list shows is compared word by word on each
+# read; the same words and the same answers come back on every page, so both are memoised
+# per process (bounded: 1,024 texts, 65,536 words).
+@lru_cache(maxsize=65536)
 def word_key(word: str) -> str | None:
     """How words are compared: case-folded, a plural "s" dropped; None for words that carry
     no evidence (short ones, English stop words, numbers)."""
@@ -49,8 +54,9 @@ def word_key(word: str) -> str | None:
     return folded
 
 
-def word_keys(text: str) -> set[str]:
-    return {key for w in _WORD.findall(text or "") if (key := word_key(w)) is not None}
+@lru_cache(maxsize=1024)
+def word_keys(text: str) -> frozenset[str]:
+    return frozenset(key for w in _WORD.findall(text or "") if (key := word_key(w)) is not None)
 
 
 def shared_words(ticket_text: str, *others: str) -> frozenset[str]:
@@ -58,7 +64,7 @@ def shared_words(ticket_text: str, *others: str) -> frozenset[str]:
     theirs: set[str] = set()
     for other in others:
         theirs |= word_keys(other)
-    return frozenset(word_keys(ticket_text) & theirs)
+    return word_keys(ticket_text) & theirs
 
 
 def _marked(text: str, words: frozenset[str]) -> str:

@@ -143,6 +143,10 @@ def requester_reply_send(*, ticket: Ticket, actor: User, body: str) -> OutboundE
 
 
 def _requester_ticket(event: TicketEvent) -> Ticket | None:
+    # The event's own ticket says whether an e-mail requester exists: most tickets have none,
+    # and their timeline costs no query here.
+    if event.ticket.requester_id is None:
+        return None
     ticket = Ticket.objects.select_related("requester", "organization").get(pk=event.ticket_id)
     return ticket if ticket.requester is not None else None
 

@@ -51,7 +51,6 @@ from ..selectors import (
     tickets_awaiting_triage,
 )
 from .common import notification_send, ticket_event_record
-from .duplicates import similar_open_found
 from .masking import (
     known_names_learn,
     masking_context_for,
@@ -298,9 +297,6 @@ def ticket_submit(
     _require_billing_access(organization)
     title, body = _validate_text(title, body)
     checked = attachments_check(attachments)
-    # Read before the numbering lock: comparing with the open tickets takes milliseconds that
-    # other submissions of the organization need not wait for.
-    similar = similar_open_found(organization=organization, title=title, body=body)
     with transaction.atomic():
         # Serialise numbering per organization.
         Organization.objects.select_for_update().filter(pk=organization.pk).first()
@@ -314,7 +310,6 @@ def ticket_submit(
             title=title,
             body=body,
             channel=channel,
-            similar_open=similar,
             requester=requester,
         )
         attachments_store(ticket=ticket, checked=checked, uploaded_by=author)
@@ -338,12 +333,14 @@ def ticket_submit(
         )
         if idempotency_record is not None:
             idempotency_link(record=idempotency_record, created=ticket)
-        from ..tasks.tickets import ticket_names_learn_task
+        from ..tasks.tickets import ticket_names_learn_task, ticket_similar_open_task
 
         ticket_id = ticket.pk
         # Names the ticket announces (its signature, its greeting) are masked in every later
-        # escalation of the organization; reading them is not on the submitter's clock.
+        # escalation of the organization; reading them is not on the submitter's clock, nor
+        # is finding the open tickets it resembles (`ticket_similar_open_record`).
         transaction.on_commit(lambda: ticket_names_learn_task.delay(ticket_id))
+        transaction.on_commit(lambda: ticket_similar_open_task.delay(ticket_id))
     return ticket_triage(ticket=ticket) if triage else ticket
 
 
@@ -359,7 +356,8 @@ def ticket_triage(*, ticket: Ticket) -> Ticket:
     """Asks the organization's model about the ticket (held to the organization's precision
     target) and records what it said (`ticket_triage_record`)."""
     organization = ticket.organization
-    target = solution_settings_for(organization).precision_target
+    solution_settings = solution_settings_for(organization)
+    target = solution_settings.precision_target
     try:
         # triage_observed: expertdesk_triage_duration_seconds (docs/operations.md).
         [result] = triage_observed(
@@ -374,11 +372,20 @@ def ticket_triage(*, ticket: Ticket) -> Ticket:
         # ticket is never lost to a triage bug.
         logger.exception("Triage of ticket %s failed", ticket.pk)
         result = ml_serving.TriageResult(available=False, reason="artifact_error")
-    return ticket_triage_record(ticket=ticket, result=result, precision_target=target)
+    return ticket_triage_record(
+        ticket=ticket,
+        result=result,
+        precision_target=target,
+        solution_settings=solution_settings,
+    )
 
 
 def ticket_triage_record(
-    *, ticket: Ticket, result: ml_serving.TriageResult, precision_target: float
+    *,
+    ticket: Ticket,
+    result: ml_serving.TriageResult,
+    precision_target: float,
+    solution_settings: SolutionSettings | None = None,
 ) -> Ticket:
     """Stores a triage result on the ticket and takes the next step it calls for:
 
@@ -399,11 +406,18 @@ def ticket_triage_record(
 
     A category or priority a person corrected is kept when a ticket is triaged again. A ticket
     someone has taken on since (`TRIAGE_DECIDES`) keeps its status, category, priority and
-    suggestions: the model's reading is recorded beside them (`_triage_reading_record`)."""
+    suggestions: the model's reading is recorded beside them (`_triage_reading_record`).
+    `solution_settings`: the organization's, when the caller has read them already."""
     organization = ticket.organization
-    threshold = solution_settings_for(organization).auto_answer_threshold
+    threshold = (solution_settings or solution_settings_for(organization)).auto_answer_threshold
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        # With what the timeline, the webhook and the notice read (one query, not three);
+        # only the ticket's row is locked.
+        ticket = (
+            Ticket.objects.select_for_update(of=("self",))
+            .select_related("organization", "author")
+            .get(pk=ticket.pk)
+        )
         if ticket.status not in TRIAGE_DECIDES:
             if result.available:
                 _triage_reading_record(ticket, result, precision_target=precision_target)
@@ -441,25 +455,29 @@ def ticket_triage_record(
             and bool(suggestions)
             and best_probability >= threshold
         )
+        rows = []
         for rank, (suggestion, probability) in enumerate(
             zip(suggestions, probabilities, strict=True), start=1
         ):
-            TicketSuggestion.objects.create(
-                ticket=ticket,
-                rank=rank,
-                source_kind=suggestion.source_kind,
-                source_key=suggestion.source_key,
-                title=suggestion.title[:300],
-                # A copy of an indexed answer (an article, an imported ticket's answer) that
-                # the page, the API and webhooks show: sanitized like every stored answer.
-                answer=markdown_sanitize(suggestion.answer),
-                passage=markdown_sanitize(
-                    suggestion.passage or best_passage(suggestion.answer, ticket.text)
-                ),
-                score=suggestion.score,
-                probability=probability,
-                proposed=proposes and rank == 1,
+            rows.append(
+                TicketSuggestion(
+                    ticket=ticket,
+                    rank=rank,
+                    source_kind=suggestion.source_kind,
+                    source_key=suggestion.source_key,
+                    title=suggestion.title[:300],
+                    # A copy of an indexed answer (an article, an imported ticket's answer) that
+                    # the page, the API and webhooks show: sanitized like every stored answer.
+                    answer=markdown_sanitize(suggestion.answer),
+                    passage=markdown_sanitize(
+                        suggestion.passage or best_passage(suggestion.answer, ticket.text)
+                    ),
+                    score=suggestion.score,
+                    probability=probability,
+                    proposed=proposes and rank == 1,
+                )
             )
+        TicketSuggestion.objects.bulk_create(rows)  # one INSERT, not one per suggestion
         question = (
             follow_up_question(result.candidates, ticket.text)[:500] if result.needs_detail else ""
         )

@@ -318,11 +318,21 @@ class ExpertQueueView(ExpertRequiredMixin, View):
         page = Paginator(self.expert_queue(), PAGE_SIZE).get_page(request.GET.get("page"))
         net_pay = expert_net_pay(expert=expert, tickets=list(page.object_list))
         now = timezone.now()
+        # Read once per organization on the page, not once per ticket.
+        plans = billing.plans_of(t.organization_id for t in page.object_list)
+        terms: dict[int, Any] = {}
+        for t in page.object_list:
+            if t.organization_id not in terms:
+                terms[t.organization_id] = billing.sla_terms(organization=t.organization)
         rows = [
             QueueRow(
                 t,
-                _sla_hours(t),
-                billing.sla_terms(organization=t.organization),
+                billing.sla_hours(
+                    organization=t.organization,
+                    priority=t.priority,
+                    plan=plans[t.organization_id],
+                ),
+                terms[t.organization_id],
                 net_cents=net_pay.get(t.pk),
                 offered_minutes_left=_offered_minutes_left(t, now),
             )

@@ -86,6 +86,15 @@ class ExpertTicketOutput(serializers.ModelSerializer[Ticket]):
         return serializers.DateTimeField().to_representation(until)
 
     def get_sla_hours(self, ticket: Ticket) -> int:
+        # The views pass the page's plans (`billing.plans_of`: two queries for a page, not
+        # two per ticket).
+        plans = self.context.get("plans") or {}
+        if ticket.organization_id in plans:
+            return billing.sla_hours(
+                organization=ticket.organization,
+                priority=ticket.priority,
+                plan=plans[ticket.organization_id],
+            )
         return billing.sla_hours(organization=ticket.organization, priority=ticket.priority)
 
     @extend_schema_field(ExpertLinksOutput)

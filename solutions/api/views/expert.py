@@ -24,6 +24,7 @@ from accounts.models import ApiKey
 from api.errors import Conflict
 from api.permissions import HasScope
 from api.views import ID_PATTERN, ExpertApiViewMixin
+from billing import services as billing
 
 from ...models import Claim, ExpertProfile, Ticket
 from ...selectors import expert_ticket_taken, expert_ticket_visible
@@ -86,6 +87,7 @@ class ExpertQueueViewSet(_ExpertView, viewsets.GenericViewSet[Ticket]):
             **self.get_serializer_context(),
             "expert": self.expert,
             "net_pay": expert_net_pay(expert=self.expert, tickets=page),
+            "plans": billing.plans_of(t.organization_id for t in page),
         }
         return self.get_paginated_response(
             self.get_serializer(page, many=True, context=context).data
