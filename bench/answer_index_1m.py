@@ -77,6 +77,7 @@ if __package__ in (None, ""):  # run as a script: the project root is not on the
 
 from bench.answer_index_scale import (  # noqa: E402 - after the path fix above
     COPY_COLUMNS,
+    GLOBAL_INDEXDEF,
     HNSW_INDEX,
     MAX_QUERIES,
     REAL,
@@ -561,8 +562,11 @@ def main() -> None:
         + ", ".join(f"{o.rank} ({o.size:,})" for o in chosen),
         flush=True,
     )
-    indexdef = str(sql("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [HNSW_INDEX])[0][0])
-    sql(f"DROP INDEX {HNSW_INDEX}")
+    # Since ml migration 0007 the product keeps per-organization partial indexes instead
+    # (ml.answer_indexes); the global layout is migration 0002's index.
+    found = sql("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [HNSW_INDEX])
+    indexdef = str(found[0][0]) if found else GLOBAL_INDEXDEF
+    sql(f"DROP INDEX IF EXISTS {HNSW_INDEX}")
     loaded = load(orgs, {o.pk for o in chosen}, pool, texts, answers, args.seed)
     print(f"loaded {args.rows:,} rows: {loaded}", flush=True)
     sql("ANALYZE ml_answerembedding")

@@ -278,3 +278,26 @@ def test_the_migration_builds_the_large_organizations_indexes_before_dropping_th
     with connection.schema_editor(atomic=False) as editor:
         migration.partial_indexes_then_drop_global(None, editor)
     assert migration.GLOBAL_INDEX not in _indexes()
+
+
+def test_beat_runs_the_sync_daily_on_the_ml_queue(transactional_db, make_org):
+    from celery.schedules import crontab
+    from django.conf import settings as django_settings
+
+    from config.celery_app import app as celery_app
+    from ml.tasks import answer_partial_indexes_sync_task
+
+    entry = django_settings.CELERY_BEAT_SCHEDULE["ml-answer-partial-indexes"]
+    assert entry["task"] == answer_partial_indexes_sync_task.name
+    assert isinstance(entry["schedule"], crontab)
+    assert entry["schedule"].hour == {1} and entry["schedule"].minute == {40}  # once a day
+    assert "kwargs" not in entry  # every organization
+    assert celery_app.amqp.router.route({}, entry["task"])["queue"].name == "ml"
+
+    org = make_org()
+    _add_rows(org, BUILD)
+    done = answer_partial_indexes_sync_task.delay().get()  # eager in tests
+    if _postgres():
+        assert done["created"] == [org.pk]
+    else:
+        assert done["skipped"] == answer_indexes.NOT_POSTGRES
