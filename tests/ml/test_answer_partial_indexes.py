@@ -71,11 +71,18 @@ def _indexes() -> dict[str, bool]:
         return {str(name): bool(valid) for name, valid in cursor.fetchall()}
 
 
-def _dense_plan(org) -> str:
-    """EXPLAIN of the product's dense query: serving's own queryset, as search_answers runs it."""
+def _dense_plan(org, *, lexical: bool = False) -> str:
+    """EXPLAIN of the product's dense query: serving's own queryset, as search_answers runs it
+    (with `lexical`, in its UNION ALL with a few lexical candidates)."""
     vector = np.ones(384, dtype=np.float32) / np.sqrt(384)
     wide = 3 * serving.DUPLICATE_HEADROOM + serving.CANDIDATE_EXTRA
-    return str(serving._rows_with_cosine(org, vector).order_by("distance")[:wide].explain())
+    nearest = serving._rows_with_cosine(org, vector).order_by("distance")[:wide]
+    if lexical:
+        ids = list(
+            AnswerEmbedding.objects.filter(organization=org).values_list("pk", flat=True)[:3]
+        )
+        nearest = nearest.union(serving._rows_with_cosine(org, vector).filter(pk__in=ids), all=True)
+    return str(nearest.explain())
 
 
 def _sqlite_no_op() -> None:
@@ -125,6 +132,7 @@ def test_a_large_organization_gets_its_index_and_serving_uses_it(transactional_d
         assert cursor.fetchone()[0] == memory_before  # the build's budget didn't stay behind
     # The organization id reaches the planner as a literal, which implies the predicate.
     assert answer_indexes.index_name(big.pk) in _dense_plan(big)
+    assert answer_indexes.index_name(big.pk) in _dense_plan(big, lexical=True)
     small_plan = _dense_plan(small)
     assert answer_indexes.PREFIX not in small_plan and "hnsw" not in small_plan.lower()
 
