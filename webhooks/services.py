@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -306,11 +306,17 @@ def webhook_endpoint_send_test(*, actor: User, endpoint: WebhookEndpoint) -> Web
 
 
 def webhook_event_emit(
-    *, organization: Organization, event: str, data: Mapping[str, Any]
+    *,
+    organization: Organization,
+    event: str,
+    data: Mapping[str, Any] | Callable[[], Mapping[str, Any]],
 ) -> list[WebhookDelivery]:
     """Records one delivery per active endpoint of the organization subscribed to `event`.
     Call it inside the transaction of the act it reports (an outbox): the rows commit with
-    the act, a rolled-back act sends nothing, and the attempts are queued after the commit."""
+    the act, a rolled-back act sends nothing, and the attempts are queued after the commit.
+    `data` may be a function that builds the payload's data: it is called only when some
+    endpoint subscribes (most acts of most organizations have none, and building it reads
+    rows)."""
     if event not in EventType.values:
         raise ValueError(f"Unknown webhook event {event!r}.")
     endpoints = [
@@ -321,7 +327,11 @@ def webhook_event_emit(
     if not endpoints:
         return []
     now = timezone.now()
-    payload = {"type": event, "timestamp": now.isoformat(), "data": dict(data)}
+    payload = {
+        "type": event,
+        "timestamp": now.isoformat(),
+        "data": dict(data() if callable(data) else data),
+    }
     message_id = _message_id()  # one message: the same webhook-id at every endpoint
     deliveries = []
     with transaction.atomic():

@@ -77,5 +77,5 @@ def ticket_webhook_emit(*, ticket: Ticket, kind: str, details: dict[str, Any]) -
     webhook_event_emit(
         organization=ticket.organization,
         event=event,
-        data=ticket_webhook_data(ticket, details=details),
+        data=lambda: ticket_webhook_data(ticket, details=details),
     )

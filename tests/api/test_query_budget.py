@@ -38,23 +38,25 @@ PRINTER = {
     "body": "The printer on floor 3 jams on every job and says the tray is empty; it is full.",
 }
 
-# The budgets. A create is the key lookup and its member check (2), the plan for the rate
-# limit (2), the API call's usage row (1), the requester's recent tickets (repeat check, 1),
-# the numbered insert with its timeline and audit rows (5), triage's reads (settings,
-# champion, index state, answer rows: 4), its record (ticket lock, suggestions replaced,
-# solve calibration, update, timeline: 5), the webhook's endpoints and model version (2),
-# the follow-up question with its notice (2) when the model asks one, and the response
-# (the ticket, its suggestions: 2).
-CREATE = 99
+# The budgets (measured, then fixed here). A create is the key lookup and its member check
+# (2), the plan for the rate limit (2), the API call's usage row (1), the requester's recent
+# tickets (the repeat check, 1), the numbered insert with its timeline and audit rows (5),
+# triage's reads (settings, champion, index state, answer rows: 4), its record (ticket lock,
+# suggestions replaced in one INSERT, solve calibration, update, timeline: 6), the webhook's
+# endpoints (1: its payload is built only for a subscribed endpoint), and the response (the
+# ticket, its suggestions: 2); a follow-up question instead of suggestions is its timeline
+# line and its notice (one more). Once a minute a key's use is stamped (one UPDATE more,
+# counted in the lists' budgets).
+CREATE = 25
 # With an Idempotency-Key: its claim, its link to the ticket (in the ticket's transaction)
 # and the stored response.
 CREATE_IDEMPOTENT = CREATE + 3
 # A retry within the window: the same checks, the ticket it repeats and its suggestions.
-CREATE_REPEAT = 9
-LIST = 0
-RETRIEVE = 9
-KB_LIST = 99
-EXPERT_QUEUE = 99
+CREATE_REPEAT = 8
+LIST = 7
+RETRIEVE = 7
+KB_LIST = 8
+EXPERT_QUEUE = 14
 
 PLUMBING = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "SET ")
 
