@@ -9,6 +9,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings as django_settings
@@ -352,6 +353,14 @@ def ticket_submit_resume(*, ticket: Ticket) -> Ticket:
     return ticket
 
 
+@lru_cache(maxsize=2048)
+def _indexed_text_sanitized(text: str) -> str:
+    """`markdown_sanitize` of an indexed answer or passage (a pure function of the text): the
+    same few hundred answers are suggested ticket after ticket, and sanitizing one costs
+    about 2 ms, three or six times per triage."""
+    return markdown_sanitize(text)
+
+
 def ticket_triage(*, ticket: Ticket) -> Ticket:
     """Asks the organization's model about the ticket (held to the organization's precision
     target) and records what it said (`ticket_triage_record`)."""
@@ -468,8 +477,8 @@ def ticket_triage_record(
                     title=suggestion.title[:300],
                     # A copy of an indexed answer (an article, an imported ticket's answer) that
                     # the page, the API and webhooks show: sanitized like every stored answer.
-                    answer=markdown_sanitize(suggestion.answer),
-                    passage=markdown_sanitize(
+                    answer=_indexed_text_sanitized(suggestion.answer),
+                    passage=_indexed_text_sanitized(
                         suggestion.passage or best_passage(suggestion.answer, ticket.text)
                     ),
                     score=suggestion.score,
