@@ -21,6 +21,8 @@ is NumPy (ml.serving) and there is nothing to keep: the sync says so and does no
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +30,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+
+logger = logging.getLogger(__name__)
 
 TABLE = "ml_answerembedding"
 PREFIX = "ml_ae_hnsw_org_"
@@ -205,6 +209,7 @@ def answer_partial_indexes_sync(
                 rows = _row_counts(cursor, org).get(org, 0)
                 state = _index_states(cursor, org).get(org)
                 action = _action(rows, state)
+                started = time.monotonic()
                 if action in ("drop", "rebuild"):
                     _drop(cursor, org)
                 if action in ("create", "rebuild"):
@@ -215,6 +220,14 @@ def answer_partial_indexes_sync(
                     result.rebuilt.append(org)
                 elif action == "drop":
                     result.dropped.append(org)
+                if action is not None:
+                    logger.info(
+                        "Answer index of org %s (%s rows): partial HNSW index %s in %.1f s",
+                        org,
+                        rows,
+                        {"create": "built", "rebuild": "rebuilt", "drop": "dropped"}[action],
+                        time.monotonic() - started,
+                    )
     return result
 
 
