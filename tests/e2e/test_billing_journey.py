@@ -3,8 +3,6 @@ subscription, cancels at period end and resumes."""
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 
 from accounts.models import Membership, Role
@@ -15,18 +13,9 @@ from tests.e2e.conftest import fill_test_card, sign_in
 # localstripe's fixtures live with the billing tests; reuse them here.
 localstripe_url = billing_fixtures.localstripe_url
 stripe_settings = billing_fixtures.stripe_settings
+seeded_plans = billing_fixtures.seeded_plans
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-@pytest.fixture
-def seeded_plans(db: None) -> None:
-    """The plans the 0003 data migration seeds; a transactional test's flush removes them for
-    the tests after it, so journeys that need them put them back."""
-    from django.apps import apps
-
-    seed = importlib.import_module("billing.migrations.0003_seed_plans").seed
-    seed(apps, None)
 
 
 @pytest.mark.usefixtures("stripe_settings", "seeded_plans")

@@ -30,9 +30,14 @@ from ml import services as ml
 from ml.models import ModelVersion
 from ml.pipeline import checksum
 from solutions.services import knowledge
-from tests.billing.conftest import localstripe_url, stripe_settings  # noqa: F401 - fixtures
+from tests.billing import conftest as billing_fixtures
 from tests.billing.test_subscriptions import card_payment_method
 from tests.web_processes import WebProcess, web_processes
+
+# localstripe's and the seeded plans' fixtures live with the billing tests; reuse them here.
+localstripe_url = billing_fixtures.localstripe_url
+stripe_settings = billing_fixtures.stripe_settings
+seeded_plans = billing_fixtures.seeded_plans
 
 # Serialized: each test starts from the database as migrations left it (seeded plans), even
 # when this module runs alone.
@@ -225,7 +230,9 @@ def _current_price(world: World, server: WebProcess, number: int) -> int:
     return int(response.json()["current_price_cents"])
 
 
-def test_both_processes_apply_a_plan_change_at_their_next_request(world, stripe_settings):  # noqa: F811
+def test_both_processes_apply_a_plan_change_at_their_next_request(
+    world, stripe_settings, seeded_plans
+):
     starter, team = Plan.objects.get(code="starter"), Plan.objects.get(code="team")
     # A plan a platform operator set up with a tight API limit (plans are edited in admin).
     tight = Plan.objects.create(
