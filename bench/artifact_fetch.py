@@ -44,19 +44,9 @@ from ml.models import ModelVersion  # noqa: E402
 def _artifact(path: str | None, into: Path) -> Path:
     if path:
         return Path(path)
-    from ml.engine import ServeConfig, TrainConfig, train_triage
-    from tests.ml.engine_data import tickets
+    from tests.ml.engine_data import tiny_model_save
 
-    texts, categories, priorities = tickets(120, seed=3)
-    model = train_triage(
-        texts,
-        categories,
-        priorities,
-        config=TrainConfig(console_progress=False, num_threads=2),
-        serve_config=ServeConfig(quantization="none"),
-    )
-    model.save(into / "trained")
-    return into / "trained"
+    return tiny_model_save(into / "trained")
 
 
 def main() -> None:

@@ -91,20 +91,9 @@ def tiny_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real triage model trained once per test session on synthetic tickets (categories
     access, hardware, network, software; cold start, so retrieval uses MiniLM's own
     embeddings) and saved as an artifact that tests register as a champion."""
-    from ml.engine import ServeConfig, TrainConfig, train_triage
-    from tests.ml.engine_data import tickets as synthetic_tickets
+    from tests.ml.engine_data import tiny_model_save
 
-    texts, categories, priorities = synthetic_tickets(120, seed=3)
-    model = train_triage(
-        texts,
-        categories,
-        priorities,
-        config=TrainConfig(console_progress=False, num_threads=2),
-        serve_config=ServeConfig(quantization="none"),
-    )
-    path = tmp_path_factory.mktemp("tiny-model") / "v1"
-    model.save(path)
-    return path
+    return tiny_model_save(tmp_path_factory.mktemp("tiny-model") / "v1")
 
 
 STARTER_ANSWERS = (

@@ -4,6 +4,7 @@ learns anything at all scores far above chance on them."""
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 CATEGORY_WORDS = {
     "network": ["vpn", "wifi", "router", "dns", "firewall", "ethernet", "proxy"],
@@ -31,3 +32,24 @@ def tickets(n: int, seed: int = 0) -> tuple[list[str], list[str], list[str]]:
         categories.append(category)
         priorities.append(priority)
     return texts, categories, priorities
+
+
+def tiny_model_save(path: Path, relabel: dict[str, str] | None = None) -> Path:
+    """The tests' tiny triage model: trained on 120 synthetic tickets (seed 3), cold start,
+    unquantized, saved at `path`. `relabel` renames categories (a challenger that answers
+    differently). One recipe for the session fixture, the cross-process tests and the
+    artifact bench."""
+    from ml.engine import ServeConfig, TrainConfig, train_triage
+
+    texts, categories, priorities = tickets(120, seed=3)
+    if relabel:
+        categories = [relabel[c] for c in categories]
+    model = train_triage(
+        texts,
+        categories,
+        priorities,
+        config=TrainConfig(console_progress=False, num_threads=2),
+        serve_config=ServeConfig(quantization="none"),
+    )
+    model.save(path)
+    return path

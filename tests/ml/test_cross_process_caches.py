@@ -66,20 +66,9 @@ NETWORK_TEXTS = itertools.cycle(
 @pytest.fixture(scope="session")
 def swapped_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny session model's twin trained on the same tickets with swapped categories."""
-    from ml.engine import ServeConfig, TrainConfig, train_triage
-    from tests.ml.engine_data import tickets as synthetic_tickets
+    from tests.ml.engine_data import tiny_model_save
 
-    texts, categories, priorities = synthetic_tickets(120, seed=3)
-    model = train_triage(
-        texts,
-        [SWAPPED[c] for c in categories],
-        priorities,
-        config=TrainConfig(console_progress=False, num_threads=2),
-        serve_config=ServeConfig(quantization="none"),
-    )
-    path = tmp_path_factory.mktemp("tiny-model-swapped") / "v2"
-    model.save(path)
-    return path
+    return tiny_model_save(tmp_path_factory.mktemp("tiny-model-swapped") / "v2", SWAPPED)
 
 
 @pytest.fixture(scope="module")
